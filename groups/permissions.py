@@ -1,0 +1,247 @@
+"""The one place that decides who may do what in Village.
+
+Views, websocket consumers, Huey tasks and services ask here; nothing else decides.
+`access_*` fetchers return the object with the caller's membership or raise. For a group the
+caller may not even see, "does not exist" and "not yours" are the same 404, so an unlisted
+group's existence never leaks.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+
+from .models import Group, Membership
+
+
+class Role(enum.StrEnum):
+    ANONYMOUS = "anonymous"  # not logged in
+    OUTSIDER = "outsider"  # logged in, not a member (or left, declined, removed, banned)
+    PENDING = "pending"  # asked to join, not yet approved
+    MEMBER = "member"
+    FACILITATOR = "facilitator"  # of this group
+    MODERATOR = "moderator"  # site-wide
+    STAFF = "staff"
+
+
+class Action(enum.StrEnum):
+    # groups
+    VIEW_GROUP = "view_group"
+    JOIN_GROUP = "join_group"
+    REQUEST_TO_JOIN = "request_to_join"
+    LEAVE_GROUP = "leave_group"
+    VIEW_MEMBERS = "view_members"
+    MANAGE_MEMBERS = "manage_members"  # approve/decline requests, remove, make facilitator
+    MANAGE_INVITES = "manage_invites"
+    EDIT_GROUP = "edit_group"
+    # chat
+    READ_CHAT = "read_chat"
+    POST_MESSAGE = "post_message"
+    REACT = "react"
+    PIN_MESSAGE = "pin_message"
+    SET_SLOW_MODE = "set_slow_mode"
+    # meetups
+    VIEW_MEETUPS = "view_meetups"
+    RSVP = "rsvp"
+    CHECK_IN = "check_in"
+    SCHEDULE_MEETUP = "schedule_meetup"
+    TAKE_REGISTER = "take_register"
+    VIEW_ATTENDANCE = "view_attendance"
+    # moderation within a group
+    REPORT_CONTENT = "report_content"
+    VIEW_GROUP_QUEUE = "view_group_queue"
+    HIDE_MESSAGE = "hide_message"
+    DELETE_MESSAGE = "delete_message"
+    WARN_MEMBER = "warn_member"
+    MUTE_MEMBER = "mute_member"
+    REMOVE_MEMBER = "remove_member"
+    # site-wide (no group)
+    VIEW_SITE_QUEUE = "view_site_queue"
+    SUSPEND_USER = "suspend_user"
+    BAN_USER = "ban_user"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_WATCHLIST = "manage_watchlist"
+    DECIDE_APPEAL = "decide_appeal"
+    VIEW_MODERATION_FIGURES = "view_moderation_figures"
+    EDIT_HELPLINES = "edit_helplines"
+
+
+R = Role
+_MEMBERS = frozenset({R.MEMBER, R.FACILITATOR})
+_LEADS = frozenset({R.FACILITATOR, R.STAFF})
+_MODS = frozenset({R.FACILITATOR, R.MODERATOR, R.STAFF})
+
+#: Which roles may take each action in a group. A caller holds every role that applies
+#: (a facilitator who is also a site moderator holds both).
+GROUP_POLICY: dict[Action, frozenset[Role]] = {
+    Action.VIEW_GROUP: frozenset(
+        {R.ANONYMOUS, R.OUTSIDER, R.PENDING, R.MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF}
+    ),
+    Action.JOIN_GROUP: frozenset({R.OUTSIDER}),
+    Action.REQUEST_TO_JOIN: frozenset({R.OUTSIDER}),
+    Action.LEAVE_GROUP: frozenset({R.PENDING, R.MEMBER, R.FACILITATOR}),
+    Action.VIEW_MEMBERS: _MEMBERS | {R.MODERATOR, R.STAFF},
+    Action.MANAGE_MEMBERS: _LEADS,
+    Action.MANAGE_INVITES: _LEADS,
+    Action.EDIT_GROUP: _LEADS,
+    Action.READ_CHAT: _MEMBERS | {R.MODERATOR, R.STAFF},
+    Action.POST_MESSAGE: _MEMBERS,
+    Action.REACT: _MEMBERS,
+    Action.PIN_MESSAGE: frozenset({R.FACILITATOR}),
+    Action.SET_SLOW_MODE: frozenset({R.FACILITATOR}),
+    Action.VIEW_MEETUPS: _MEMBERS | {R.MODERATOR, R.STAFF},
+    Action.RSVP: _MEMBERS,
+    Action.CHECK_IN: _MEMBERS,
+    Action.SCHEDULE_MEETUP: _LEADS,
+    Action.TAKE_REGISTER: _LEADS,
+    Action.VIEW_ATTENDANCE: _LEADS,
+    Action.REPORT_CONTENT: _MEMBERS,
+    Action.VIEW_GROUP_QUEUE: _MODS,
+    Action.HIDE_MESSAGE: _MODS,
+    Action.DELETE_MESSAGE: frozenset({R.MODERATOR, R.STAFF}),
+    Action.WARN_MEMBER: _MODS,
+    Action.MUTE_MEMBER: _MODS,
+    Action.REMOVE_MEMBER: _MODS,
+}
+
+#: Site-wide actions that belong to no group.
+SITE_POLICY: dict[Action, frozenset[Role]] = {
+    Action.VIEW_SITE_QUEUE: frozenset({R.MODERATOR, R.STAFF}),
+    Action.SUSPEND_USER: frozenset({R.MODERATOR, R.STAFF}),
+    Action.BAN_USER: frozenset({R.MODERATOR, R.STAFF}),
+    Action.VIEW_AUDIT_LOG: frozenset({R.MODERATOR, R.STAFF}),
+    Action.MANAGE_WATCHLIST: frozenset({R.MODERATOR, R.STAFF}),
+    Action.DECIDE_APPEAL: frozenset({R.MODERATOR, R.STAFF}),
+    Action.VIEW_MODERATION_FIGURES: frozenset({R.STAFF}),
+    Action.EDIT_HELPLINES: frozenset({R.STAFF}),
+}
+
+#: Actions that a muted member (in that group) or a suspended member (anywhere) may not take.
+SILENCED_ACTIONS = frozenset({Action.POST_MESSAGE, Action.REACT, Action.PIN_MESSAGE})
+#: Groups an outsider may not even see unless they hold one of these roles.
+_SEES_UNLISTED = frozenset({R.PENDING, R.MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF})
+
+
+def site_roles(user) -> frozenset[Role]:
+    if user is None or not user.is_authenticated:
+        return frozenset({R.ANONYMOUS})
+    if not user.is_active:
+        return frozenset()
+    roles = set()
+    if user.is_moderator:
+        roles.add(R.MODERATOR)
+    if user.is_staff:
+        roles.add(R.STAFF)
+    return frozenset(roles)
+
+
+def group_roles(user, group: Group, membership: Membership | None) -> frozenset[Role]:
+    """Every role `user` holds in `group`. `membership` must be the user's row or None."""
+    roles = set(site_roles(user))
+    if R.ANONYMOUS in roles or not (user and user.is_active):
+        return frozenset(roles)
+    if membership is None or membership.status in (
+        Membership.Status.LEFT,
+        Membership.Status.DECLINED,
+        Membership.Status.REMOVED,
+    ):
+        roles.add(R.OUTSIDER)
+    elif membership.status == Membership.Status.PENDING:
+        roles.add(R.PENDING)
+    elif membership.status == Membership.Status.ACTIVE:
+        roles.add(R.MEMBER)
+        if membership.role == Membership.Role.FACILITATOR:
+            roles.add(R.FACILITATOR)
+    # BANNED: no group role at all, not even outsider (cannot join or ask again).
+    return frozenset(roles)
+
+
+def can_see_group(roles: frozenset[Role], group: Group) -> bool:
+    if group.visibility == Group.Visibility.LISTED:
+        return True
+    return bool(roles & _SEES_UNLISTED)
+
+
+def can(user, action: Action, group: Group, membership: Membership | None = None) -> bool:
+    """May `user` take `action` in `group`? `membership` is the user's row (or None)."""
+    if membership is not None and membership.user_id != getattr(user, "pk", None):
+        raise ValueError("membership belongs to another user")
+    roles = group_roles(user, group, membership)
+    if not can_see_group(roles, group):
+        return False
+    if action is Action.VIEW_GROUP:
+        return True
+    if action not in GROUP_POLICY:
+        raise ValueError(f"{action} is not a group action")
+    if not roles & GROUP_POLICY[action]:
+        return False
+    if action in SILENCED_ACTIONS and _silenced(user, membership):
+        return False
+    if action is Action.JOIN_GROUP and group.join_policy != Group.JoinPolicy.OPEN:
+        return False
+    if action is Action.REQUEST_TO_JOIN and group.join_policy != Group.JoinPolicy.REQUEST:
+        return False
+    return True
+
+
+def can_site(user, action: Action) -> bool:
+    if action not in SITE_POLICY:
+        raise ValueError(f"{action} is not a site-wide action")
+    return bool(site_roles(user) & SITE_POLICY[action])
+
+
+def _silenced(user, membership: Membership | None) -> bool:
+    now = timezone.now()
+    if getattr(user, "is_suspended", None) and user.is_suspended(now):
+        return True
+    return bool(membership and membership.is_muted(now))
+
+
+def membership_for(user, group: Group) -> Membership | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, group=group).first()
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    group: Group
+    membership: Membership | None
+    roles: frozenset[Role]
+
+    def can(self, user, action: Action) -> bool:
+        return can(user, action, self.group, self.membership)
+
+
+def access_group(
+    user,
+    *,
+    slug: str | None = None,
+    group_id: int | None = None,
+    action: Action = Action.VIEW_GROUP,
+) -> GroupAccess:
+    """Fetch a group the caller may see and act on.
+
+    Raises Http404 when the group does not exist or the caller may not see it (the same error,
+    so unlisted groups never leak), and PermissionDenied when they may see it but not act.
+    """
+    lookup = {"slug": slug} if slug is not None else {"pk": group_id}
+    group = Group.objects.filter(**lookup).first()
+    if group is None:
+        raise Http404("No such group.")
+    membership = membership_for(user, group)
+    roles = group_roles(user, group, membership)
+    if not can_see_group(roles, group):
+        raise Http404("No such group.")
+    if not can(user, action, group, membership):
+        raise PermissionDenied(action.value)
+    return GroupAccess(group=group, membership=membership, roles=roles)
+
+
+def require_site(user, action: Action) -> None:
+    if not can_site(user, action):
+        raise PermissionDenied(action.value)

@@ -1,0 +1,43 @@
+"""Shared fixtures. Plain rows come from factories; state with side effects from services."""
+
+import pytest
+
+from tests.factories import GroupFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_static(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def group(db):
+    return GroupFactory()
+
+
+@pytest.fixture
+def member(group):
+    return MembershipFactory(group=group).user
+
+
+@pytest.fixture
+def facilitator(group):
+    return MembershipFactory(group=group, role="facilitator").user
+
+
+@pytest.fixture
+def moderator(db):
+    return UserFactory(is_moderator=True)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True)
