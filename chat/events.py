@@ -41,12 +41,21 @@ def _group_send(group: str, message: dict[str, Any]) -> None:
         log.warning("channel layer send to %s failed", group, exc_info=True)
 
 
-def broadcast_room_on_commit(room_id: int, frame: dict[str, Any]) -> None:
-    """After commit, send a room frame (already including its seq) to everyone in the room."""
+def broadcast_room_on_commit(
+    room_id: int, frame: dict[str, Any], private: dict[int, dict[str, Any]] | None = None
+) -> None:
+    """After commit, send a room frame (already including its seq) to everyone in the room.
+
+    `private` maps a user id to the frame that user sees instead (e.g. the author of a held
+    message sees it; everyone else gets a `skip` for that seq). Each frame is serialised once.
+    """
     text = encode(frame)
-    transaction.on_commit(
-        lambda: _group_send(room_group(room_id), {"type": "room.event", "text": text})
-    )
+    message: dict[str, Any] = {"type": "room.event", "text": text}
+    if "seq" in frame:
+        message["seq"] = frame["seq"]
+    if private:
+        message["private"] = {str(uid): encode(f) for uid, f in private.items()}
+    transaction.on_commit(lambda: _group_send(room_group(room_id), message))
 
 
 def send_to_user_on_commit(user_id: int, event: dict[str, Any]) -> None:

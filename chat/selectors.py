@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.conf import settings
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from .models import Message, ReadMarker, Room
+from .models import Message, ReadMarker, Room, RoomEvent
+from .payloads import event_frame, message_dict
 
 
 def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
@@ -31,3 +35,115 @@ def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
         .values_list("group_id", "unread")
     )
     return dict(rooms)
+
+
+def _with_joins(qs):
+    return qs.select_related("author", "reply_to__author").prefetch_related("reactions")
+
+
+def room_messages_for(*, room: Room, viewer_id: int | None):
+    """Messages of this room the viewer may see in the room (visible, or their own held)."""
+    q = Q(state=Message.State.VISIBLE)
+    if viewer_id is not None:
+        q |= Q(state=Message.State.HELD, author_id=viewer_id)
+    return Message.objects.filter(room=room).filter(q)
+
+
+@dataclass
+class MessagePage:
+    messages: list[Message]
+    has_earlier: bool
+    before: int | None
+
+
+def message_page(
+    *, room: Room, viewer_id: int | None, before: Any = None, size: int | None = None
+) -> MessagePage:
+    """The latest `size` messages (oldest first), or those before message id `before`."""
+    size = size or settings.VILLAGE["CHAT_PAGE_SIZE"]
+    qs = room_messages_for(room=room, viewer_id=viewer_id)
+    try:
+        before_id = int(before) if before not in (None, "") else None
+    except (TypeError, ValueError):
+        before_id = None
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(_with_joins(qs.order_by("-id"))[: size + 1])
+    has_earlier = len(rows) > size
+    rows = rows[:size]
+    rows.reverse()
+    return MessagePage(messages=rows, has_earlier=has_earlier, before=before_id)
+
+
+def pinned_messages(*, room: Room) -> list[Message]:
+    return list(
+        _with_joins(
+            Message.objects.filter(
+                room=room,
+                pinned_at__isnull=False,
+                state=Message.State.VISIBLE,
+                deleted_at__isnull=True,
+            ).order_by("-pinned_at")
+        )[:10]
+    )
+
+
+def room_head(*, room_id: int) -> int:
+    return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).first() or 0
+
+
+def read_position(*, room: Room, user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return (
+        ReadMarker.objects.filter(room=room, user=user)
+        .values_list("last_read_seq", flat=True)
+        .first()
+        or 0
+    )
+
+
+def first_unread_id(messages: list[Message], *, read_seq: int, viewer_id: int | None) -> int | None:
+    """Where the "new messages" divider goes: the first message by someone else after the
+    member's read position, within an already loaded page (no query)."""
+    for m in messages:
+        if m.seq > read_seq and m.author_id != viewer_id:
+            return m.pk
+    return None
+
+
+def events_after(*, room: Room, seq: int, cap: int) -> tuple[list[RoomEvent], bool]:
+    """Up to `cap` events after `seq`, in order; and whether there were more than `cap`."""
+    qs = (
+        RoomEvent.objects.filter(room=room, seq__gt=seq)
+        .order_by("seq")
+        .select_related("message__author", "message__reply_to__author")
+        .prefetch_related(Prefetch("message__reactions"))
+    )
+    rows = list(qs[: cap + 1])
+    return rows[:cap], len(rows) > cap
+
+
+def resume_frames(*, room: Room, viewer_id: int, last_seq: int) -> list[dict[str, Any]]:
+    """Everything a client at `last_seq` needs to catch up, in order, ending with
+    `resume.done`; or a `reset` with the latest page when it is too far behind."""
+    cap = settings.VILLAGE["CHAT_RESUME_CAP"]
+    events, too_many = events_after(room=room, seq=max(0, last_seq), cap=cap)
+    head = events[-1].seq if events else room_head(room_id=room.pk)
+    if too_many or last_seq < 0 or last_seq > head:
+        head = room_head(room_id=room.pk)
+        page = message_page(room=room, viewer_id=viewer_id)
+        return [
+            {
+                "type": "reset",
+                "head": head,
+                "messages": [message_dict(m) for m in page.messages],
+                "has_earlier": page.has_earlier,
+            }
+        ]
+    frames = [
+        event_frame(type=e.type, seq=e.seq, message=e.message, data=e.data, viewer_id=viewer_id)
+        for e in events
+    ]
+    frames.append({"type": "resume.done", "head": head})
+    return frames

@@ -1,13 +1,47 @@
-"""Writes in chat rooms. Every durable change goes through `room_event_append`."""
+"""Writes in chat rooms. Every durable change goes through `room_event_append`.
+
+Callers (the websocket protocol, the no-JS form view, moderation) have already asked
+`groups.permissions` whether the actor may take the action; services enforce the rules that
+belong to the data (own message, same room, limits) and raise `ChatError` with a kind message.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .events import broadcast_room_on_commit
-from .models import Message, Room, RoomEvent
+from . import screening
+from .events import broadcast_room_on_commit, send_to_user_on_commit
+from .models import Mention, Message, Reaction, ReadMarker, Room, RoomEvent
+from .payloads import event_frames_for_broadcast
+
+T = RoomEvent.Type
+
+
+class ChatError(ValidationError):
+    """A refused chat action: `code` for machines, `message` in kind, plain words."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message, code=code)
+        self.code = code
+        self.text = message
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _cfg(name: str) -> Any:
+    return settings.VILLAGE[name]
 
 
 def room_for_group(group_id: int) -> Room:
@@ -28,12 +62,14 @@ def room_event_append(
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
     frame: dict[str, Any] | None = None,
+    broadcast: bool = False,
 ) -> RoomEvent:
     """Give a durable change the room's next sequence number and log it.
 
     Contract: the caller holds the room lock (`room_lock`) inside the same transaction as the
-    change, so sequence order is commit order with no holes. `frame` (without seq) is
-    broadcast to the room after commit with the seq added.
+    change, so sequence order is commit order with no holes. With `broadcast=True` the event's
+    frames (built from the message's state, per viewer) go to the room after commit; `frame`
+    (without seq) is an older way to broadcast a ready-made frame.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("room_event_append must run inside a transaction")
@@ -47,6 +83,437 @@ def room_event_append(
         actor_id=actor_id,
         data=data or {},
     )
-    if frame is not None:
+    if broadcast:
+        public, private = event_frames_for_broadcast(
+            type=str(type), seq=event.seq, message=message, data=event.data
+        )
+        broadcast_room_on_commit(room.pk, public, private)
+    elif frame is not None:
         broadcast_room_on_commit(room.pk, {**frame, "type": str(type), "seq": event.seq})
     return event
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def _rate_limit_check(user_id: int) -> None:
+    """Per-user limit shared by all of the user's sockets and processes (the shared cache)."""
+    count, seconds = _cfg("CHAT_RATE_LIMIT_COUNT"), _cfg("CHAT_RATE_LIMIT_SECONDS")
+    window = int(timezone.now().timestamp() // seconds)
+    key = f"chat:rate:{user_id}:{window}"
+    cache.add(key, 0, timeout=seconds + 1)
+    try:
+        n = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds + 1)
+        n = 1
+    if n > count:
+        raise ChatError(
+            "rate_limited",
+            _("You're sending messages very quickly. Take a breath and try again in a moment."),
+        )
+
+
+def _slow_mode_check(room: Room, user_id: int, is_facilitator: bool) -> None:
+    seconds = room.slow_mode_seconds
+    if not seconds or is_facilitator:
+        return
+    if not cache.add(f"chat:slow:{room.pk}:{user_id}", 1, timeout=seconds):
+        raise ChatError(
+            "slow_mode",
+            _("Slow mode is on: you can send one message every %(n)s seconds.") % {"n": seconds},
+        )
+
+
+def clean_body(body: Any) -> str:
+    if not isinstance(body, str):
+        raise ChatError("invalid", _("A message needs some text."))
+    text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
+    if not text:
+        raise ChatError("empty", _("Your message is empty. Type something first."))
+    limit = _cfg("CHAT_MAX_MESSAGE_CHARS")
+    if len(text) > limit:
+        raise ChatError(
+            "too_long",
+            _("That message is a little long: please keep it under %(n)s characters.")
+            % {"n": limit},
+        )
+    return text
+
+
+def _room_message(room: Room, message_id: Any, *, for_update: bool = False) -> Message:
+    """A message in this room (ids from other rooms are simply 'not found')."""
+    try:
+        mid = int(message_id)
+    except (TypeError, ValueError):
+        raise ChatError("not_found", _("We couldn't find that message.")) from None
+    qs = Message.objects.filter(room=room, pk=mid)
+    if for_update:
+        qs = qs.select_for_update()
+    message = qs.select_related("author", "reply_to__author").first()
+    if message is None:
+        raise ChatError("not_found", _("We couldn't find that message."))
+    return message
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendResult:
+    message: Message
+    created: bool
+    crisis: bool = False
+
+
+def _existing(user_id: int, client_id: uuid.UUID) -> Message | None:
+    return Message.objects.filter(author_id=user_id, client_id=client_id).first()
+
+
+def _room_url(room: Room) -> str:
+    try:
+        return reverse("chat:room", kwargs={"slug": room.group.slug})
+    except NoReverseMatch:
+        return ""
+
+
+def _mentions(message: Message, room: Room, author) -> None:
+    from groups.models import Membership
+    from notifications.models import Kind
+    from notifications.services import notify
+
+    body = message.body.casefold()
+    if "@" not in body:
+        return
+    candidates = (
+        Membership.objects.active()
+        .filter(group_id=room.group_id)
+        .exclude(user_id=author.pk)
+        .values_list("user_id", "user__display_name")
+    )
+    mentioned = []
+    for uid, name in candidates:
+        if not name:
+            continue
+        pattern = r"(?<![\w@])@" + re.escape(name.casefold()) + r"(?!\w)"
+        if re.search(pattern, body):
+            mentioned.append(uid)
+    if not mentioned:
+        return
+    Mention.objects.bulk_create(
+        [Mention(message=message, user_id=uid) for uid in mentioned], ignore_conflicts=True
+    )
+    notify(
+        user_ids=mentioned,
+        kind=Kind.MENTION,
+        title=_("%(name)s mentioned you in %(group)s")
+        % {"name": author.public_name, "group": room.group.name},
+        url=_room_url(room),
+        group_id=room.group_id,
+    )
+
+
+def message_send(
+    *,
+    user,
+    room: Room,
+    body: Any,
+    client_id: Any,
+    reply_to_id: Any = None,
+    is_facilitator: bool = False,
+) -> SendResult:
+    """Store a message once per (author, client id) and announce it after commit.
+
+    Idempotent even when two sockets send the same client id at once: the second waits on the
+    room lock, then finds the first's row (or loses the unique-constraint race and reads it).
+    Raises ChatError (kind text) when screening blocks it or a limit is hit.
+    """
+    try:
+        cid = uuid.UUID(str(client_id))
+    except (TypeError, ValueError):
+        raise ChatError("invalid", _("That message had no valid id. Please try again.")) from None
+    existing = _existing(user.pk, cid)
+    if existing is not None:
+        return _same_room(existing, room)
+    text = clean_body(body)
+    reply_to = None
+    if reply_to_id not in (None, ""):
+        reply_to = _room_message(room, reply_to_id)
+        if not visible_to_all(reply_to):
+            raise ChatError("not_found", _("We couldn't find the message you're replying to."))
+    _slow_mode_check(room, user.pk, is_facilitator)
+    _rate_limit_check(user.pk)
+    verdict = screening.screen(text, group_id=room.group_id, user_id=user.pk)
+    if verdict.action >= screening.Screen.BLOCK:
+        raise ChatError(
+            "blocked",
+            verdict.message or _("We couldn't post that message. Please change it and try again."),
+        )
+    state = Message.State.HELD if verdict.action >= screening.Screen.HOLD else Message.State.VISIBLE
+    try:
+        with transaction.atomic():
+            locked = room_lock(room.pk)
+            existing = _existing(user.pk, cid)
+            if existing is not None:
+                return _same_room(existing, room)
+            message = Message(
+                room=locked,
+                seq=locked.last_seq + 1,
+                author=user,
+                client_id=cid,
+                body=text,
+                reply_to=reply_to,
+                state=state,
+            )
+            message.save()
+            event = room_event_append(
+                room=locked, type=T.MESSAGE_CREATED, message=message, actor_id=user.pk
+            )
+            assert event.seq == message.seq
+            if state == Message.State.VISIBLE:
+                _mentions(message, locked, user)
+            screening.after_send(message, verdict)
+            _broadcast(locked, event, message)
+            if verdict.crisis:
+                send_to_user_on_commit(
+                    user.pk, {"type": "support.offer", "group_id": room.group_id}
+                )
+    except IntegrityError:
+        existing = _existing(user.pk, cid)
+        if existing is None:
+            raise
+        return _same_room(existing, room)
+    room.last_seq = locked.last_seq
+    return SendResult(message=message, created=True, crisis=verdict.crisis)
+
+
+def visible_to_all(message: Message) -> bool:
+    return message.state == Message.State.VISIBLE and message.deleted_at is None
+
+
+def _same_room(existing: Message, room: Room) -> SendResult:
+    if existing.room_id != room.pk:
+        raise ChatError("invalid", _("That message id was already used. Please try again."))
+    return SendResult(message=existing, created=False)
+
+
+def _broadcast(room: Room, event: RoomEvent, message: Message | None) -> None:
+    public, private = event_frames_for_broadcast(
+        type=event.type, seq=event.seq, message=message, data=event.data
+    )
+    broadcast_room_on_commit(room.pk, public, private)
+
+
+def _own_live_message(room: Room, user, message_id: Any) -> Message:
+    message = _room_message(room, message_id, for_update=True)
+    if message.author_id != user.pk:
+        raise ChatError("forbidden", _("You can only change your own messages."))
+    if message.deleted_at is not None:
+        raise ChatError("not_found", _("That message was deleted."))
+    if message.state in (Message.State.HIDDEN, Message.State.REMOVED):
+        raise ChatError("not_found", _("We couldn't find that message."))
+    return message
+
+
+def message_edit(*, user, room: Room, message_id: Any, body: Any) -> Message:
+    text = clean_body(body)
+    verdict = screening.screen(text, group_id=room.group_id, user_id=user.pk)
+    if verdict.action >= screening.Screen.BLOCK:
+        raise ChatError(
+            "blocked",
+            verdict.message or _("We couldn't save that change. Please reword it and try again."),
+        )
+    with transaction.atomic():
+        locked = room_lock(room.pk)
+        message = _own_live_message(locked, user, message_id)
+        if message.body == text:
+            return message
+        message.body = text
+        message.edited_at = timezone.now()
+        if verdict.action >= screening.Screen.HOLD:
+            message.state = Message.State.HELD
+        message.save(update_fields=["body", "edited_at", "state"])
+        event = room_event_append(
+            room=locked, type=T.MESSAGE_EDITED, message=message, actor_id=user.pk
+        )
+        screening.after_send(message, verdict)
+        _broadcast(locked, event, message)
+        if verdict.crisis:
+            send_to_user_on_commit(user.pk, {"type": "support.offer", "group_id": room.group_id})
+    return message
+
+
+def message_delete(*, user, room: Room, message_id: Any) -> Message:
+    with transaction.atomic():
+        locked = room_lock(room.pk)
+        message = _own_live_message(locked, user, message_id)
+        message.deleted_at = timezone.now()
+        message.pinned_at = None
+        message.save(update_fields=["deleted_at", "pinned_at"])
+        Reaction.objects.filter(message=message).delete()
+        event = room_event_append(
+            room=locked, type=T.MESSAGE_DELETED, message=message, actor_id=user.pk
+        )
+        _broadcast(locked, event, message)
+    return message
+
+
+def reaction_toggle(*, user, room: Room, message_id: Any, emoji: Any) -> bool:
+    """Add or take back a reaction; returns True when it is now on."""
+    if emoji not in Reaction.Emoji.values:
+        raise ChatError("invalid", _("That reaction isn't one we have."))
+    with transaction.atomic():
+        locked = room_lock(room.pk)
+        message = _room_message(locked, message_id)
+        if not visible_to_all(message):
+            raise ChatError("not_found", _("We couldn't find that message."))
+        deleted, _n = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+        if not deleted:
+            Reaction.objects.create(message=message, user=user, emoji=emoji)
+        event = room_event_append(
+            room=locked,
+            type=T.REACTION_CHANGED,
+            message=message,
+            actor_id=user.pk,
+            data={"emoji": emoji},
+        )
+        _broadcast(locked, event, message)
+    return not deleted
+
+
+def message_pin(*, user, room: Room, message_id: Any, pinned: bool = True) -> Message:
+    """Pin or unpin (the caller checked PIN_MESSAGE)."""
+    with transaction.atomic():
+        locked = room_lock(room.pk)
+        message = _room_message(locked, message_id, for_update=True)
+        if not visible_to_all(message):
+            raise ChatError("not_found", _("We couldn't find that message."))
+        if bool(message.pinned_at) == bool(pinned):
+            return message
+        message.pinned_at = timezone.now() if pinned else None
+        message.pinned_by = user if pinned else None
+        message.save(update_fields=["pinned_at", "pinned_by"])
+        event = room_event_append(
+            room=locked,
+            type=T.MESSAGE_PINNED if pinned else T.MESSAGE_UNPINNED,
+            message=message,
+            actor_id=user.pk,
+        )
+        _broadcast(locked, event, message)
+    return message
+
+
+def message_unpin(*, user, room: Room, message_id: Any) -> Message:
+    return message_pin(user=user, room=room, message_id=message_id, pinned=False)
+
+
+MAX_SLOW_MODE_SECONDS = 3600
+
+
+def room_set_slow_mode(*, user, room: Room, seconds: Any) -> Room:
+    try:
+        n = int(seconds)
+    except (TypeError, ValueError):
+        raise ChatError("invalid", _("Slow mode needs a number of seconds.")) from None
+    if n < 0 or n > MAX_SLOW_MODE_SECONDS:
+        raise ChatError("invalid", _("Slow mode can be between 0 seconds and one hour."))
+    with transaction.atomic():
+        locked = room_lock(room.pk)
+        if locked.slow_mode_seconds == n:
+            return locked
+        locked.slow_mode_seconds = n
+        Room.objects.filter(pk=locked.pk).update(slow_mode_seconds=n)
+        event = room_event_append(
+            room=locked, type=T.ROOM_UPDATED, actor_id=user.pk, data={"slow_mode_seconds": n}
+        )
+        _broadcast(locked, event, None)
+    room.slow_mode_seconds = n
+    room.last_seq = locked.last_seq
+    return locked
+
+
+def room_mark_read(*, user, room: Room, seq: Any) -> int:
+    """Move the member's read marker forward (never back); returns the stored position."""
+    try:
+        n = int(seq)
+    except (TypeError, ValueError):
+        raise ChatError("invalid", _("That read position isn't a number.")) from None
+    n = max(0, min(n, Room.objects.filter(pk=room.pk).values_list("last_seq", flat=True)[0]))
+    marker, created = ReadMarker.objects.get_or_create(
+        room=room, user=user, defaults={"last_read_seq": n}
+    )
+    if not created and marker.last_read_seq < n:
+        ReadMarker.objects.filter(pk=marker.pk, last_read_seq__lt=n).update(
+            last_read_seq=n, updated_at=timezone.now()
+        )
+        return n
+    return max(marker.last_read_seq, n)
+
+
+_STATE_EVENT = {
+    Message.State.HIDDEN: T.MESSAGE_HIDDEN,
+    Message.State.REMOVED: T.MESSAGE_HIDDEN,
+    Message.State.VISIBLE: T.MESSAGE_RESTORED,
+}
+
+
+def message_set_state(*, message: Message, state: str, actor) -> Message:
+    """Moderation: hide, remove or restore (make visible) a message, logged and broadcast.
+
+    Hiding or removing appends `message.hidden` (frames carry only the id, never the body);
+    making it visible again (restore, or approving a held message) appends `message.restored`
+    with the message. Setting HELD is refused (only screening holds messages).
+    """
+    state = Message.State(state)
+    if state == Message.State.HELD:
+        raise ValueError("messages are held only by screening")
+    with transaction.atomic():
+        locked = room_lock(message.room_id)
+        current = (
+            Message.objects.select_for_update()
+            .select_related("author", "reply_to__author")
+            .get(pk=message.pk)
+        )
+        if current.state == state:
+            return current
+        current.state = state
+        update = ["state"]
+        if state != Message.State.VISIBLE and current.pinned_at:
+            current.pinned_at = None
+            update.append("pinned_at")
+        current.save(update_fields=update)
+        event = room_event_append(
+            room=locked,
+            type=_STATE_EVENT[state],
+            message=current,
+            actor_id=getattr(actor, "pk", None),
+            data={"state": state.value},
+        )
+        _broadcast(locked, event, current)
+    message.state = current.state
+    message.pinned_at = current.pinned_at
+    return current
+
+
+# --- privacy ------------------------------------------------------------------------------------
+
+
+def privacy_export(user) -> list[dict[str, Any]]:
+    return [
+        {
+            "group": m.room.group.name,
+            "sent_at": m.created_at.isoformat(),
+            "body": m.body,
+            "edited_at": m.edited_at.isoformat() if m.edited_at else None,
+            "deleted_at": m.deleted_at.isoformat() if m.deleted_at else None,
+        }
+        for m in Message.objects.filter(author=user).select_related("room__group").order_by("id")
+    ]
+
+
+def privacy_erase(user) -> None:
+    Reaction.objects.filter(user=user).delete()
+    Mention.objects.filter(user=user).delete()
+    ReadMarker.objects.filter(user=user).delete()
+    Message.objects.filter(author=user).update(author=None)

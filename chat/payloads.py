@@ -1,0 +1,118 @@
+"""Frames describing messages and room events, the same for live broadcasts and resume.
+
+A frame is built from the message's *current* state, so replaying the log gives the same end
+state as having watched it live. Bodies only ever go to viewers allowed to see them: a message
+is shown to a viewer when it is visible, or when it is held and the viewer is its author.
+Everyone else gets a `skip` frame for that sequence number (so their sequence has no hole) or,
+for hide/remove, just the id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .models import Message, RoomEvent
+
+SNIPPET_CHARS = 120
+
+T = RoomEvent.Type
+
+
+def author_dict(user) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.public_name}
+
+
+def former_member() -> dict[str, Any]:
+    return {"id": None, "name": _("Former member")}
+
+
+def shows_body(message: Message) -> bool:
+    return message.state == Message.State.VISIBLE and message.deleted_at is None
+
+
+def visible_to(message: Message, viewer_id: int | None) -> bool:
+    """Does this message exist at all for this viewer (in the room, not the mod queue)?"""
+    if message.state == Message.State.VISIBLE:
+        return True
+    return (
+        message.state == Message.State.HELD
+        and viewer_id is not None
+        and message.author_id == viewer_id
+    )
+
+
+def reactions_dict(message: Message) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for r in sorted(message.reactions.all(), key=lambda r: r.pk):
+        out.setdefault(r.emoji, []).append(r.user_id)
+    return out
+
+
+def reply_dict(message: Message) -> dict[str, Any] | None:
+    target = message.reply_to
+    if target is None:
+        return None
+    ok = shows_body(target)
+    return {
+        "id": target.pk,
+        "snippet": target.body[:SNIPPET_CHARS] if ok else "",
+        "author": (author_dict(target.author) or former_member()) if ok else None,
+    }
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    """The message as a viewer allowed to see it sees it (body empty once deleted)."""
+    body_ok = message.deleted_at is None
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "author": author_dict(message.author) or former_member(),
+        "body": message.body if body_ok else "",
+        "reply_to": reply_dict(message),
+        "created_at": message.created_at.isoformat(),
+        "edited": message.edited_at is not None,
+        "deleted": message.deleted_at is not None,
+        "state": message.state,
+        "reactions": reactions_dict(message) if body_ok else {},
+        "pinned": message.pinned_at is not None,
+    }
+
+
+def event_frame(
+    *, type: str, seq: int, message: Message | None, data: dict[str, Any], viewer_id: int | None
+) -> dict[str, Any]:
+    """The frame one viewer gets for one event, from the message's current state."""
+    type = str(type)
+    if type == T.ROOM_UPDATED or message is None:
+        return {"type": type, "seq": seq, "room": data}
+    if type == T.MESSAGE_HIDDEN:
+        return {"type": type, "seq": seq, "message_id": message.pk}
+    if not visible_to(message, viewer_id):
+        return {"type": "skip", "seq": seq}
+    if type == T.REACTION_CHANGED:
+        return {
+            "type": type,
+            "seq": seq,
+            "message_id": message.pk,
+            "reactions": reactions_dict(message),
+        }
+    return {"type": type, "seq": seq, "message": message_dict(message)}
+
+
+def event_frames_for_broadcast(
+    *, type: str, seq: int, message: Message | None, data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """(frame for everyone, {author id: private frame}) for a live broadcast."""
+    public = event_frame(type=type, seq=seq, message=message, data=data, viewer_id=None)
+    private: dict[int, dict[str, Any]] = {}
+    if message is not None and message.author_id is not None:
+        mine = event_frame(
+            type=type, seq=seq, message=message, data=data, viewer_id=message.author_id
+        )
+        if mine != public:
+            private[message.author_id] = mine
+    return public, private

@@ -1,0 +1,36 @@
+"""Who is in a room now: ephemeral, kept in the shared cache (Redis when REDIS_URL is set) so
+every server process agrees; entries expire by themselves if a process dies."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+
+def _key(room_id: int) -> str:
+    return f"chat:presence:{room_id}"
+
+
+def _ttl() -> float:
+    return settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"] * 2.5
+
+
+def presence_update(
+    *, room_id: int, channel: str, user_id: int, name: str, present: bool
+) -> list[dict[str, Any]]:
+    """Record (or forget) one socket and return the distinct members present, by name."""
+    now = time.time()
+    entries: dict[str, list[Any]] = cache.get(_key(room_id)) or {}
+    entries = {c: e for c, e in entries.items() if e[2] > now}
+    if present:
+        entries[channel] = [user_id, name, now + _ttl()]
+    else:
+        entries.pop(channel, None)
+    cache.set(_key(room_id), entries, timeout=int(_ttl()) + 60)
+    members: dict[int, str] = {}
+    for uid, n, _exp in entries.values():
+        members[uid] = n
+    return [{"id": uid, "name": n} for uid, n in sorted(members.items(), key=lambda x: x[1])]

@@ -1,0 +1,277 @@
+"""The chat websocket protocol: parse and validate client frames, check permission, call one
+service or selector, and answer with frames. Nothing a client sends raises out of here: every
+problem becomes an `error` frame with a code and a kind, human message.
+
+Every frame type is documented in docs/chat-protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from groups.permissions import Action, GroupAccess, access_group
+
+from . import selectors, services
+from .services import ChatError
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_RETRY = 1013  # "try again later": the client reconnects with backoff
+
+CLIENT_TYPES = {
+    "hello",
+    "send",
+    "edit",
+    "delete",
+    "react",
+    "pin",
+    "slow_mode",
+    "typing",
+    "read",
+    "ping",
+}
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, client_id: Any = None):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.client_id = client_id
+
+
+def error_frame(code: str, message: str, client_id: Any = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
+    if isinstance(client_id, str) and len(client_id) <= 64:
+        frame["client_id"] = client_id
+    return frame
+
+
+def parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+    """Turn one websocket message into a validated frame dict, or raise ProtocolError."""
+    if bytes_data is not None or text_data is None:
+        raise ProtocolError("binary", _("Sorry, we only understand text messages here."))
+    if len(text_data.encode("utf-8", "surrogatepass")) > settings.VILLAGE["CHAT_MAX_FRAME_BYTES"]:
+        raise ProtocolError("too_big", _("That was too much to send at once."))
+    try:
+        frame = json.loads(text_data)
+    except (ValueError, RecursionError):
+        raise ProtocolError("bad_json", _("Sorry, we couldn't read that message.")) from None
+    if not isinstance(frame, dict):
+        raise ProtocolError("bad_frame", _("Sorry, we couldn't read that message."))
+    ftype = frame.get("type")
+    cid = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+    if not isinstance(ftype, str) or ftype not in CLIENT_TYPES:
+        raise ProtocolError("unknown_type", _("Sorry, we don't know that kind of message."), cid)
+    _validate(ftype, frame, cid)
+    return frame
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**62) < v < 2**62
+
+
+def _validate(ftype: str, f: dict[str, Any], cid: Any) -> None:
+    bad = ProtocolError("bad_frame", _("Sorry, part of that message was missing or wrong."), cid)
+    if ftype == "hello":
+        if not _is_int(f.get("last_seq", 0)):
+            raise bad
+    elif ftype == "send":
+        if not isinstance(f.get("client_id"), str) or not isinstance(f.get("body"), str):
+            raise bad
+        if f.get("reply_to") is not None and not _is_int(f.get("reply_to")):
+            raise bad
+    elif ftype in ("edit", "delete", "react", "pin"):
+        if not _is_int(f.get("message_id")):
+            raise bad
+        if ftype == "edit" and not isinstance(f.get("body"), str):
+            raise bad
+        if ftype == "react" and not isinstance(f.get("emoji"), str):
+            raise bad
+        if ftype == "pin" and not isinstance(f.get("pinned", True), bool):
+            raise bad
+    elif ftype == "slow_mode":
+        if not _is_int(f.get("seconds")):
+            raise bad
+    elif ftype == "read" and not _is_int(f.get("seq")):
+        raise bad
+
+
+# --- connection ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """What a consumer knows about its socket, refreshed on every action."""
+
+    user_id: int
+    name: str
+    group_id: int
+    room_id: int
+
+
+def connect(user, slug: str) -> Session | int:
+    """Check a new socket: a Session, or the close code to refuse it with."""
+    if user is None or not user.is_authenticated:
+        return CLOSE_UNAUTHENTICATED
+    try:
+        access = access_group(user, slug=slug, action=Action.READ_CHAT)
+    except (Http404, PermissionDenied):
+        return CLOSE_FORBIDDEN
+    room = services.room_for_group(access.group.pk)
+    return Session(
+        user_id=user.pk, name=user.public_name, group_id=access.group.pk, room_id=room.pk
+    )
+
+
+def _fresh(session: Session):
+    """The user and their access now (suspension, removal and mutes apply at once)."""
+    user = get_user_model().objects.filter(pk=session.user_id, is_active=True).first()
+    if user is None:
+        raise PermissionDenied("inactive")
+    access = access_group(user, group_id=session.group_id, action=Action.READ_CHAT)
+    return user, access
+
+
+def still_allowed(session: Session) -> bool:
+    try:
+        _fresh(session)
+    except (Http404, PermissionDenied):
+        return False
+    return True
+
+
+def may_type(session: Session) -> bool:
+    try:
+        user, access = _fresh(session)
+    except (Http404, PermissionDenied):
+        return False
+    return access.can(user, Action.POST_MESSAGE)
+
+
+def room_head(session: Session) -> int:
+    return selectors.room_head(room_id=session.room_id)
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    close_code: int | None = None
+    #: Set by hello: the seq the client is now at (the consumer drops live events up to it).
+    resumed_head: int | None = None
+
+
+def _silenced_error(user, access: GroupAccess, client_id: Any = None) -> ProtocolError:
+    m = access.membership
+    now = timezone.now()
+    if m is not None and m.is_muted(now):
+        when = formats.date_format(timezone.localtime(m.muted_until), "DATETIME_FORMAT")
+        return ProtocolError(
+            "muted", _("You can post again after %(when)s.") % {"when": when}, client_id
+        )
+    if getattr(user, "is_suspended", None) and user.is_suspended(now):
+        return ProtocolError(
+            "suspended", _("Your account is paused for now, so you can't post."), client_id
+        )
+    return ProtocolError("forbidden", _("Sorry, you can't do that in this group."), client_id)
+
+
+def _require(user, access: GroupAccess, action: Action, client_id: Any = None) -> None:
+    if not access.can(user, action):
+        raise _silenced_error(user, access, client_id)
+
+
+def handle(session: Session, frame: dict[str, Any]) -> Outcome:
+    """Do what a validated frame asks. Never raises."""
+    cid = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+    try:
+        return _handle(session, frame)
+    except ProtocolError as e:
+        return Outcome([error_frame(e.code, e.message, e.client_id)])
+    except ChatError as e:
+        return Outcome([error_frame(e.code, e.text, cid)])
+    except (Http404, PermissionDenied):
+        return Outcome(
+            [error_frame("forbidden", _("You're no longer a member of this group."), cid)],
+            close_code=CLOSE_FORBIDDEN,
+        )
+    except Exception:
+        log.exception("chat frame %s failed", frame.get("type"))
+        return Outcome(
+            [
+                error_frame(
+                    "server_error", _("Something went wrong on our side. Please try again."), cid
+                )
+            ]
+        )
+
+
+def _handle(session: Session, f: dict[str, Any]) -> Outcome:
+    ftype = f["type"]
+    user, access = _fresh(session)
+    room = services.room_for_group(session.group_id)
+    is_fac = access.membership is not None and access.membership.is_facilitator
+    if ftype == "hello":
+        frames = selectors.resume_frames(
+            room=room, viewer_id=user.pk, last_seq=int(f.get("last_seq", 0))
+        )
+        return Outcome(frames, resumed_head=frames[-1]["head"])
+    if ftype == "send":
+        cid = f["client_id"]
+        _require(user, access, Action.POST_MESSAGE, cid)
+        result = services.message_send(
+            user=user,
+            room=room,
+            body=f["body"],
+            client_id=cid,
+            reply_to_id=f.get("reply_to"),
+            is_facilitator=is_fac,
+        )
+        m = result.message
+        ack = {"type": "ack", "client_id": cid, "message_id": m.pk, "seq": m.seq}
+        if m.state == m.State.HELD:
+            ack["held"] = True
+        return Outcome([ack])
+    if ftype == "edit":
+        _require(user, access, Action.POST_MESSAGE)
+        services.message_edit(user=user, room=room, message_id=f["message_id"], body=f["body"])
+        return Outcome()
+    if ftype == "delete":
+        services.message_delete(user=user, room=room, message_id=f["message_id"])
+        return Outcome()
+    if ftype == "react":
+        _require(user, access, Action.REACT)
+        services.reaction_toggle(user=user, room=room, message_id=f["message_id"], emoji=f["emoji"])
+        return Outcome()
+    if ftype == "pin":
+        _require(user, access, Action.PIN_MESSAGE)
+        services.message_pin(
+            user=user, room=room, message_id=f["message_id"], pinned=f.get("pinned", True)
+        )
+        return Outcome()
+    if ftype == "slow_mode":
+        _require(user, access, Action.SET_SLOW_MODE)
+        services.room_set_slow_mode(user=user, room=room, seconds=f["seconds"])
+        return Outcome()
+    if ftype == "read":
+        services.room_mark_read(user=user, room=room, seq=f["seq"])
+        return Outcome()
+    if ftype == "typing":
+        _require(user, access, Action.POST_MESSAGE)
+        return Outcome()
+    return Outcome([{"type": "pong"}])

@@ -1,0 +1,96 @@
+"""Helpers for chat tests: websocket clients that speak the chat protocol."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from chat.routing import websocket_urlpatterns
+from chat.services import room_for_group
+
+APP = URLRouter(websocket_urlpatterns)
+
+
+class Client:
+    """A test websocket client for one member in one room."""
+
+    def __init__(self, user, group):
+        self.user = user
+        self.group = group
+        self.comm = WebsocketCommunicator(APP, f"/ws/groups/{group.slug}/chat/")
+        self.comm.scope["user"] = user
+        self.seen: list[dict[str, Any]] = []
+
+    async def connect(self, hello: int | None = 0) -> list[dict[str, Any]]:
+        connected, _ = await self.comm.connect()
+        assert connected
+        frames = []
+        if hello is not None:
+            await self.send({"type": "hello", "last_seq": hello})
+            frames = await self.until("resume.done", "reset")
+        return frames
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.comm.send_to(text_data=json.dumps(frame))
+
+    async def recv(self, timeout: float = 3) -> dict[str, Any]:
+        out = await self.comm.receive_output(timeout)
+        if out["type"] == "websocket.close":
+            frame = {"type": "__closed__", "code": out.get("code")}
+        else:
+            frame = json.loads(out["text"])
+        self.seen.append(frame)
+        return frame
+
+    async def until(self, *types: str, timeout: float = 3) -> list[dict[str, Any]]:
+        """Receive frames until one of `types` arrives; returns all of them, that one last."""
+        frames = []
+        while True:
+            f = await self.recv(timeout)
+            frames.append(f)
+            if f["type"] in types:
+                return frames
+            if f["type"] == "__closed__":
+                raise AssertionError(f"closed with {f['code']} while waiting for {types}")
+
+    async def nothing(self, timeout: float = 0.2) -> bool:
+        return await self.comm.receive_nothing(timeout)
+
+    async def message(self, body: str, **extra) -> dict[str, Any]:
+        cid = extra.pop("client_id", None) or str(uuid.uuid4())
+        await self.send({"type": "send", "client_id": cid, "body": body, **extra})
+        frames = await self.until("ack", "error")
+        return frames[-1]
+
+    async def close(self) -> None:
+        await self.comm.disconnect()
+
+
+@pytest.fixture
+async def make_client():
+    clients: list[Client] = []
+
+    def make(user, group) -> Client:
+        c = Client(user, group)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        with contextlib.suppress(Exception):
+            await c.comm.disconnect()
+
+
+@pytest.fixture
+def room(group):
+    return room_for_group(group.pk)
+
+
+db_async = database_sync_to_async
