@@ -75,7 +75,9 @@ class Group(models.Model):
                 condition=Q(member_limit__isnull=True) | Q(member_limit__gte=1),
                 name="group_member_limit_positive",
             ),
+            models.CheckConstraint(condition=~Q(slug=""), name="group_slug_not_empty"),
         ]
+        indexes = [models.Index(fields=["visibility", "name"])]
 
     def __str__(self) -> str:
         return self.name
@@ -127,8 +129,20 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "group"], name="one_membership_per_user_group"),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["active", "pending", "declined", "left", "removed", "banned"]
+                ),
+                name="membership_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["member", "facilitator"]), name="membership_role_known"
+            ),
         ]
-        indexes = [models.Index(fields=["group", "status", "role"])]
+        indexes = [
+            models.Index(fields=["group", "status", "role"]),
+            models.Index(fields=["user", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.group} ({self.role}, {self.status})"
@@ -162,6 +176,12 @@ class Invite(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invite_expires_after_created",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Invite to {self.group}"

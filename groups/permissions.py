@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     MUTE_MEMBER = "mute_member"
     REMOVE_MEMBER = "remove_member"
     # site-wide (no group)
+    CREATE_GROUP = "create_group"
     VIEW_SITE_QUEUE = "view_site_queue"
     SUSPEND_USER = "suspend_user"
     BAN_USER = "ban_user"
@@ -110,6 +111,7 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
 
 #: Site-wide actions that belong to no group.
 SITE_POLICY: dict[Action, frozenset[Role]] = {
+    Action.CREATE_GROUP: frozenset({R.STAFF}),
     Action.VIEW_SITE_QUEUE: frozenset({R.MODERATOR, R.STAFF}),
     Action.SUSPEND_USER: frozenset({R.MODERATOR, R.STAFF}),
     Action.BAN_USER: frozenset({R.MODERATOR, R.STAFF}),

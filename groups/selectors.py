@@ -1,0 +1,170 @@
+"""Reads the groups pages need, with their joins explicit so query counts stay constant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import Group, Invite, Membership, Topic
+
+S = Membership.Status
+_ACTIVE = Q(memberships__status=S.ACTIVE)
+
+
+def _with_counts(qs: QuerySet[Group]) -> QuerySet[Group]:
+    return qs.annotate(member_count=Count("memberships", filter=_ACTIVE, distinct=True))
+
+
+def group_directory(*, q: str = "", topic: str = "", area: str = "") -> QuerySet[Group]:
+    """Listed groups, searched by name and filtered by topic slug and area, with member counts
+    annotated and topics prefetched (two queries however many groups)."""
+    groups = Group.objects.listed()
+    q = q.strip()
+    if q:
+        groups = groups.filter(name__icontains=q)
+    if topic:
+        groups = groups.filter(topics__slug=topic)
+    if area:
+        groups = groups.filter(area__iexact=area.strip())
+    return (
+        _with_counts(groups)
+        .prefetch_related(Prefetch("topics", queryset=Topic.objects.order_by("name")))
+        .order_by("name", "pk")
+    )
+
+
+def directory_topics() -> list[Topic]:
+    return list(Topic.objects.order_by("name"))
+
+
+def directory_areas() -> list[str]:
+    """Areas of listed groups, for the filter (one query)."""
+    return list(
+        Group.objects.listed()
+        .exclude(area="")
+        .order_by("area")
+        .values_list("area", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class GroupPage:
+    group: Group
+    member_count: int
+    facilitator_names: list[str]
+    topics: list[Topic]
+
+
+def group_page(*, group: Group) -> GroupPage:
+    """Facilitators' display names (never emails), member count and topics: three queries."""
+    facilitators = list(
+        Membership.objects.facilitators()
+        .filter(group=group)
+        .order_by("joined_at", "pk")
+        .values_list("user__display_name", flat=True)
+    )
+    return GroupPage(
+        group=group,
+        member_count=Membership.objects.filter(group=group, status=S.ACTIVE).count(),
+        facilitator_names=[name or "" for name in facilitators],
+        topics=list(group.topics.order_by("name")),
+    )
+
+
+@dataclass
+class MemberLists:
+    pending: list[Membership]
+    members: list[Membership]
+    invites: list[Invite]
+    member_count: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.member_count = len(self.members)
+
+
+def member_management(*, group: Group) -> MemberLists:
+    """What a facilitator's members page shows: requests, members and invite links."""
+    rows = list(
+        Membership.objects.filter(group=group, status__in=[S.PENDING, S.ACTIVE])
+        .select_related("user")
+        .only(
+            "pk",
+            "status",
+            "role",
+            "request_answers",
+            "created_at",
+            "joined_at",
+            "muted_until",
+            "group_id",
+            "user__id",
+            "user__display_name",
+        )  # fmt: skip
+        .order_by("-role", "user__display_name", "pk")
+    )
+    now = timezone.now()
+    invites = list(
+        Invite.objects.filter(group=group, revoked_at__isnull=True, expires_at__gt=now).order_by(
+            "-created_at"
+        )
+    )
+    return MemberLists(
+        pending=sorted((m for m in rows if m.status == S.PENDING), key=lambda m: m.created_at),
+        members=[m for m in rows if m.status == S.ACTIVE],
+        invites=invites,
+    )
+
+
+def membership_in_group(*, group: Group, membership_id: int) -> Membership | None:
+    """A membership row, scoped by group so one group's page can never touch another's."""
+    return Membership.objects.select_related("user").filter(pk=membership_id, group=group).first()
+
+
+def invite_in_group(*, group: Group, invite_id: int) -> Invite | None:
+    return Invite.objects.filter(pk=invite_id, group=group).first()
+
+
+def invite_by_token(*, token: str) -> Invite | None:
+    return Invite.objects.select_related("group").filter(token=token).first()
+
+
+@dataclass
+class MyGroup:
+    group: Group
+    membership: Membership
+    unread: int
+
+
+def my_groups(*, user) -> tuple[list[MyGroup], list[Membership]]:
+    """A member's groups (with unread chat counts) and their requests still waiting.
+
+    Three queries: memberships with groups, member counts, unread counts.
+    """
+    if not user.is_authenticated:
+        return [], []
+    rows = list(
+        Membership.objects.filter(user=user, status__in=[S.ACTIVE, S.PENDING])
+        .select_related("group")
+        .order_by("group__name", "pk")
+    )
+    active = [m for m in rows if m.status == S.ACTIVE]
+    pending = [m for m in rows if m.status == S.PENDING]
+    from chat.selectors import unread_counts
+
+    unread = unread_counts(user=user, group_ids=[m.group_id for m in active])
+    return [
+        MyGroup(group=m.group, membership=m, unread=unread.get(m.group_id, 0)) for m in active
+    ], pending
+
+
+def directory_teaser(*, limit: int = 3) -> list[Group]:
+    """A few listed groups for the logged-out home page."""
+    return list(group_directory()[:limit])
+
+
+def facilitates_any(*, user) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.facilitators().filter(user=user).exists()
