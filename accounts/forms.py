@@ -1,18 +1,109 @@
+"""Forms for sign-up and the member's own profile. Writes happen in services, not here."""
+
+from __future__ import annotations
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import validate_time_zone
 
-class SignupForm(forms.Form):
-    """Extra fields for allauth's sign-up form."""
+# Most members are in the UK; these are offered first, then a few common others.
+COMMON_TIME_ZONES = [
+    ("Europe/London", _("UK (London)")),
+    ("Europe/Dublin", _("Ireland (Dublin)")),
+    ("Europe/Paris", _("Central Europe (Paris, Berlin, Madrid)")),
+    ("Europe/Athens", _("Eastern Europe (Athens, Bucharest)")),
+    ("Atlantic/Canary", _("Canary Islands")),
+    ("America/New_York", _("US Eastern (New York)")),
+    ("America/Chicago", _("US Central (Chicago)")),
+    ("America/Los_Angeles", _("US Pacific (Los Angeles)")),
+    ("Asia/Karachi", _("Pakistan (Karachi)")),
+    ("Asia/Kolkata", _("India (Kolkata)")),
+    ("Asia/Dubai", _("Gulf (Dubai)")),
+    ("Australia/Sydney", _("Australia (Sydney)")),
+    ("UTC", _("UTC")),
+]
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up form plus the name other members will see."""
 
     display_name = forms.CharField(
         label=_("Your name in Village"),
         max_length=60,
         help_text=_("Other members see this name. A first name or a nickname is fine."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
 
     field_order = ["display_name", "email", "password1", "password2"]
 
-    def signup(self, request, user):
-        user.display_name = self.cleaned_data["display_name"]
-        user.save(update_fields=["display_name"])
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = _("Your email address")
+        self.fields["email"].help_text = _(
+            "We send a link to check it's you. Other members never see it."
+        )
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+        for name in ("password1", "password2"):
+            if name in self.fields:
+                self.fields[name].widget.attrs.pop("placeholder", None)
+        if "password1" in self.fields:
+            self.fields["password1"].label = _("Choose a password")
+            self.fields["password1"].help_text = _(
+                "At least 8 characters. Not just numbers, and not a common password."
+            )
+        if "password2" in self.fields:
+            self.fields["password2"].label = _("Type the password again")
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise forms.ValidationError(_("Please choose a name other members will see."))
+        return name
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Your name in Village"),
+        max_length=60,
+        help_text=_("The only name other members see. A nickname is fine."),
+    )
+    about = forms.CharField(
+        label=_("About me"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Optional. A line or two for your groups, up to 500 characters."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_("Meetup times and reminders are shown in this time zone."),
+    )
+
+    def __init__(self, *args, current_time_zone: str = "Europe/London", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = list(COMMON_TIME_ZONES)
+        if current_time_zone and current_time_zone not in {c for c, _label in choices}:
+            choices.append((current_time_zone, current_time_zone))
+        self.fields["time_zone"].choices = choices
+
+    def clean_display_name(self) -> str:
+        name = " ".join(self.cleaned_data["display_name"].split())
+        if not name:
+            raise forms.ValidationError(_("Please choose a name other members will see."))
+        return name
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"]
+        validate_time_zone(value)
+        return value
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("So we know it's really you."),
+    )

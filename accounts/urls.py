@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.profile, name="profile"),
+    path("export/", views.export, name="export"),
+    path("delete/", views.delete, name="delete"),
+]

@@ -1,1 +1,19 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from .models import Notification, Preference
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "user", "urgent", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind", "urgent")
+    search_fields = ("title",)
+    raw_id_fields = ("user", "group")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "email")
+    list_filter = ("kind", "email")
+    raw_id_fields = ("user",)

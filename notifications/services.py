@@ -8,7 +8,7 @@ from django.db import transaction
 
 from chat.events import send_to_user_on_commit
 
-from .models import Kind, Notification
+from .models import Kind, Notification, Preference
 
 
 @transaction.atomic
@@ -71,3 +71,27 @@ def notification_mark_read(*, user, notification_ids: Iterable[int] | None = Non
     if changed:
         send_to_user_on_commit(user.pk, {"type": "notification.read"})
     return changed
+
+
+@transaction.atomic
+def preferences_set(*, user, email_on: Iterable[str], kinds: Iterable[str] | None = None) -> None:
+    """Save which kinds reach this member by email. In-app notifications always arrive.
+
+    `kinds` are the switches that were shown (default: every kind); those not in `email_on`
+    are turned off. Unknown kinds are ignored.
+    """
+    valid = set(Kind.values)
+    shown = (set(kinds) if kinds is not None else valid) & valid
+    wanted = set(email_on) & valid
+    for kind in sorted(shown):
+        Preference.objects.update_or_create(
+            user=user, kind=kind, defaults={"email": kind in wanted}
+        )
+
+
+def preference_email_off(*, user_id: int, kind: str) -> bool:
+    """One-click unsubscribe: stop emails of one kind. Returns False for an unknown kind."""
+    if kind not in Kind.values:
+        return False
+    Preference.objects.update_or_create(user_id=user_id, kind=kind, defaults={"email": False})
+    return True

@@ -1,0 +1,27 @@
+"""Reads for a member's own account pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from . import privacy
+from .models import User
+
+
+def account_export(*, user: User) -> dict[str, Any]:
+    """Everything Village holds about this member, from every app's registered exporter.
+
+    Each exporter returns only the member's own data; this is what /me/export/ downloads.
+    """
+    data: dict[str, Any] = {
+        "about_this_file": (
+            "Everything Village holds about you, as JSON. Other members' names and posts "
+            "are not included."
+        ),
+        "exported_at": timezone.now(),
+    }
+    for name, export in privacy.exporters().items():
+        data[name] = export(user)
+    return data

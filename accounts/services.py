@@ -1,0 +1,122 @@
+"""Writes for members' own accounts: profile changes and the legal duties (erase, export)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import privacy
+from .models import User, validate_time_zone
+
+log = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def profile_update(*, user: User, display_name: str, about: str, time_zone: str) -> User:
+    """Change what a member says about themselves. Raises ValidationError with kind words."""
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise ValidationError({"display_name": _("Please choose a name other members will see.")})
+    if len(display_name) > 60:
+        raise ValidationError({"display_name": _("Please keep your name to 60 characters.")})
+    about = (about or "").strip()
+    if len(about) > 500:
+        raise ValidationError({"about": _("Please keep this to 500 characters.")})
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ValidationError({"time_zone": exc.messages}) from exc
+    user.display_name = display_name
+    user.about = about
+    user.time_zone = time_zone
+    user.save(update_fields=["display_name", "about", "time_zone"])
+    return user
+
+
+def _delete_sessions_of(user_id: int) -> int:
+    """Database sessions are not indexed by user, so decode the live ones. Sessions left
+    behind would be dead anyway (their user no longer exists), but they are personal data."""
+    doomed = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(
+        chunk_size=2000
+    ):
+        try:
+            data = session.get_decoded()
+        except Exception:  # noqa: S112 - a corrupt session is not ours to judge; it expires
+            continue
+        if str(data.get("_auth_user_id")) == str(user_id):
+            doomed.append(session.session_key)
+    if doomed:
+        Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
+
+
+@transaction.atomic
+def account_delete(*, user: User, password: str) -> None:
+    """Erase a member, in one transaction.
+
+    Every app's registered eraser runs first (chat anonymises posts as "Former member" by
+    leaving their author empty, and so on), then notifications, email addresses,
+    two-factor authenticators, sessions and memberships go, and finally the user row.
+    Raises ValidationError (nothing changed) when the password is wrong.
+    """
+    if not password or not user.check_password(password):
+        raise ValidationError({"password": _("That password isn't right. Please try again.")})
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    user_id = user.pk
+    for name, erase in privacy.erasers().items():
+        erase(user)
+        log.info("privacy eraser %s ran for user %s", name, user_id)
+    # Reverse relations, so accounts never imports the apps above it.
+    user.notifications.all().delete()
+    user.notification_prefs.all().delete()
+    EmailAddress.objects.filter(user_id=user_id).delete()
+    Authenticator.objects.filter(user_id=user_id).delete()
+    _delete_sessions_of(user_id)
+    user.memberships.all().delete()
+    user.delete()
+    log.info("account %s deleted", user_id)
+
+
+def profile_export(user: User) -> dict[str, Any]:
+    """The accounts-level export: the member's own profile, addresses and memberships."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    memberships = [
+        {
+            "group": m.group.name,
+            "group_address": m.group.slug,
+            "role": m.role,
+            "status": m.status,
+            "joined_at": m.joined_at,
+            "answers_when_asking_to_join": m.request_answers,
+        }
+        for m in user.memberships.select_related("group").order_by("pk")
+    ]
+    return {
+        "display_name": user.display_name,
+        "email": user.email,
+        "about": user.about,
+        "time_zone": user.time_zone,
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
+        "is_moderator": user.is_moderator,
+        "email_addresses": [
+            {"email": e.email, "verified": e.verified, "primary": e.primary}
+            for e in EmailAddress.objects.filter(user=user).order_by("pk")
+        ],
+        "two_factor_methods": sorted(
+            Authenticator.objects.filter(user=user).values_list("type", flat=True)
+        ),
+        "memberships": memberships,
+    }
+

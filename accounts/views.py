@@ -1,0 +1,81 @@
+"""Thin views for the member's own account: profile, data export and deletion."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import selectors, services
+from .forms import DeleteAccountForm, ProfileForm
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST, current_time_zone=user.time_zone)
+        if form.is_valid():
+            try:
+                services.profile_update(user=user, **form.cleaned_data)
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Your profile is saved."))
+                return redirect("accounts:profile")
+    else:
+        form = ProfileForm(
+            initial={
+                "display_name": user.display_name,
+                "about": user.about,
+                "time_zone": user.time_zone,
+            },
+            current_time_zone=user.time_zone,
+        )
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    data = selectors.account_export(user=request.user)
+    body = json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+    filename = f"village-my-data-{timezone.now():%Y-%m-%d}.json"
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def delete(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=request.user, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            logout(request)
+            messages.success(
+                request, _("Your account has been deleted. Thank you for being part of Village.")
+            )
+            return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form})

@@ -1,0 +1,64 @@
+"""The bell's websocket: pushes the unread count to every open page of one member."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat.events import user_group
+
+from .selectors import unread_count
+
+FORWARDED = {"notification.created", "notification.read"}
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    """Thin: joins the member's own channel group and forwards bell events with the count.
+
+    Other inner event types on the same group (membership.revoked, ...) belong to chat and
+    are ignored here. Clients send nothing; anything they send is ignored.
+    """
+
+    group_name: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user_id = user.pk
+        self.group_name = user_group(user.pk)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "unread": await self._unread()})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group_name:
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        return None
+
+    async def decode_json(self, text_data):  # never crash on junk from the client
+        return None
+
+    async def user_event(self, message: dict) -> None:
+        event = message.get("event") or {}
+        kind = event.get("type")
+        if kind not in FORWARDED:
+            return
+        frame = {"type": kind, "unread": await self._unread()}
+        if kind == "notification.created":
+            frame.update(
+                {
+                    "title": str(event.get("title", ""))[:200],
+                    "url": str(event.get("url", "")),
+                    "urgent": bool(event.get("urgent", False)),
+                }
+            )
+        await self.send_json(frame)
+
+    @database_sync_to_async
+    def _unread(self) -> int:
+        return unread_count(user_id=self.user_id)
