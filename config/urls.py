@@ -18,6 +18,7 @@ urlpatterns = [
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/chat/", include("chat.urls")),
     path("groups/<slug:slug>/meetups", include("meetups.urls")),
+    path("meetups/", include("meetups.site_urls")),
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),
 ]

@@ -1,0 +1,1052 @@
+"""Writes for meetups. Views, Huey tasks and commands call these; nothing else writes.
+
+Callers have already asked `groups.permissions` whether the member may act. Every service does
+its whole job in one transaction; notifications go through `notifications.services.notify`
+(bulk rows, pushes and emails after commit).
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.models import Group, Membership
+from notifications.models import Kind
+from notifications.services import notify
+
+from . import rules, text
+from .models import (
+    Attendance,
+    CalendarFeed,
+    Delivery,
+    MeetupPrefs,
+    MeetupSeries,
+    NudgeReply,
+    Occurrence,
+    Rsvp,
+)
+
+WEEKS_AHEAD = 8
+AUTO_CLOSE_AFTER = timedelta(hours=3)
+CHECKIN_EARLY = timedelta(minutes=30)
+CHECKIN_LATE = timedelta(minutes=30)
+REGISTER_OPENS_BEFORE = timedelta(hours=1)
+HISTORY_WEEKS = 14
+
+
+def local_to_utc(day: date, at: time, time_zone: str) -> datetime:
+    """The UTC instant of a local wall-clock time. In the spring gap (a time that does not
+    exist) zoneinfo moves it forward by the gap, which is what people expect."""
+    local = datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(time_zone))
+    return local.astimezone(UTC)
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+# --- scheduling -----------------------------------------------------------------------------
+
+
+@dataclass
+class Place:
+    venue_name: str = ""
+    venue_address: str = ""
+    accessibility_notes: str = ""
+    online_url: str = ""
+
+
+def _validate_schedule(
+    *,
+    title: str,
+    first_date: date,
+    start_time: time,
+    duration_minutes: int,
+    time_zone: str,
+    capacity: int | None,
+    ends_on: date | None,
+    interval_weeks: int,
+    now: datetime,
+    allow_past: bool,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = defaultdict(list)
+    if not title.strip():
+        errors["title"].append(_("Please give the meetup a name, such as “Tuesday evening chat”."))
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+        known_zone = time_zone in zoneinfo.available_timezones()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        known_zone = False
+    if not known_zone:
+        errors["time_zone"].append(_("We don't recognise that time zone."))
+    if duration_minutes is None or duration_minutes <= 0:
+        errors["duration_minutes"].append(_("The meetup needs to end after it starts."))
+    elif duration_minutes > 24 * 60:
+        errors["duration_minutes"].append(_("A meetup can last at most a day."))
+    if capacity is not None and capacity <= 0:
+        errors["capacity"].append(
+            _("Places must be at least 1. Leave it empty if there's no limit.")
+        )
+    if interval_weeks is None or not 1 <= interval_weeks <= 8:
+        errors["interval_weeks"].append(_("Choose every 1 to 8 weeks."))
+    if ends_on is not None and ends_on < first_date:
+        errors["ends_on"].append(_("The last meetup can't be before the first one."))
+    if known_zone and not allow_past and local_to_utc(first_date, start_time, time_zone) <= now:
+        errors["first_date"].append(_("That date has passed. Please pick a day from today on."))
+    return errors
+
+
+@transaction.atomic
+def series_create(
+    *,
+    group: Group,
+    by,
+    title: str,
+    first_date: date,
+    start_time: time,
+    duration_minutes: int = 90,
+    interval_weeks: int = 1,
+    ends_on: date | None = None,
+    time_zone: str | None = None,
+    place: Place | None = None,
+    capacity: int | None = None,
+    reminders_24h: bool = True,
+    reminders_2h: bool = True,
+    now: datetime | None = None,
+    allow_past: bool = False,
+) -> MeetupSeries:
+    """Schedule a repeating meetup and create its occurrences for the coming weeks.
+
+    Raises ValidationError (a dict of kind messages per field); nothing is saved then.
+    `allow_past` is for demo data and tests that need history."""
+    now = now or timezone.now()
+    time_zone = time_zone or group.time_zone or "Europe/London"
+    place = place or Place()
+    errors = _validate_schedule(
+        title=title, first_date=first_date, start_time=start_time,
+        duration_minutes=duration_minutes, time_zone=time_zone, capacity=capacity,
+        ends_on=ends_on, interval_weeks=interval_weeks, now=now, allow_past=allow_past,
+    )  # fmt: skip
+    if errors:
+        raise ValidationError(dict(errors))
+    series = MeetupSeries.objects.create(
+        group=group,
+        title=title.strip(),
+        weekday=first_date.weekday(),
+        start_time=start_time,
+        duration_minutes=duration_minutes,
+        interval_weeks=interval_weeks,
+        starts_on=first_date,
+        ends_on=ends_on,
+        time_zone=time_zone,
+        capacity=capacity,
+        reminders_24h=reminders_24h,
+        reminders_2h=reminders_2h,
+        created_by=by,
+        **place.__dict__,
+    )
+    occurrences_extend(now=now, series_ids=[series.pk], include_past=allow_past)
+    return series
+
+
+@transaction.atomic
+def one_off_create(
+    *,
+    group: Group,
+    by,
+    title: str,
+    on: date,
+    start_time: time,
+    duration_minutes: int = 90,
+    time_zone: str | None = None,
+    place: Place | None = None,
+    capacity: int | None = None,
+    note: str = "",
+    now: datetime | None = None,
+    allow_past: bool = False,
+) -> Occurrence:
+    now = now or timezone.now()
+    time_zone = time_zone or group.time_zone or "Europe/London"
+    errors = _validate_schedule(
+        title=title, first_date=on, start_time=start_time, duration_minutes=duration_minutes,
+        time_zone=time_zone, capacity=capacity, ends_on=None, interval_weeks=1, now=now,
+        allow_past=allow_past,
+    )  # fmt: skip
+    if errors:
+        raise ValidationError(dict(errors))
+    starts_at = local_to_utc(on, start_time, time_zone)
+    return Occurrence.objects.create(
+        group=group,
+        title=title.strip(),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        time_zone=time_zone,
+        capacity=capacity,
+        note=note,
+        **(place or Place()).__dict__,
+    )
+
+
+def series_slots(series: MeetupSeries, *, until: date, since: date | None = None) -> list[date]:
+    """The local dates of a series from `since` (or its start) up to `until`, inclusive."""
+    last = min(until, series.ends_on) if series.ends_on else until
+    day = series.starts_on + timedelta(days=(series.weekday - series.starts_on.weekday()) % 7)
+    step = timedelta(weeks=series.interval_weeks)
+    if since and since > day:
+        skip = (since - day).days // step.days
+        day += step * skip
+    slots = []
+    while day <= last:
+        if since is None or day >= since:
+            slots.append(day)
+        day += step
+    return slots
+
+
+def _occurrence_for_slot(series: MeetupSeries, day: date) -> Occurrence:
+    starts_at = local_to_utc(day, series.start_time, series.time_zone)
+    return Occurrence(
+        series=series,
+        group_id=series.group_id,
+        title=series.title,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=series.duration_minutes),
+        original_starts_at=starts_at,
+        time_zone=series.time_zone,
+        venue_name=series.venue_name,
+        venue_address=series.venue_address,
+        accessibility_notes=series.accessibility_notes,
+        online_url=series.online_url,
+        capacity=series.capacity,
+    )
+
+
+def occurrences_extend(
+    *,
+    now: datetime | None = None,
+    weeks_ahead: int = WEEKS_AHEAD,
+    series_ids: list[int] | None = None,
+    include_past: bool = False,
+) -> int:
+    """Make sure every running series has real occurrences for the coming weeks. Idempotent:
+    slots that exist are skipped by the unique constraint. Two queries plus the insert."""
+    now = now or timezone.now()
+    today = now.date()
+    until = today + timedelta(weeks=weeks_ahead)
+    qs = MeetupSeries.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today - timedelta(days=1))
+    )
+    if series_ids is not None:
+        qs = qs.filter(pk__in=series_ids)
+    rows = []
+    for series in qs:
+        since = None if include_past else today - timedelta(days=1)
+        for day in series_slots(series, until=until, since=since):
+            occ = _occurrence_for_slot(series, day)
+            if include_past or occ.starts_at > now:
+                rows.append(occ)
+    if not rows:
+        return 0
+    before = Occurrence.objects.filter(series__in=qs).count()
+    Occurrence.objects.bulk_create(rows, ignore_conflicts=True)
+    return Occurrence.objects.filter(series__in=qs).count() - before
+
+
+SERIES_EDITABLE = {
+    "title", "start_time", "duration_minutes", "ends_on", "venue_name", "venue_address",
+    "accessibility_notes", "online_url", "capacity", "reminders_24h", "reminders_2h",
+}  # fmt: skip
+
+
+@transaction.atomic
+def series_update(*, series: MeetupSeries, by, now: datetime | None = None, **changes) -> int:
+    """Change a series; future occurrences nobody changed by hand follow, others keep their own
+    time, place and note. Returns how many occurrences changed."""
+    now = now or timezone.now()
+    unknown = set(changes) - SERIES_EDITABLE
+    if unknown:
+        raise ValidationError(
+            _("To change the day or how often it meets, end this series and start a new one.")
+        )
+    for key, value in changes.items():
+        setattr(series, key, value)
+    errors = _validate_schedule(
+        title=series.title, first_date=series.starts_on, start_time=series.start_time,
+        duration_minutes=series.duration_minutes, time_zone=series.time_zone,
+        capacity=series.capacity, ends_on=series.ends_on, interval_weeks=series.interval_weeks,
+        now=now, allow_past=True,
+    )  # fmt: skip
+    if errors:
+        raise ValidationError(dict(errors))
+    series.save()
+    future = list(
+        series.occurrences.filter(
+            starts_at__gt=now, modified=False, moved=False
+        ).select_for_update()
+    )
+    changed = []
+    ended = []
+    for occ in future:
+        local_day = occ.original_starts_at.astimezone(series.tz).date()
+        if series.ends_on and local_day > series.ends_on:
+            ended.append(occ.pk)
+            continue
+        fresh = _occurrence_for_slot(series, local_day)
+        for field in (
+            "title", "starts_at", "ends_at", "original_starts_at", "venue_name", "venue_address",
+            "accessibility_notes", "online_url", "capacity",
+        ):  # fmt: skip
+            setattr(occ, field, getattr(fresh, field))
+        changed.append(occ)
+    if changed:
+        Occurrence.objects.bulk_update(
+            changed,
+            ["title", "starts_at", "ends_at", "original_starts_at", "venue_name", "venue_address",
+             "accessibility_notes", "online_url", "capacity"],
+        )  # fmt: skip
+    if ended:
+        Occurrence.objects.filter(pk__in=ended).update(
+            status=Occurrence.Status.CANCELLED, cancel_reason=_("This series has ended.")
+        )
+    occurrences_extend(now=now, series_ids=[series.pk])
+    return len(changed) + len(ended)
+
+
+def _people_to_tell(occurrence: Occurrence) -> list[int]:
+    return list(
+        Rsvp.objects.filter(
+            occurrence=occurrence,
+            answer__in=[Rsvp.Answer.GOING, Rsvp.Answer.MAYBE],
+            user__memberships__group_id=occurrence.group_id,
+            user__memberships__status=Membership.Status.ACTIVE,
+        ).values_list("user_id", flat=True)
+    )
+
+
+def occurrence_url(occurrence: Occurrence, name: str = "occurrence") -> str:
+    slug = occurrence.group.slug
+    return reverse(f"meetups:{name}", kwargs={"slug": slug, "pk": occurrence.pk})
+
+
+def _lock(occurrence: Occurrence) -> Occurrence:
+    return Occurrence.objects.select_for_update().select_related("group").get(pk=occurrence.pk)
+
+
+@transaction.atomic
+def occurrence_cancel(
+    *, occurrence: Occurrence, by, reason: str, now: datetime | None = None
+) -> Occurrence:
+    now = now or timezone.now()
+    occ = _lock(occurrence)
+    if occ.is_cancelled:
+        return occ
+    if occ.ends_at <= now:
+        raise ValidationError(_("This meetup has already happened."))
+    occ.status = Occurrence.Status.CANCELLED
+    occ.cancel_reason = reason.strip()[:300]
+    occ.modified = True
+    occ.save(update_fields=["status", "cancel_reason", "modified"])
+    body = _("%(when)s is cancelled.") % {"when": text.when(occ)}
+    if occ.cancel_reason:
+        body += "\n" + _("From the facilitator: %(reason)s") % {"reason": occ.cancel_reason}
+    notify(
+        user_ids=_people_to_tell(occ),
+        kind=Kind.MEETUP_CHANGE,
+        title=_("%(group)s: this week's meetup is cancelled") % {"group": occ.group.name},
+        body=body,
+        url=occurrence_url(occ),
+        group_id=occ.group_id,
+    )
+    return occ
+
+
+@transaction.atomic
+def occurrence_move(
+    *,
+    occurrence: Occurrence,
+    by,
+    on: date,
+    start_time: time,
+    duration_minutes: int | None = None,
+    place: Place | None = None,
+    now: datetime | None = None,
+) -> Occurrence:
+    now = now or timezone.now()
+    occ = _lock(occurrence)
+    if occ.is_cancelled:
+        raise ValidationError(_("This meetup is cancelled. Schedule a new one instead."))
+    duration = duration_minutes or int((occ.ends_at - occ.starts_at).total_seconds() // 60)
+    errors = _validate_schedule(
+        title=occ.title, first_date=on, start_time=start_time, duration_minutes=duration,
+        time_zone=occ.time_zone, capacity=None, ends_on=None, interval_weeks=1, now=now,
+        allow_past=False,
+    )  # fmt: skip
+    if errors:
+        raise ValidationError(dict(errors))
+    occ.starts_at = local_to_utc(on, start_time, occ.time_zone)
+    occ.ends_at = occ.starts_at + timedelta(minutes=duration)
+    if place is not None:
+        for key, value in place.__dict__.items():
+            setattr(occ, key, value)
+    occ.moved = True
+    occ.modified = True
+    occ.save()
+    lines = [_("It's now on %(when)s.") % {"when": text.when(occ)}, *text.where_lines(occ)]
+    notify(
+        user_ids=_people_to_tell(occ),
+        kind=Kind.MEETUP_CHANGE,
+        title=_("%(group)s: a meetup has moved") % {"group": occ.group.name},
+        body="\n".join(lines),
+        url=occurrence_url(occ),
+        group_id=occ.group_id,
+    )
+    return occ
+
+
+@transaction.atomic
+def occurrence_set_note(
+    *, occurrence: Occurrence, by, note: str, personal_line: str | None = None
+) -> Occurrence:
+    occ = _lock(occurrence)
+    note = note.strip()[:500]
+    changed_note = note != occ.note
+    occ.note = note
+    if personal_line is not None:
+        occ.personal_line = personal_line.strip()[:300]
+    occ.modified = occ.modified or changed_note
+    occ.save(update_fields=["note", "personal_line", "modified"])
+    if changed_note and note:
+        notify(
+            user_ids=_people_to_tell(occ),
+            kind=Kind.MEETUP_CHANGE,
+            title=_("%(group)s: a note about %(day)s")
+            % {"group": occ.group.name, "day": text.day(occ.local_start)},
+            body=note,
+            url=occurrence_url(occ),
+            group_id=occ.group_id,
+        )
+    return occ
+
+
+# --- RSVPs and the waiting list ---------------------------------------------------------
+
+
+def going_count(occurrence: Occurrence) -> int:
+    return Rsvp.objects.filter(
+        occurrence=occurrence, answer=Rsvp.Answer.GOING, waitlist_position__isnull=True
+    ).count()
+
+
+@transaction.atomic
+def rsvp_set(
+    *, occurrence: Occurrence, user, answer: str, message: str = "", now: datetime | None = None
+) -> Rsvp:
+    """Going / not sure / can't make it. With a capacity, "going" beyond it joins the waiting
+    list; when a place frees up the first person waiting is promoted and told."""
+    now = now or timezone.now()
+    if answer not in Rsvp.Answer.values:
+        raise ValidationError(_("Please choose going, not sure or can't make it."))
+    occ = _lock(occurrence)  # serialises places and the waiting list
+    if occ.is_cancelled:
+        raise ValidationError(_("This meetup is cancelled, so there's nothing to answer."))
+    if occ.ends_at <= now:
+        raise ValidationError(_("This meetup has already happened."))
+    rsvp = Rsvp.objects.filter(occurrence=occ, user=user).first()
+    was_holding_place = bool(rsvp and rsvp.answer == Rsvp.Answer.GOING and not rsvp.waitlisted)
+    if rsvp is None:
+        rsvp = Rsvp(occurrence=occ, user=user)
+    rsvp.answer = answer
+    rsvp.message = message.strip()[:300]
+    rsvp.updated_at = now
+    if answer == Rsvp.Answer.GOING:
+        full = occ.capacity is not None and going_count(occ) >= occ.capacity
+        if not was_holding_place and not rsvp.waitlisted and full:
+            last = Rsvp.objects.filter(occurrence=occ).aggregate(m=Max("waitlist_position"))["m"]
+            rsvp.waitlist_position = (last or 0) + 1
+    else:
+        rsvp.waitlist_position = None
+    rsvp.save()
+    if was_holding_place and answer != Rsvp.Answer.GOING:
+        _promote_from_waitlist(occ)
+    return rsvp
+
+
+def _promote_from_waitlist(occ: Occurrence) -> None:
+    if occ.capacity is None:
+        return
+    free = occ.capacity - going_count(occ)
+    if free <= 0:
+        return
+    lucky = list(
+        Rsvp.objects.filter(occurrence=occ, waitlist_position__isnull=False)
+        .order_by("waitlist_position")
+        .values_list("pk", "user_id")[:free]
+    )
+    if not lucky:
+        return
+    Rsvp.objects.filter(pk__in=[pk for pk, _ in lucky]).update(waitlist_position=None)
+    notify(
+        user_ids=[uid for _, uid in lucky],
+        kind=Kind.WAITLIST,
+        title=_("Good news: a place opened up at %(group)s") % {"group": occ.group.name},
+        body=_("You're now going on %(when)s. If you can't make it after all, please let us know.")
+        % {"when": text.when(occ)},
+        url=occurrence_url(occ),
+        group_id=occ.group_id,
+    )
+
+
+# --- register and check-in ---------------------------------------------------------------
+
+
+def _check_register_open(occ: Occurrence, now: datetime) -> None:
+    if occ.is_cancelled:
+        raise ValidationError(_("This meetup was cancelled, so there's no register."))
+    if occ.register_closed:
+        raise ValidationError(_("This register is closed."))
+    if now < occ.starts_at - REGISTER_OPENS_BEFORE:
+        raise ValidationError(_("The register opens an hour before the meetup."))
+
+
+def _active_member_ids(group_id: int, user_ids) -> set[int]:
+    return set(
+        Membership.objects.active()
+        .filter(group_id=group_id, user_id__in=list(user_ids))
+        .values_list("user_id", flat=True)
+    )
+
+
+@transaction.atomic
+def attendance_mark(*, occurrence: Occurrence, user_ids, by, now: datetime | None = None) -> int:
+    """Tick members present. Idempotent: ticking twice is one row. Two queries whatever the
+    number of people ticked. Returns how many new ticks."""
+    now = now or timezone.now()
+    _check_register_open(occurrence, now)
+    ids = _active_member_ids(occurrence.group_id, user_ids)
+    if len(ids) != len(set(user_ids)):
+        raise ValidationError(_("Only members of this group can be ticked."))
+    created = Attendance.objects.bulk_create(
+        [
+            Attendance(occurrence_id=occurrence.pk, user_id=uid, marked_by=by, created_at=now)
+            for uid in ids
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+@transaction.atomic
+def attendance_unmark(*, occurrence: Occurrence, user_ids, by, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    _check_register_open(occurrence, now)
+    deleted, _ = Attendance.objects.filter(
+        occurrence=occurrence, user_id__in=list(user_ids)
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def register_save(*, occurrence: Occurrence, present_ids, by, now: datetime | None = None) -> None:
+    """The plain-form register: exactly these members are ticked present (walk-ins stay)."""
+    now = now or timezone.now()
+    present = set(present_ids)
+    attendance_mark(occurrence=occurrence, user_ids=present, by=by, now=now)
+    Attendance.objects.filter(occurrence=occurrence, user__isnull=False).exclude(
+        user_id__in=present
+    ).delete()
+
+
+@transaction.atomic
+def walk_in_add(
+    *, occurrence: Occurrence, name: str, by, now: datetime | None = None
+) -> Attendance:
+    now = now or timezone.now()
+    _check_register_open(occurrence, now)
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise ValidationError(_("Please write the person's first name (or a nickname)."))
+    return Attendance.objects.create(
+        occurrence=occurrence, walk_in_name=name, source=Attendance.Source.WALK_IN, marked_by=by
+    )
+
+
+def checkin_open(occ: Occurrence, now: datetime) -> bool:
+    return (
+        not occ.is_cancelled
+        and not occ.register_closed
+        and occ.starts_at - CHECKIN_EARLY <= now <= occ.ends_at + CHECKIN_LATE
+    )
+
+
+@transaction.atomic
+def self_check_in(
+    *, occurrence: Occurrence, user, code: str, now: datetime | None = None
+) -> Attendance:
+    now = now or timezone.now()
+    if not checkin_open(occurrence, now):
+        raise ValidationError(
+            _("Checking in opens half an hour before the meetup and closes half an hour after.")
+        )
+    cleaned = "".join(code.split()).upper()
+    if not cleaned or cleaned != occurrence.checkin_code:
+        raise ValidationError(_("That code doesn't match. Please check it with the facilitator."))
+    if not _active_member_ids(occurrence.group_id, [user.pk]):
+        raise ValidationError(_("Only members of this group can check in."))
+    row, _created = Attendance.objects.get_or_create(
+        occurrence=occurrence,
+        user=user,
+        defaults={"source": Attendance.Source.SELF_CHECKIN, "marked_by": user},
+    )
+    return row
+
+
+@transaction.atomic
+def register_close(*, occurrence: Occurrence, by, now: datetime | None = None) -> Occurrence:
+    now = now or timezone.now()
+    occ = _lock(occurrence)
+    if occ.register_closed:
+        return occ
+    if occ.is_cancelled:
+        raise ValidationError(_("This meetup was cancelled, so there's no register."))
+    if now < occ.starts_at:
+        raise ValidationError(_("You can close the register once the meetup has started."))
+    occ.register_closed_at = now
+    occ.register_closed_by = by
+    occ.save(update_fields=["register_closed_at", "register_closed_by"])
+    return occ
+
+
+def registers_autoclose(*, now: datetime | None = None) -> int:
+    """Close registers a few hours after the end. One query."""
+    now = now or timezone.now()
+    return Occurrence.objects.filter(
+        status=Occurrence.Status.SCHEDULED,
+        register_closed_at__isnull=True,
+        ends_at__lte=now - AUTO_CLOSE_AFTER,
+        ends_at__gte=now - timedelta(days=14),
+    ).update(register_closed_at=now)
+
+
+# --- members' choices -------------------------------------------------------------------
+
+
+def prefs_set(*, user, group: Group, nudges: bool) -> MeetupPrefs:
+    prefs, _ = MeetupPrefs.objects.update_or_create(
+        user=user, group=group, defaults={"nudges": nudges}
+    )
+    return prefs
+
+
+def calendar_feed_for(*, user, renew: bool = False) -> CalendarFeed:
+    """The member's private calendar link; `renew` makes a new one and the old stops working."""
+    feed = CalendarFeed.objects.filter(user=user).first()
+    if feed and not renew:
+        return feed
+    if feed:
+        feed.delete()
+    return CalendarFeed.objects.create(user=user)
+
+
+@transaction.atomic
+def nudge_reply(*, occurrence: Occurrence, user, choice: str) -> NudgeReply:
+    if choice not in NudgeReply.Choice.values:
+        raise ValidationError(_("Please choose one of the two answers."))
+    reply = NudgeReply.objects.filter(occurrence=occurrence, user=user).first()
+    first_contact = choice == NudgeReply.Choice.CONTACT and (
+        reply is None or reply.choice != NudgeReply.Choice.CONTACT
+    )
+    if reply is None:
+        reply = NudgeReply(occurrence=occurrence, user=user)
+    reply.choice = choice
+    reply.created_at = timezone.now()
+    try:
+        with transaction.atomic():
+            reply.save()
+    except IntegrityError:  # answered twice at once: the first answer stands
+        return NudgeReply.objects.get(occurrence=occurrence, user=user)
+    if first_contact:
+        group = occurrence.group
+        facilitators = (
+            Membership.objects.facilitators().filter(group=group).values_list("user_id", flat=True)
+        )
+        notify(
+            user_ids=list(facilitators),
+            kind=Kind.FACILITATOR,
+            title=_("%(name)s would like someone to get in touch") % {"name": user.public_name},
+            body=_(
+                "%(name)s missed %(group)s on %(day)s and asked for someone to get in touch. "
+                "A message or a call from you could mean a lot."
+            )
+            % {
+                "name": user.public_name,
+                "group": group.name,
+                "day": text.day(occurrence.local_start),
+            },
+            url=reverse("meetups:attendance", kwargs={"slug": group.slug}),
+            group_id=group.pk,
+            urgent=True,
+        )
+    return reply
+
+
+# --- the periodic jobs: reminders and nudges, in bulk ----------------------------------------
+
+
+@dataclass
+class JobResult:
+    sent: int = 0
+    deferred: int = 0  # waiting for the morning
+    suggestions: int = 0
+
+
+def _history(
+    group_ids: set[int], *, before: datetime
+) -> tuple[dict[int, list], set[tuple[int, int]]]:
+    """Recent meetups with a register taken, per group, newest first, and who attended.
+    Two queries. Meetups whose register nobody took don't count as misses."""
+    recent = Occurrence.objects.filter(
+        group_id__in=group_ids,
+        status=Occurrence.Status.SCHEDULED,
+        register_closed_at__isnull=False,
+        starts_at__lt=before,
+        starts_at__gte=before - timedelta(weeks=HISTORY_WEEKS),
+    )
+    attended = set(
+        Attendance.objects.filter(occurrence__in=recent, user__isnull=False).values_list(
+            "occurrence_id", "user_id"
+        )
+    )
+    taken = {occ_id for occ_id, _ in attended}
+    per_group: dict[int, list] = defaultdict(list)
+    for occ_id, group_id, starts_at in recent.order_by("-starts_at").values_list(
+        "id", "group_id", "starts_at"
+    ):
+        if occ_id in taken:
+            per_group[group_id].append((occ_id, starts_at))
+    return per_group, attended
+
+
+def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """Active members per group: (user_id, role, time zone). One query."""
+    out: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for uid, gid, role, tz in (
+        Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
+        .filter(user__is_active=True)
+        .values_list("user_id", "group_id", "role", "user__time_zone")
+        .iterator(chunk_size=5000)
+    ):
+        out[gid].append((uid, role, tz))
+    return out
+
+
+def _rsvps(occ_ids) -> dict[tuple[int, int], tuple[str, bool]]:
+    return {
+        (oid, uid): (answer, pos is not None)
+        for oid, uid, answer, pos in Rsvp.objects.filter(occurrence_id__in=occ_ids).values_list(
+            "occurrence_id", "user_id", "answer", "waitlist_position"
+        )
+    }
+
+
+def _insert_deliveries(rows: list[Delivery]) -> list[tuple[str, int, int]]:
+    """Insert with ON CONFLICT DO NOTHING and return only the rows this call inserted, as
+    (kind, occurrence_id, user_id). A second job (or a concurrent one) gets nothing back for
+    rows that already exist, so nothing is ever notified twice."""
+    if not rows:
+        return []
+    batch = uuid.uuid4().hex
+    for row in rows:
+        row.batch = batch
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(
+        Delivery.objects.filter(batch=batch).values_list("kind", "occurrence_id", "user_id")
+    )
+
+
+def _rsvp_links(occ: Occurrence, group_slug: str) -> list[str]:
+    base = reverse(
+        "meetups:rsvp_quick", kwargs={"slug": group_slug, "pk": occ.pk, "answer": "going"}
+    )
+    return [
+        _("Going: %(url)s") % {"url": absolute(base)},
+        _("Not sure: %(url)s") % {"url": absolute(base.replace("/going/", "/maybe/"))},
+        _("Can't make it: %(url)s") % {"url": absolute(base.replace("/going/", "/no/"))},
+    ]
+
+
+def reminders_send(*, now: datetime | None = None) -> JobResult:
+    """Send due reminders (24 h and 2 h before) in bulk. A constant number of queries
+    whatever the number of members; each (kind, meetup, member) at most once ever."""
+    now = now or timezone.now()
+    result = JobResult()
+    with transaction.atomic():
+        occs = list(
+            Occurrence.objects.filter(
+                status=Occurrence.Status.SCHEDULED,
+                starts_at__gt=now,
+                starts_at__lte=now + rules.REMINDER_24H,
+            ).select_related("series", "group")
+        )
+        due: list[tuple[Occurrence, rules.ReminderKind]] = []
+        for occ in occs:
+            on_24h = occ.series.reminders_24h if occ.series else True
+            on_2h = occ.series.reminders_2h if occ.series else True
+            for kind in rules.ReminderKind:
+                if rules.reminder_due(
+                    kind, starts_at=occ.starts_at, now=now, on_24h=on_24h, on_2h=on_2h
+                ):
+                    due.append((occ, kind))
+        if not due:
+            return result
+        group_ids = {occ.group_id for occ, _ in due}
+        members = _members(group_ids)
+        rsvps = _rsvps([occ.pk for occ, _ in due])
+        history, attended = _history(group_ids, before=now)
+        rows = []
+        for occ, kind in due:
+            recent = [oid for oid, _ in history.get(occ.group_id, [])][: rules.EXPECTED_LOOKBACK]
+            for uid, _role, tz in members.get(occ.group_id, []):
+                answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
+                regular = rules.is_regular([(oid, uid) in attended for oid in recent])
+                if not rules.gets_reminder(answer=answer, waitlisted=waitlisted, regular=regular):
+                    continue
+                if rules.is_quiet_hours(now, tz):
+                    result.deferred += 1
+                    continue
+                rows.append(
+                    Delivery(
+                        kind=kind.value, occurrence_id=occ.pk, user_id=uid, group_id=occ.group_id
+                    )
+                )
+        inserted = _insert_deliveries(rows)
+        by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for kind, oid, uid in inserted:
+            by_key[(kind, oid)].append(uid)
+        occ_by_id = {occ.pk: occ for occ, _ in due}
+        for (kind, oid), uids in by_key.items():
+            occ = occ_by_id[oid]
+            if kind == rules.ReminderKind.H24:
+                title = _("%(group)s tomorrow at %(time)s") % {
+                    "group": occ.group.name,
+                    "time": text.clock(occ.local_start),
+                }
+            else:
+                title = _("%(group)s today at %(time)s") % {
+                    "group": occ.group.name,
+                    "time": text.clock(occ.local_start),
+                }
+            lines = [_("%(title)s: %(when)s") % {"title": occ.title, "when": text.when(occ)}]
+            lines += text.where_lines(occ)
+            if occ.note:
+                lines.append(_("Note: %(note)s") % {"note": occ.note})
+            lines.append("")
+            lines.append(_("Let us know if you're coming, with one tap:"))
+            lines += _rsvp_links(occ, occ.group.slug)
+            notify(
+                user_ids=uids,
+                kind=Kind.MEETUP_REMINDER,
+                title=title,
+                body="\n".join(lines),
+                url=occurrence_url(occ),
+                group_id=occ.group_id,
+            )
+            result.sent += len(uids)
+    return result
+
+
+def nudges_send(*, now: datetime | None = None) -> JobResult:
+    """After a register closes: a warm "we missed you" to each expected member who didn't
+    come, didn't send apologies and hasn't opted out; at the third miss in a row, a
+    "check in personally" suggestion to the facilitators instead. Bulk, constant queries."""
+    now = now or timezone.now()
+    result = JobResult()
+    with transaction.atomic():
+        occs = list(
+            Occurrence.objects.filter(
+                status=Occurrence.Status.SCHEDULED,
+                register_closed_at__isnull=False,
+                register_closed_at__lte=now,
+                register_closed_at__gte=now - rules.NUDGE_MAX_AGE,
+            ).select_related("group")
+        )
+        if not occs:
+            return result
+        group_ids = {occ.group_id for occ in occs}
+        latest = max(occ.starts_at for occ in occs)
+        history, attended = _history(group_ids, before=latest + timedelta(seconds=1))
+        members = _members(group_ids)
+        rsvps = _rsvps([occ.pk for occ in occs])
+        opted_out = set(
+            MeetupPrefs.objects.filter(group_id__in=group_ids, nudges=False).values_list(
+                "user_id", "group_id"
+            )
+        )
+        recently = set(
+            Delivery.objects.filter(
+                kind=Delivery.Kind.NUDGE,
+                group_id__in=group_ids,
+                created_at__gte=now - rules.NUDGE_MIN_GAP,
+            ).values_list("user_id", "group_id", "occurrence_id")
+        )
+        nudged_recently: dict[tuple[int, int], set[int]] = defaultdict(set)
+        for uid, gid, oid in recently:
+            nudged_recently[(uid, gid)].add(oid)
+        next_meetups: dict[int, Occurrence] = {}
+        for nxt in Occurrence.objects.filter(
+            group_id__in=group_ids,
+            status=Occurrence.Status.SCHEDULED,
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(days=15),
+        ).order_by("starts_at"):
+            next_meetups.setdefault(nxt.group_id, nxt)
+
+        rows = []
+        for occ in occs:
+            group_hist = history.get(occ.group_id, [])
+            ids = [oid for oid, _ in group_hist]
+            if occ.pk not in ids:
+                continue  # nobody took this register: never guess who was missing
+            previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
+            for uid, role, tz in members.get(occ.group_id, []):
+                answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
+                others = nudged_recently.get((uid, occ.group_id), set()) - {occ.pk}
+                facts = rules.NudgeFacts(
+                    attended=(occ.pk, uid) in attended,
+                    previous_attended=[(oid, uid) in attended for oid in previous],
+                    answer=answer,
+                    waitlisted=waitlisted,
+                    opted_out=(uid, occ.group_id) in opted_out,
+                    nudged_recently=bool(others),
+                    is_facilitator=role == Membership.Role.FACILITATOR,
+                )
+                action = rules.nudge_action(facts)
+                if action == rules.NudgeAction.NUDGE:
+                    if rules.is_quiet_hours(now, tz):
+                        result.deferred += 1
+                        continue
+                    rows.append(
+                        Delivery(
+                            kind=Delivery.Kind.NUDGE,
+                            occurrence_id=occ.pk,
+                            user_id=uid,
+                            group_id=occ.group_id,
+                        )
+                    )
+                elif action == rules.NudgeAction.SUGGEST:
+                    rows.append(
+                        Delivery(
+                            kind=Delivery.Kind.CHECKIN_SUGGESTION,
+                            occurrence_id=occ.pk,
+                            user_id=uid,
+                            group_id=occ.group_id,
+                        )
+                    )
+        inserted = _insert_deliveries(rows)
+        by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for kind, oid, uid in inserted:
+            by_key[(kind, oid)].append(uid)
+        occ_by_id = {occ.pk: occ for occ in occs}
+        names = {}
+        suggested = [
+            uid
+            for (kind, _), uids in by_key.items()
+            if kind == Delivery.Kind.CHECKIN_SUGGESTION
+            for uid in uids
+        ]
+        if suggested:
+            from accounts.models import User
+
+            names = {
+                u.pk: u.public_name
+                for u in User.objects.filter(pk__in=suggested).only("display_name")
+            }
+        for (kind, oid), uids in by_key.items():
+            occ = occ_by_id[oid]
+            group = occ.group
+            if kind == Delivery.Kind.NUDGE:
+                _send_nudge(occ, uids, next_meetups.get(occ.group_id))
+                result.sent += len(uids)
+            else:
+                facilitators = [
+                    uid
+                    for uid, role, _ in members.get(occ.group_id, [])
+                    if role == Membership.Role.FACILITATOR
+                ]
+                who = ", ".join(sorted(names.get(uid, "") for uid in uids))
+                notify(
+                    user_ids=facilitators,
+                    kind=Kind.FACILITATOR,
+                    title=_("Time for a personal hello in %(group)s") % {"group": group.name},
+                    body=_(
+                        "%(who)s missed three meetups in a row. We've stopped the automatic "
+                        "messages; a personal message or call from you could mean a lot."
+                    )
+                    % {"who": who},
+                    url=reverse("meetups:attendance", kwargs={"slug": group.slug}),
+                    group_id=group.pk,
+                )
+                result.suggestions += len(uids)
+    return result
+
+
+def _send_nudge(occ: Occurrence, user_ids: list[int], next_meetup: Occurrence | None) -> None:
+    group = occ.group
+    weekday = f"{occ.local_start:%A}"
+    lines = [
+        _(
+            "We missed you at %(group)s on %(day)s - people noticed you weren't there, "
+            "and we hope you're OK."
+        )
+        % {"group": group.name, "day": weekday}
+    ]
+    if occ.personal_line:
+        lines.append(occ.personal_line)
+    if next_meetup is not None:
+        lines.append(
+            _("Next time is %(when)s. It would be lovely to see you.")
+            % {"when": text.when(next_meetup)}
+        )
+    reply = absolute(occurrence_url(occ, "missed"))
+    lines += [
+        "",
+        _("Let us know how you are, with one tap:"),
+        _("I'm OK, see you next time: %(url)s") % {"url": f"{reply}?answer=ok"},
+        _("I'd like someone to get in touch: %(url)s") % {"url": f"{reply}?answer=contact"},
+    ]
+    notify(
+        user_ids=user_ids,
+        kind=Kind.MISSED_YOU,
+        title=_("We missed you at %(group)s on %(day)s") % {"group": group.name, "day": weekday},
+        body="\n".join(lines),
+        url=occurrence_url(occ, "missed"),
+        group_id=group.pk,
+    )
+
+
+def run_jobs(*, now: datetime | None = None) -> dict[str, int]:
+    """Everything the periodic tasks do, once (for the management command)."""
+    now = now or timezone.now()
+    created = occurrences_extend(now=now)
+    closed = registers_autoclose(now=now)
+    reminders = reminders_send(now=now)
+    nudges = nudges_send(now=now)
+    return {
+        "occurrences_created": created,
+        "registers_closed": closed,
+        "reminders_sent": reminders.sent,
+        "reminders_waiting_for_morning": reminders.deferred,
+        "nudges_sent": nudges.sent,
+        "nudges_waiting_for_morning": nudges.deferred,
+        "checkin_suggestions": nudges.suggestions,
+    }
