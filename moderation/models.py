@@ -1,1 +1,371 @@
-"""Models for this app."""
+"""Moderation and safeguarding: reports, the review queue, actions, appeals, the append-only
+audit log, watch lists, crisis phrases, helplines and complaints.
+
+A `Case` is one item in the review queue. All reports on one message share one open case; a
+concern about a person, a held message, an auto-flag and a crisis alert are cases too.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Reason(models.TextChoices):
+    SPAM = "spam", _("Spam or advertising")
+    UNKIND = "unkind", _("Unkind, bullying or harassment")
+    HARMFUL = "harmful", _("Harmful or dangerous advice")
+    PRIVATE_INFO = "private_info", _("Sharing someone's private information")
+    ILLEGAL = "illegal", _("I think this is illegal")
+    SAFEGUARDING = "safeguarding", _("A safeguarding concern (a child or adult may be at risk)")
+    OTHER = "other", _("Something else")
+
+
+URGENT_REASONS = frozenset({Reason.SAFEGUARDING})
+
+
+class Case(models.Model):
+    class Kind(models.TextChoices):
+        REPORTS = "reports", _("Reported message")
+        CONCERN = "concern", _("Concern about a person")
+        HELD = "held", _("Held by the watch list")
+        FLAGGED = "flagged", _("Flagged by the watch list")
+        CRISIS = "crisis", _("Someone may be in crisis")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for review")
+        HANDLED = "handled", _("Handled")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    #: The member the item is about (message author, or the person of concern).
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    urgent = models.BooleanField(default=False)
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_action_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-urgent", "opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "kind"],
+                condition=Q(status="open", message__isnull=False),
+                name="one_open_case_per_message_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "handled"]), name="case_status_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "group", "-urgent", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class Report(models.Model):
+    """One member's report of one message, or one concern about a person."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reports")
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    #: Never shown to the author. Emptied when the reporter erases their account.
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_reports",
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(max_length=1000, blank=True)
+    by_facilitator = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "reporter"],
+                condition=Q(message__isnull=False, reporter__isnull=False),
+                name="one_report_per_member_per_message",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.reason})"
+
+
+class ModAction(models.Model):
+    """A decision taken on a case (or on an appeal's reversal)."""
+
+    class Kind(models.TextChoices):
+        DISMISS = "dismiss", _("Dismiss the reports")
+        APPROVE = "approve", _("Approve the message")
+        HIDE = "hide", _("Hide the message")
+        DELETE = "delete", _("Delete the message")
+        WARN = "warn", _("Warn the author")
+        MUTE = "mute", _("Mute in this group")
+        REMOVE = "remove", _("Remove from this group")
+        SUSPEND = "suspend", _("Suspend across Village")
+        BAN = "ban", _("Ban")
+        ACKNOWLEDGE = "acknowledge", _("Mark as looked after")
+
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group = models.ForeignKey(
+        "groups.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.ForeignKey(
+        "chat.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_actions_received",
+    )
+    reason = models.TextField(max_length=2000)
+    until = models.DateTimeField(null=True, blank=True)
+    site_wide = models.BooleanField(default=False)  # ban across Village
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+    @property
+    def is_appealable(self) -> bool:
+        return self.kind in APPEALABLE and self.target_id is not None
+
+
+APPEALABLE = frozenset(
+    {
+        ModAction.Kind.HIDE,
+        ModAction.Kind.DELETE,
+        ModAction.Kind.WARN,
+        ModAction.Kind.MUTE,
+        ModAction.Kind.REMOVE,
+        ModAction.Kind.SUSPEND,
+        ModAction.Kind.BAN,
+    }
+)
+
+
+class Appeal(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a moderator")
+        UPHELD = "upheld", _("Decision kept")
+        REVERSED = "reversed", _("Decision reversed")
+
+    action = models.OneToOneField(ModAction, on_delete=models.CASCADE, related_name="appeal")
+    appellant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_appeals",
+    )
+    text = models.TextField(max_length=3000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_reason = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} ({self.status})"
+
+
+class ImmutableError(Exception):
+    """The audit log is append-only."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("The audit log is append-only.")
+
+    def delete(self):
+        raise ImmutableError("The audit log is append-only.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise ImmutableError("The audit log is append-only.")
+
+
+class AuditEntry(models.Model):
+    """Who did what, when and why. Rows are written once and never changed or deleted by the
+    app (save/delete/queryset update/delete refuse). Reports are logged with the report id and
+    no actor: the reporter link lives on the Report, so erasing a reporter drops it there."""
+
+    class Event(models.TextChoices):
+        REPORT = "report", _("Report")
+        CONCERN = "concern", _("Concern about a person")
+        AUTO_HIDE = "auto_hide", _("Hidden automatically")
+        WATCHLIST = "watchlist", _("Watch list")
+        CRISIS = "crisis", _("Crisis alert")
+        ACTION = "action", _("Moderation action")
+        APPEAL = "appeal", _("Appeal")
+        APPEAL_DECISION = "appeal_decision", _("Appeal decided")
+        WATCHLIST_EDIT = "watchlist_edit", _("Watch list changed")
+        HELPLINE_EDIT = "helpline_edit", _("Helplines changed")
+        COMPLAINT = "complaint", _("Complaint")
+
+    event = models.CharField(max_length=20, choices=Event.choices)
+    verb = models.CharField(max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    group = models.ForeignKey(
+        "groups.Group",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    case_id_ref = models.BigIntegerField(null=True, blank=True)
+    message_id_ref = models.BigIntegerField(null=True, blank=True)
+    target_id_ref = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["event", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.verb} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError("The audit log is append-only.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("The audit log is append-only.")
+
+
+class WatchTerm(models.Model):
+    class Action(models.TextChoices):
+        BLOCK = "block", _("Block: not sent, the sender keeps their words")
+        HOLD = "hold", _("Hold for review")
+        FLAG = "flag", _("Post it and raise a report")
+
+    term = models.CharField(_("word or phrase"), max_length=100)
+    normalised = models.CharField(max_length=100, unique=True, editable=False)
+    action = models.CharField(_("what happens"), max_length=10, choices=Action.choices)
+    note = models.CharField(_("note for moderators"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return f"watch term {self.pk} ({self.action})"
+
+
+class CrisisPhrase(models.Model):
+    phrase = models.CharField(_("phrase"), max_length=100)
+    normalised = models.CharField(max_length=100, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["phrase"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class Helpline(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    how = models.CharField(
+        _("how to reach them"), max_length=200, help_text=_('e.g. "Call 116 123"')
+    )
+    href = models.CharField(
+        _("link"), max_length=100, blank=True, help_text=_('e.g. "tel:116123" or "sms:85258"')
+    )
+    hours = models.CharField(_("opening hours"), max_length=200)
+    about = models.CharField(_("who it is for"), max_length=300, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Complaint(models.Model):
+    class About(models.TextChoices):
+        DECISION = "decision", _("A moderation decision")
+        SERVICE = "service", _("The Village service itself")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        LOOKING = "looking", _("We're looking into it")
+        RESOLVED = "resolved", _("Resolved")
+        NOT_UPHELD = "not_upheld", _("Not upheld")
+
+    complainant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="complaints"
+    )
+    about = models.CharField(_("what it's about"), max_length=10, choices=About.choices)
+    text = models.TextField(_("what happened"), max_length=4000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.TextField(_("outcome"), max_length=3000, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"complaint {self.pk} ({self.status})"

@@ -1,4 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "moderation"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("case/<int:pk>/act/", views.act, name="act"),
+    path("report/<int:message_id>/", views.report_message, name="report_message"),
+    path("concern/<slug:slug>/", views.concern, name="concern"),
+    path("support/", views.support, name="support"),
+    path("terms/", views.terms, name="terms"),
+    path("complaint/", views.complaint, name="complaint"),
+    path("complaint/mine/", views.complaint_mine, name="complaint_mine"),
+    path("complaints/", views.complaint_list, name="complaint_list"),
+    path("complaints/<int:pk>/", views.complaint_detail, name="complaint_detail"),
+    path("decisions/", views.my_decisions, name="my_decisions"),
+    path("decisions/<int:pk>/", views.decision, name="decision"),
+    path("appeals/<int:pk>/", views.appeal, name="appeal"),
+    path("audit/", views.audit_log, name="audit"),
+    path("watchlist/", views.watchlist, name="watchlist"),
+    path("helplines/", views.helplines, name="helplines"),
+    path("helplines/new/", views.helpline_edit, name="helpline_new"),
+    path("helplines/<int:pk>/", views.helpline_edit, name="helpline_edit"),
+    path("figures/", views.figures, name="figures"),
+]

@@ -1,0 +1,156 @@
+"""Forms: parse and keep what was typed. Rules live in services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Appeal, AuditEntry, Complaint, Helpline, ModAction, Reason, WatchTerm
+
+DURATIONS = [
+    ("1d", _("1 day")),
+    ("3d", _("3 days")),
+    ("7d", _("1 week")),
+    ("30d", _("30 days")),
+]
+DURATION_VALUES = {
+    "1d": timedelta(days=1),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("What's wrong with this message?"), choices=Reason.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Anything else we should know? (optional)"),
+        help_text=_('Needed if you chose "Something else". The author never sees who reported it.'),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ConcernForm(forms.Form):
+    subject = forms.TypedChoiceField(
+        label=_("Who are you worried about? (optional)"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    note = forms.CharField(
+        label=_("What's worrying you?"),
+        help_text=_("Only the group's facilitators and Village's moderators will see this."),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].choices = [("", _("I'd rather not say / not sure"))] + [
+            (m.user_id, m.user.public_name) for m in members
+        ]
+
+
+class ActionForm(forms.Form):
+    kind = forms.ChoiceField(choices=ModAction.Kind.choices)
+    reason = forms.CharField(
+        label=_("Reason (the member is told this)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    duration = forms.ChoiceField(label=_("For how long"), choices=DURATIONS, required=False)
+    site_wide = forms.BooleanField(label=_("Ban from all of Village"), required=False)
+
+    def duration_value(self) -> timedelta | None:
+        return DURATION_VALUES.get(self.cleaned_data.get("duration") or "")
+
+
+class AppealForm(forms.Form):
+    text = forms.CharField(
+        label=_("Why do you think this decision was wrong?"),
+        help_text=_("You can appeal once. A different moderator will read it and reply."),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class AppealDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Your decision"),
+        choices=[
+            (Appeal.Status.UPHELD, _("Keep the decision")),
+            (Appeal.Status.REVERSED, _("Reverse the decision")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (the member is told this)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class WatchTermForm(forms.Form):
+    term = forms.CharField(
+        label=_("Word or phrase"),
+        max_length=100,
+        help_text=_(
+            "Plain words only. Capitals, extra spaces, repeated letters and look-alike numbers "
+            "(0 for o, 3 for e...) are matched for you."
+        ),
+    )
+    action = forms.ChoiceField(label=_("What happens"), choices=WatchTerm.Action.choices)
+    note = forms.CharField(
+        label=_("Note for moderators (optional)"), max_length=200, required=False
+    )
+
+
+class CrisisPhraseForm(forms.Form):
+    phrase = forms.CharField(label=_("Crisis phrase"), max_length=100)
+
+
+class HelplineForm(forms.ModelForm):
+    class Meta:
+        model = Helpline
+        fields = ["name", "how", "href", "hours", "about", "order", "active"]
+
+
+class ComplaintForm(forms.Form):
+    about = forms.ChoiceField(
+        label=_("What is your complaint about?"),
+        choices=Complaint.About.choices,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Tell us what happened"),
+        help_text=_("We'll reply within 14 days and tell you the outcome."),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class ComplaintUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Complaint.Status.choices)
+    outcome = forms.CharField(
+        label=_("Outcome (the member is told this)"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    event = forms.ChoiceField(
+        label=_("What"),
+        required=False,
+        choices=[("", _("Everything")), *AuditEntry.Event.choices],
+    )
+    group = forms.IntegerField(label=_("Group number"), required=False, min_value=1)

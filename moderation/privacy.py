@@ -1,0 +1,68 @@
+"""Personal data held by moderation, for accounts.privacy.
+
+Export: the member's own reports and concerns (reason, note, when), complaints and appeals, and
+the decisions made about them (kind, reason, when). Never who reported them.
+
+Erase (inside account deletion): the member's reports are kept (a moderator may still need to
+act on what was reported) but the link to the reporter is dropped; their complaints and appeals
+keep their outcome but lose the link and their free text. The audit log keeps its rows: it is
+a record of moderation decisions that we keep under legitimate interests and the Online
+Safety Act's record-keeping duties. Reports are logged there without a reporter, so once the
+Report row drops the link, nothing in the log points at the reporter. Moderators' own actions
+stay attributed to the (scrubbed) account, which then shows as "Former member".
+"""
+
+from __future__ import annotations
+
+from .models import Appeal, Complaint, ModAction, Report
+
+
+def export(user) -> dict:
+    return {
+        "reports": [
+            {
+                "reason": r.reason,
+                "note": r.note,
+                "message_id": r.message_id,
+                "group_id": r.group_id,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in Report.objects.filter(reporter=user)
+        ],
+        "complaints": [
+            {
+                "about": c.about,
+                "text": c.text,
+                "status": c.status,
+                "outcome": c.outcome,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in Complaint.objects.filter(complainant=user)
+        ],
+        "appeals": [
+            {
+                "action_id": a.action_id,
+                "text": a.text,
+                "status": a.status,
+                "decision_reason": a.decision_reason,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in Appeal.objects.filter(appellant=user)
+        ],
+        "decisions_about_me": [
+            {
+                "kind": m.kind,
+                "reason": m.reason,
+                "until": m.until.isoformat() if m.until else None,
+                "reversed": m.reversed_at is not None,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in ModAction.objects.filter(target=user)
+        ],
+    }
+
+
+def erase(user) -> None:
+    Report.objects.filter(reporter=user).update(reporter=None)
+    Complaint.objects.filter(complainant=user).update(complainant=None, text="")
+    Appeal.objects.filter(appellant=user).update(appellant=None, text="")

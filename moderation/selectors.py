@@ -1,0 +1,219 @@
+"""Reads for the moderation pages. Joins are explicit so page query counts stay constant."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from chat.models import Message
+from groups.models import Membership
+from groups.permissions import Action, can_site
+
+from .models import Appeal, AuditEntry, Case, ModAction, Reason, Report
+
+CONTEXT_BEFORE = 3
+CONTEXT_AFTER = 2
+
+
+def facilitated_group_ids(user) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.facilitators().filter(user=user).values_list("group_id", flat=True)
+    )
+
+
+def queue_scope(user) -> tuple[bool, list[int]]:
+    """(sees every group, the groups they facilitate)."""
+    return can_site(user, Action.VIEW_SITE_QUEUE), facilitated_group_ids(user)
+
+
+def may_see_queue(user) -> bool:
+    site, groups = queue_scope(user)
+    return site or bool(groups)
+
+
+@dataclass
+class QueueItem:
+    case: Case
+    reports: list[Report]
+    reasons: list[tuple[str, int]]
+    context: list[Message] = field(default_factory=list)
+    history: list[ModAction] = field(default_factory=list)
+    waited: timedelta = timedelta(0)
+
+
+def _scoped_cases(user):
+    site, groups = queue_scope(user)
+    qs = Case.objects.all()
+    if not site:
+        qs = qs.filter(group_id__in=groups)
+    return qs
+
+
+def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
+    """Open items the user may act on, urgent first, then the longest waiting."""
+    cases = list(
+        _scoped_cases(user)
+        .filter(status=Case.Status.OPEN)
+        .select_related("group", "message", "message__author", "message__room", "subject")
+        .prefetch_related(Prefetch("reports", queryset=Report.objects.order_by("created_at", "id")))
+        .order_by("-urgent", "opened_at", "id")[:limit]
+    )
+    # Context: a few messages around each reported one, from that room only, in one query.
+    around = Q()
+    for case in cases:
+        if case.message_id:
+            m = case.message
+            around |= Q(room_id=m.room_id, seq__gte=m.seq - 40, seq__lte=m.seq + 40)
+    context_by_room: dict[int, list[Message]] = {}
+    if around:
+        for msg in (
+            Message.objects.filter(around)
+            .filter(deleted_at__isnull=True)
+            .select_related("author")
+            .order_by("room_id", "seq")
+        ):
+            context_by_room.setdefault(msg.room_id, []).append(msg)
+    subject_ids = {c.subject_id for c in cases if c.subject_id}
+    history: dict[int, list[ModAction]] = {}
+    if subject_ids:
+        for action in (
+            ModAction.objects.filter(target_id__in=subject_ids)
+            .exclude(
+                kind__in=[
+                    ModAction.Kind.DISMISS,
+                    ModAction.Kind.APPROVE,
+                    ModAction.Kind.ACKNOWLEDGE,
+                ]
+            )
+            .select_related("group")
+            .order_by("-created_at")
+        ):
+            history.setdefault(action.target_id, []).append(action)
+    now = timezone.now()
+    reason_labels = dict(Reason.choices)
+    items = []
+    for case in cases:
+        reports = list(case.reports.all())
+        counts: dict[str, int] = {}
+        for r in reports:
+            counts[r.reason] = counts.get(r.reason, 0) + 1
+        context: list[Message] = []
+        if case.message_id:
+            room_msgs = context_by_room.get(case.message.room_id, [])
+            idx = next((i for i, m in enumerate(room_msgs) if m.pk == case.message_id), None)
+            if idx is not None:
+                context = room_msgs[max(0, idx - CONTEXT_BEFORE) : idx + CONTEXT_AFTER + 1]
+        items.append(
+            QueueItem(
+                case=case,
+                reports=reports,
+                reasons=[(reason_labels.get(k, k), n) for k, n in counts.items()],
+                context=context,
+                history=history.get(case.subject_id, [])[:5],
+                waited=now - case.opened_at,
+            )
+        )
+    return items
+
+
+def appeals_waiting(user) -> list[Appeal]:
+    """Pending appeals this moderator may decide (never their own decisions)."""
+    if not can_site(user, Action.DECIDE_APPEAL):
+        return []
+    return list(
+        Appeal.objects.filter(status=Appeal.Status.PENDING)
+        .exclude(action__actor=user)
+        .exclude(appellant=user)
+        .select_related("action", "action__group", "appellant")
+        .order_by("created_at")[:50]
+    )
+
+
+def audit_page(*, event: str = "", group_id: int | None = None, actor_id: int | None = None):
+    qs = AuditEntry.objects.select_related("actor", "group").order_by("-created_at", "-id")
+    if event:
+        qs = qs.filter(event=event)
+    if group_id:
+        qs = qs.filter(group_id=group_id)
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    return qs
+
+
+def decisions_about(user) -> list[ModAction]:
+    return list(
+        ModAction.objects.filter(target=user, kind__in=list(ModAction.Kind.values))
+        .exclude(
+            kind__in=[ModAction.Kind.DISMISS, ModAction.Kind.APPROVE, ModAction.Kind.ACKNOWLEDGE]
+        )
+        .select_related("group", "appeal")
+        .order_by("-created_at")
+    )
+
+
+def human_duration(value: timedelta) -> str:
+    from django.utils.translation import ngettext
+
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} + (
+            " " + ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+            if minutes
+            else ""
+        )
+    days = hours // 24
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+def moderation_figures(*, weeks: int = 8) -> dict[str, Any]:
+    now = timezone.now()
+    open_items = Case.objects.filter(status=Case.Status.OPEN).count()
+    open_urgent = Case.objects.filter(status=Case.Status.OPEN, urgent=True).count()
+    since = now - timedelta(days=90)
+    waits = [
+        (first - opened).total_seconds()
+        for opened, first in Case.objects.filter(
+            first_action_at__isnull=False, opened_at__gte=since
+        ).values_list("opened_at", "first_action_at")
+    ]
+    median = human_duration(timedelta(seconds=statistics.median(waits))) if waits else None
+    start = now - timedelta(weeks=weeks)
+    rows = (
+        Report.objects.filter(created_at__gte=start)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week", "reason")
+        .annotate(n=Count("id"))
+        .order_by("week", "reason")
+    )
+    labels = dict(Reason.choices)
+    by_week: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        week = row["week"].date() if hasattr(row["week"], "date") else row["week"]
+        by_week.setdefault(week, {})[row["reason"]] = row["n"]
+    table = [
+        {
+            "week": week,
+            "counts": [counts.get(r, 0) for r in Reason.values],
+            "total": sum(counts.values()),
+        }
+        for week, counts in sorted(by_week.items(), reverse=True)
+    ]
+    return {
+        "open_items": open_items,
+        "open_urgent": open_urgent,
+        "median_first_action": median,
+        "handled_count": len(waits),
+        "reasons": [labels[r] for r in Reason.values],
+        "weeks": table,
+    }

@@ -1,0 +1,943 @@
+"""Writes for moderation and safeguarding.
+
+Every function is keyword-only and does its whole job in one transaction: the state change,
+the audit row, the notifications (`notifications.services.notify`, itself on-commit for pushes
+and email) and the live queue update (after commit). Requests we cannot honour raise
+`ModerationError` with a kind, plain message and change nothing; `AlreadyHandled` is the one a
+second moderator sees when someone else acted on the same item first (the case row is locked
+with select_for_update, so two decisions can never both apply).
+
+Message state changes go through `chat.services.message_set_state`, which logs the room event
+and removes the message from every open room at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chat.events import send_to_user_on_commit
+from chat.models import Message
+from chat.services import room_lock
+from groups.models import Group, Membership
+from groups.permissions import Action, access_group, can, can_site, membership_for
+from notifications.models import Kind
+from notifications.services import notify
+
+from . import events, matching
+from .models import (
+    URGENT_REASONS,
+    Appeal,
+    AuditEntry,
+    Case,
+    Complaint,
+    CrisisPhrase,
+    Helpline,
+    ModAction,
+    Reason,
+    Report,
+    WatchTerm,
+)
+
+log = logging.getLogger("village.moderation")
+
+MAX_NOTE_CHARS = 1000
+MAX_REASON_CHARS = 2000
+MAX_APPEAL_CHARS = 3000
+MAX_MUTE = timedelta(days=90)
+MAX_SUSPENSION = timedelta(days=365)
+
+K = ModAction.Kind
+
+
+class ModerationError(Exception):
+    """A request we cannot honour, with a message fit to show the member."""
+
+    def __init__(self, message: str, *, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class AlreadyHandled(ModerationError):
+    def __init__(self, message: str | None = None):
+        super().__init__(
+            message or _("Another moderator has already handled this. Nothing else was changed."),
+            code="already_handled",
+        )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def audit(
+    *,
+    event: AuditEntry.Event,
+    verb: str = "",
+    actor_id: int | None = None,
+    group_id: int | None = None,
+    case_id: int | None = None,
+    message_id: int | None = None,
+    target_id: int | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one row to the audit log (the only writer)."""
+    return AuditEntry.objects.create(
+        event=event,
+        verb=verb,
+        actor_id=actor_id,
+        group_id=group_id,
+        case_id_ref=case_id,
+        message_id_ref=message_id,
+        target_id_ref=target_id,
+        reason=reason,
+        data=data or {},
+    )
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ModerationError(
+            _("Please write a short reason. The member is told it, and it goes in the log."),
+            code="reason_required",
+        )
+    if len(reason) > MAX_REASON_CHARS:
+        raise ModerationError(
+            _("Please keep the reason under %(n)s characters.") % {"n": MAX_REASON_CHARS},
+            code="reason_too_long",
+        )
+    return reason
+
+
+def safeguarding_recipients(group_id: int | None, *, exclude: Iterable[int] = ()) -> list[int]:
+    """Site moderators plus the group's facilitators."""
+    User = get_user_model()
+    ids = set(User.objects.filter(is_moderator=True, is_active=True).values_list("pk", flat=True))
+    if group_id is not None:
+        ids |= set(
+            Membership.objects.facilitators()
+            .filter(group_id=group_id)
+            .values_list("user_id", flat=True)
+        )
+    return sorted(ids - set(exclude))
+
+
+def _queue_url() -> str:
+    return reverse("moderation:queue")
+
+
+def _set_message_state(message: Message, state: str, actor) -> None:
+    """Through chat: logs the room event and updates every open room after commit.
+    Lock order everywhere in moderation: room, then message, then case/appeal rows."""
+    from chat import services as chat_services
+
+    if message.state == state:
+        return
+    chat_services.message_set_state(message=message, state=state, actor=actor)
+
+
+def _case_open(
+    *, kind: Case.Kind, group_id: int, message: Message | None = None, subject_id=None, urgent=False
+) -> tuple[Case, bool]:
+    """The open case for a message and kind, creating it if needed."""
+    if message is not None:
+        case = (
+            Case.objects.select_for_update()
+            .filter(message=message, kind=kind, status=Case.Status.OPEN)
+            .first()
+        )
+        if case is not None:
+            if urgent and not case.urgent:
+                case.urgent = True
+                case.save(update_fields=["urgent"])
+            return case, False
+    case = Case.objects.create(
+        kind=kind,
+        group_id=group_id,
+        message=message,
+        subject_id=subject_id if subject_id is not None else getattr(message, "author_id", None),
+        urgent=urgent,
+    )
+    return case, True
+
+
+def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] = ()) -> None:
+    notify(
+        user_ids=safeguarding_recipients(case.group_id, exclude=exclude),
+        kind=Kind.SAFEGUARDING,
+        title=title,
+        body=body,
+        url=_queue_url() + f"#case-{case.pk}",
+        group_id=case.group_id,
+        urgent=True,
+        email=True,
+    )
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def report_message(*, user, message_id: int, reason: str, note: str = "") -> Report:
+    """A member reports a message in their group. Auto-hides at the threshold of distinct
+    reporters, or at once when a facilitator of the group reports it."""
+    note = (note or "").strip()
+    if reason not in Reason.values:
+        raise ModerationError(_("Please choose a reason."), code="reason")
+    if reason == Reason.OTHER and not note:
+        raise ModerationError(
+            _("Please tell us a little about what's wrong, so a moderator can help."),
+            code="note_required",
+        )
+    if len(note) > MAX_NOTE_CHARS:
+        raise ModerationError(
+            _("Please keep the note under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
+            code="note_too_long",
+        )
+    message = Message.objects.select_related("room").filter(pk=message_id).first()
+    not_yours = ModerationError(
+        _("You can only report messages in groups you belong to."), code="not_member"
+    )
+    if message is None:
+        raise not_yours
+    try:
+        access = access_group(user, group_id=message.room.group_id, action=Action.REPORT_CONTENT)
+    except (Http404, PermissionDenied):
+        raise not_yours from None
+    if message.author_id == user.pk:
+        raise ModerationError(
+            _("This is your own message. You can edit or delete it from its menu instead."),
+            code="own_message",
+        )
+    if message.deleted_at is not None or message.state == Message.State.REMOVED:
+        raise ModerationError(_("That message has already been removed."), code="gone")
+    group = access.group
+    with transaction.atomic():
+        # Room then message lock (chat's order) serialises reports on one message, so the
+        # distinct-reporter count is exact and auto-hide happens once.
+        room_lock(message.room_id)
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if Report.objects.filter(message=message, reporter=user).exists():
+            raise ModerationError(
+                _("You've already reported this message. Thank you: a moderator will look at it."),
+                code="already_reported",
+            )
+        urgent = reason in URGENT_REASONS
+        case, _created = _case_open(
+            kind=Case.Kind.REPORTS, group_id=group.pk, message=message, urgent=urgent
+        )
+        by_facilitator = bool(access.membership and access.membership.is_facilitator)
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    case=case,
+                    group=group,
+                    message=message,
+                    reporter=user,
+                    reason=reason,
+                    note=note,
+                    by_facilitator=by_facilitator,
+                )
+        except IntegrityError:
+            raise ModerationError(
+                _("You've already reported this message. Thank you: a moderator will look at it."),
+                code="already_reported",
+            ) from None
+        audit(
+            event=AuditEntry.Event.REPORT,
+            verb=reason,
+            group_id=group.pk,
+            case_id=case.pk,
+            message_id=message.pk,
+            target_id=message.author_id,
+            data={"report_id": report.pk},
+        )
+        reporters = (
+            Report.objects.filter(case=case, reporter__isnull=False)
+            .values("reporter_id")
+            .distinct()
+            .count()
+        )
+        threshold = settings.VILLAGE["MODERATION_AUTOHIDE_REPORTS"]
+        if message.state == Message.State.VISIBLE and (by_facilitator or reporters >= threshold):
+            _set_message_state(message, Message.State.HIDDEN, None)
+            message.state = Message.State.HIDDEN
+            audit(
+                event=AuditEntry.Event.AUTO_HIDE,
+                verb="facilitator_report" if by_facilitator else "threshold",
+                group_id=group.pk,
+                case_id=case.pk,
+                message_id=message.pk,
+                target_id=message.author_id,
+                data={"reporters": reporters},
+            )
+            if message.author_id:
+                notify(
+                    user_ids=[message.author_id],
+                    kind=Kind.MODERATION,
+                    title=_("One of your messages is hidden while a moderator looks at it"),
+                    body=_(
+                        "Some members were worried about a message you posted in %(group)s, so "
+                        "it is hidden for now. A moderator will look at it soon and let you "
+                        "know what happens."
+                    )
+                    % {"group": group.name},
+                    url=reverse("moderation:my_decisions"),
+                    group_id=group.pk,
+                )
+        if urgent:
+            _alert_urgent(
+                case=case,
+                title=_("Urgent: a safeguarding concern was reported in %(group)s")
+                % {"group": group.name},
+                body=_("Please look at it as soon as you can."),
+                exclude=[user.pk],
+            )
+        events.queue_changed_on_commit(group_id=group.pk, case_id=case.pk)
+    return report
+
+
+def concern_raise(*, user, group_slug: str, note: str, subject_id: int | None = None) -> Case:
+    """ "I'm worried about someone in this group": a safeguarding item for the group's
+    facilitators and the site moderators, not a content flag."""
+    try:
+        access = access_group(user, slug=group_slug, action=Action.REPORT_CONTENT)
+    except (Http404, PermissionDenied):
+        raise ModerationError(
+            _("You can only raise a concern in a group you belong to."), code="not_member"
+        ) from None
+    note = (note or "").strip()
+    if not note:
+        raise ModerationError(
+            _("Please tell us what's worrying you. A few words are enough."), code="note_required"
+        )
+    if len(note) > MAX_NOTE_CHARS:
+        raise ModerationError(
+            _("Please keep it under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
+            code="note_too_long",
+        )
+    group = access.group
+    if subject_id is not None and not (
+        Membership.objects.active().filter(group=group, user_id=subject_id).exists()
+    ):
+        raise ModerationError(_("Please choose someone from this group."), code="subject")
+    with transaction.atomic():
+        case = Case.objects.create(
+            kind=Case.Kind.CONCERN, group=group, subject_id=subject_id, urgent=True
+        )
+        report = Report.objects.create(
+            case=case, group=group, reporter=user, reason=Reason.SAFEGUARDING, note=note
+        )
+        audit(
+            event=AuditEntry.Event.CONCERN,
+            group_id=group.pk,
+            case_id=case.pk,
+            target_id=subject_id,
+            data={"report_id": report.pk},
+        )
+        _alert_urgent(
+            case=case,
+            title=_("Urgent: a member is worried about someone in %(group)s")
+            % {"group": group.name},
+            body=_("Please look at it as soon as you can."),
+            exclude=[user.pk],
+        )
+        events.queue_changed_on_commit(group_id=group.pk, case_id=case.pk)
+    return case
+
+
+# --- screening hooks (registered in apps.py) -----------------------------------------------
+
+
+def screen_hook(message: Message, verdict) -> None:
+    """After-send hook from chat.screening, inside the message's transaction."""
+    from chat.screening import Screen
+
+    room = message.room
+    group_id = room.group_id
+    if verdict.action == Screen.HOLD:
+        case, created = _case_open(kind=Case.Kind.HELD, group_id=group_id, message=message)
+        if created:
+            audit(
+                event=AuditEntry.Event.WATCHLIST,
+                verb="hold",
+                group_id=group_id,
+                case_id=case.pk,
+                message_id=message.pk,
+                target_id=message.author_id,
+                data={"terms": [m for m in verdict.matched if isinstance(m, int)]},
+            )
+            events.queue_changed_on_commit(group_id=group_id, case_id=case.pk)
+    elif verdict.action == Screen.FLAG:
+        case, created = _case_open(kind=Case.Kind.FLAGGED, group_id=group_id, message=message)
+        if created:
+            audit(
+                event=AuditEntry.Event.WATCHLIST,
+                verb="flag",
+                group_id=group_id,
+                case_id=case.pk,
+                message_id=message.pk,
+                target_id=message.author_id,
+                data={"terms": [m for m in verdict.matched if isinstance(m, int)]},
+            )
+            events.queue_changed_on_commit(group_id=group_id, case_id=case.pk)
+    if verdict.crisis:
+        case, created = _case_open(
+            kind=Case.Kind.CRISIS, group_id=group_id, message=message, urgent=True
+        )
+        if created:
+            audit(
+                event=AuditEntry.Event.CRISIS,
+                group_id=group_id,
+                case_id=case.pk,
+                message_id=message.pk,
+                target_id=message.author_id,
+            )
+            group_name = Group.objects.filter(pk=group_id).values_list("name", flat=True).first()
+            _alert_urgent(
+                case=case,
+                title=_("Urgent: someone in %(group)s may be in crisis") % {"group": group_name},
+                body=_(
+                    "A message may show that someone is struggling or at risk. They have been "
+                    "shown where to find help. Please look and reach out kindly."
+                ),
+                exclude=[message.author_id] if message.author_id else [],
+            )
+            events.queue_changed_on_commit(group_id=group_id, case_id=case.pk)
+
+
+# --- actions --------------------------------------------------------------------------------
+
+#: Which permission each action needs. Dismissing and approving undo a hide, so they need the
+#: permission to hide; suspending and banning are site-wide.
+GROUP_ACTION_PERMISSION: dict[str, Action] = {
+    K.DISMISS: Action.HIDE_MESSAGE,
+    K.APPROVE: Action.HIDE_MESSAGE,
+    K.HIDE: Action.HIDE_MESSAGE,
+    K.DELETE: Action.DELETE_MESSAGE,
+    K.WARN: Action.WARN_MEMBER,
+    K.MUTE: Action.MUTE_MEMBER,
+    K.REMOVE: Action.REMOVE_MEMBER,
+    K.ACKNOWLEDGE: Action.VIEW_GROUP_QUEUE,
+}
+SITE_ACTION_PERMISSION: dict[str, Action] = {K.SUSPEND: Action.SUSPEND_USER, K.BAN: Action.BAN_USER}
+MESSAGE_ACTIONS = frozenset({K.DISMISS, K.APPROVE, K.HIDE, K.DELETE})
+PERSON_ACTIONS = frozenset({K.WARN, K.MUTE, K.REMOVE, K.SUSPEND, K.BAN})
+
+
+def may_act(user, kind: str, group: Group, membership: Membership | None = None) -> bool:
+    if kind in SITE_ACTION_PERMISSION:
+        return can_site(user, SITE_ACTION_PERMISSION[kind])
+    if kind not in GROUP_ACTION_PERMISSION:
+        return False
+    if membership is None:
+        membership = membership_for(user, group)
+    return can(user, GROUP_ACTION_PERMISSION[kind], group, membership)
+
+
+def may_view_case(user, group: Group, membership: Membership | None = None) -> bool:
+    if can_site(user, Action.VIEW_SITE_QUEUE):
+        return True
+    if membership is None:
+        membership = membership_for(user, group)
+    return can(user, Action.VIEW_GROUP_QUEUE, group, membership)
+
+
+def case_act(
+    *,
+    actor,
+    case_id: int,
+    kind: str,
+    reason: str,
+    duration: timedelta | None = None,
+    site_wide: bool = False,
+) -> ModAction:
+    """Decide one queue item. Raises ModerationError (nothing changes) when the actor may not,
+    the reason is missing, or AlreadyHandled when another moderator got there first."""
+    reason = _clean_reason(reason)
+    if kind not in K.values:
+        raise ModerationError(_("Please choose what to do."), code="kind")
+    with transaction.atomic():
+        room_id = (
+            Case.objects.filter(pk=case_id, message__isnull=False)
+            .values_list("message__room_id", flat=True)
+            .first()
+        )
+        if room_id is not None:
+            room_lock(room_id)  # lock order: room, message, case
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("group", "message", "subject")
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None or not may_view_case(actor, case.group):
+            raise ModerationError(
+                _("You can only act on items in groups you look after."), code="not_yours"
+            )
+        if not may_act(actor, kind, case.group):
+            raise ModerationError(
+                _("Only a site moderator can do that. You can hide, warn, mute or remove."),
+                code="not_allowed",
+            )
+        if not case.is_open:
+            raise AlreadyHandled()
+        message = case.message
+        target = case.subject
+        if kind in MESSAGE_ACTIONS and message is None:
+            raise ModerationError(_("There is no message to act on here."), code="no_message")
+        if kind in PERSON_ACTIONS:
+            if target is None:
+                raise ModerationError(_("There is no member to act on here."), code="no_member")
+            if target.pk == actor.pk:
+                raise ModerationError(
+                    _("This is about you, so another moderator needs to decide it."),
+                    code="self",
+                )
+        until = None
+        if kind in (K.MUTE, K.SUSPEND):
+            limit = MAX_MUTE if kind == K.MUTE else MAX_SUSPENSION
+            if duration is None or duration <= timedelta(0) or duration > limit:
+                raise ModerationError(_("Please choose how long for."), code="duration")
+            until = timezone.now() + duration
+        if kind != K.BAN:
+            site_wide = False
+
+        action = ModAction.objects.create(
+            case=case,
+            kind=kind,
+            actor=actor,
+            group=case.group,
+            message=message,
+            target=target if kind in PERSON_ACTIONS or message is None else message.author,
+            reason=reason,
+            until=until,
+            site_wide=site_wide,
+        )
+        _apply(action, case)
+        now = timezone.now()
+        case.status = Case.Status.HANDLED
+        case.handled_at = now
+        case.handled_by = actor
+        case.first_action_at = case.first_action_at or now
+        case.save(update_fields=["status", "handled_at", "handled_by", "first_action_at"])
+        audit(
+            event=AuditEntry.Event.ACTION,
+            verb=kind,
+            actor_id=actor.pk,
+            group_id=case.group_id,
+            case_id=case.pk,
+            message_id=getattr(message, "pk", None),
+            target_id=action.target_id,
+            reason=reason,
+            data={
+                "action_id": action.pk,
+                "until": until.isoformat() if until else None,
+                "site_wide": site_wide,
+            },
+        )
+        _tell_target(action)
+        events.queue_changed_on_commit(group_id=case.group_id, case_id=case.pk)
+    return action
+
+
+def _apply(action: ModAction, case: Case) -> None:
+    kind = action.kind
+    message = action.message
+    target = action.target
+    group = case.group
+    if kind in (K.DISMISS, K.APPROVE):
+        if message.state in (Message.State.HIDDEN, Message.State.HELD):
+            _set_message_state(message, Message.State.VISIBLE, action.actor)
+    elif kind == K.HIDE:
+        _set_message_state(message, Message.State.HIDDEN, action.actor)
+    elif kind == K.DELETE:
+        _set_message_state(message, Message.State.REMOVED, action.actor)
+    elif kind == K.MUTE:
+        Membership.objects.filter(group=group, user=target).update(muted_until=action.until)
+        send_to_user_on_commit(
+            target.pk,
+            {"type": "membership.muted", "group_id": group.pk, "until": action.until.isoformat()},
+        )
+    elif kind == K.REMOVE:
+        Membership.objects.filter(group=group, user=target).exclude(
+            status=Membership.Status.BANNED
+        ).update(status=Membership.Status.REMOVED, role=Membership.Role.MEMBER)
+        send_to_user_on_commit(target.pk, {"type": "membership.revoked", "group_id": group.pk})
+    elif kind == K.SUSPEND:
+        get_user_model().objects.filter(pk=target.pk).update(suspended_until=action.until)
+        for gid in (
+            Membership.objects.active().filter(user=target).values_list("group_id", flat=True)
+        ):
+            send_to_user_on_commit(
+                target.pk,
+                {"type": "membership.muted", "group_id": gid, "until": action.until.isoformat()},
+            )
+    elif kind == K.BAN:
+        if action.site_wide:
+            gids = list(
+                Membership.objects.active().filter(user=target).values_list("group_id", flat=True)
+            )
+            get_user_model().objects.filter(pk=target.pk).update(is_active=False)
+        else:
+            gids = [group.pk]
+            Membership.objects.update_or_create(
+                group=group,
+                user=target,
+                defaults={"status": Membership.Status.BANNED, "role": Membership.Role.MEMBER},
+            )
+        for gid in gids:
+            send_to_user_on_commit(target.pk, {"type": "membership.revoked", "group_id": gid})
+
+
+def _undo(action: ModAction, actor) -> None:
+    """Reverse an action's effect after a successful appeal."""
+    kind = action.kind
+    target = action.target
+    if kind in (K.HIDE, K.DELETE) and action.message_id:
+        message = Message.objects.filter(pk=action.message_id).first()
+        if message and message.deleted_at is None:
+            _set_message_state(message, Message.State.VISIBLE, actor)
+    elif kind == K.MUTE and target:
+        Membership.objects.filter(group_id=action.group_id, user=target).update(muted_until=None)
+        send_to_user_on_commit(
+            target.pk, {"type": "membership.muted", "group_id": action.group_id, "until": None}
+        )
+    elif kind == K.REMOVE and target:
+        Membership.objects.filter(
+            group_id=action.group_id, user=target, status=Membership.Status.REMOVED
+        ).update(status=Membership.Status.ACTIVE)
+    elif kind == K.SUSPEND and target:
+        get_user_model().objects.filter(pk=target.pk).update(suspended_until=None)
+    elif kind == K.BAN and target:
+        if action.site_wide:
+            get_user_model().objects.filter(pk=target.pk).update(is_active=True)
+        else:
+            Membership.objects.filter(
+                group_id=action.group_id, user=target, status=Membership.Status.BANNED
+            ).update(status=Membership.Status.ACTIVE)
+
+
+_TOLD: dict[str, str] = {
+    K.HIDE: "A moderator has hidden one of your messages",
+    K.DELETE: "A moderator has removed one of your messages",
+    K.WARN: "A moderator has sent you a private note",
+    K.MUTE: "You've been paused from posting in a group for a while",
+    K.REMOVE: "You've been removed from a group",
+    K.SUSPEND: "Your account is paused from posting for a while",
+    K.BAN: "You've been banned",
+}
+
+
+def _tell_target(action: ModAction) -> None:
+    if action.target_id is None or action.kind not in _TOLD:
+        return
+    group_name = action.group.name if action.group_id else ""
+    body = _("In %(group)s. The reason: %(reason)s") % {
+        "group": group_name,
+        "reason": action.reason,
+    }
+    if action.until:
+        body += " " + _("Until %(until)s.") % {
+            "until": timezone.localtime(action.until).strftime("%-d %b %Y, %H:%M")
+        }
+    body += " " + _("If you think this was wrong, you can appeal once, in your own words.")
+    notify(
+        user_ids=[action.target_id],
+        kind=Kind.MODERATION,
+        title=_(_TOLD[action.kind]),
+        body=body,
+        url=reverse("moderation:decision", args=[action.pk]),
+        group_id=action.group_id,
+        # A site-wide ban deactivates the account, so email is the only way to tell them.
+        email=True,
+    )
+
+
+# --- appeals --------------------------------------------------------------------------------
+
+
+def appeal_submit(*, user, action_id: int, text: str) -> Appeal:
+    action = ModAction.objects.filter(pk=action_id, target=user).first()
+    if action is None:
+        raise ModerationError(_("We couldn't find that decision."), code="not_found")
+    if not action.is_appealable:
+        raise ModerationError(_("This decision can't be appealed."), code="not_appealable")
+    text = (text or "").strip()
+    if not text:
+        raise ModerationError(
+            _("Please tell us, in your own words, why you think the decision was wrong."),
+            code="text_required",
+        )
+    if len(text) > MAX_APPEAL_CHARS:
+        raise ModerationError(
+            _("Please keep your appeal under %(n)s characters.") % {"n": MAX_APPEAL_CHARS},
+            code="too_long",
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                appeal = Appeal.objects.create(action=action, appellant=user, text=text)
+        except IntegrityError:
+            raise ModerationError(
+                _("You've already appealed this decision. A moderator will reply to you."),
+                code="already_appealed",
+            ) from None
+        audit(
+            event=AuditEntry.Event.APPEAL,
+            actor_id=user.pk,
+            group_id=action.group_id,
+            case_id=action.case_id,
+            target_id=user.pk,
+            data={"appeal_id": appeal.pk, "action_id": action.pk},
+        )
+        User = get_user_model()
+        deciders = User.objects.filter(is_active=True, is_moderator=True).exclude(
+            pk__in=[action.actor_id or 0, user.pk]
+        )
+        notify(
+            user_ids=deciders.values_list("pk", flat=True),
+            kind=Kind.MODERATION,
+            title=_("An appeal is waiting for a different moderator"),
+            url=reverse("moderation:appeal", args=[appeal.pk]),
+            group_id=action.group_id,
+        )
+        events.queue_changed_on_commit(group_id=action.group_id, case_id=action.case_id)
+    return appeal
+
+
+def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appeal:
+    if not can_site(actor, Action.DECIDE_APPEAL):
+        raise ModerationError(_("Only a site moderator can decide appeals."), code="not_allowed")
+    if decision not in (Appeal.Status.UPHELD, Appeal.Status.REVERSED):
+        raise ModerationError(_("Please choose to keep or reverse the decision."), code="decision")
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        appeal = (
+            Appeal.objects.select_for_update()
+            .select_related("action", "action__group")
+            .filter(pk=appeal_id)
+            .first()
+        )
+        if appeal is None:
+            raise ModerationError(_("We couldn't find that appeal."), code="not_found")
+        action = appeal.action
+        if appeal.status != Appeal.Status.PENDING:
+            raise AlreadyHandled(_("This appeal has already been decided."))
+        if action.actor_id == actor.pk:
+            raise ModerationError(
+                _("A different moderator must decide this appeal, because you made the decision."),
+                code="same_moderator",
+            )
+        if appeal.appellant_id == actor.pk:
+            raise ModerationError(_("You can't decide your own appeal."), code="own_appeal")
+        now = timezone.now()
+        appeal.status = decision
+        appeal.decided_by = actor
+        appeal.decision_reason = reason
+        appeal.decided_at = now
+        appeal.save(update_fields=["status", "decided_by", "decision_reason", "decided_at"])
+        if decision == Appeal.Status.REVERSED:
+            _undo(action, actor)
+            ModAction.objects.filter(pk=action.pk).update(reversed_at=now)
+        audit(
+            event=AuditEntry.Event.APPEAL_DECISION,
+            verb=decision,
+            actor_id=actor.pk,
+            group_id=action.group_id,
+            case_id=action.case_id,
+            message_id=action.message_id,
+            target_id=action.target_id,
+            reason=reason,
+            data={"appeal_id": appeal.pk, "action_id": action.pk},
+        )
+        if appeal.appellant_id:
+            notify(
+                user_ids=[appeal.appellant_id],
+                kind=Kind.MODERATION,
+                title=_("Your appeal was upheld: the decision is reversed")
+                if decision == Appeal.Status.REVERSED
+                else _("Your appeal was looked at: the decision stays"),
+                body=reason,
+                url=reverse("moderation:decision", args=[action.pk]),
+                group_id=action.group_id,
+            )
+        events.queue_changed_on_commit(group_id=action.group_id, case_id=action.case_id)
+    return appeal
+
+
+# --- watch lists, crisis phrases, helplines ---------------------------------------------------
+
+
+def _require(actor, action: Action) -> None:
+    if not can_site(actor, action):
+        raise ModerationError(_("Only site moderators can change this."), code="not_allowed")
+
+
+@transaction.atomic
+def watch_term_add(*, actor, term: str, action: str, note: str = "") -> WatchTerm:
+    _require(actor, Action.MANAGE_WATCHLIST)
+    if action not in WatchTerm.Action.values:
+        raise ModerationError(_("Please choose what should happen."), code="action")
+    try:
+        normalised = matching.validate_term(term)
+    except ValueError as exc:
+        raise ModerationError(str(exc), code="term") from None
+    if WatchTerm.objects.filter(normalised=normalised).exists():
+        raise ModerationError(
+            _("That word or phrase is already on the watch list."), code="duplicate"
+        )
+    entry = WatchTerm.objects.create(
+        term=term.strip(),
+        normalised=normalised,
+        action=action,
+        note=(note or "").strip()[:200],
+        created_by=actor,
+    )
+    audit(
+        event=AuditEntry.Event.WATCHLIST_EDIT,
+        verb=f"add_{action}",
+        actor_id=actor.pk,
+        data={"term_id": entry.pk},
+    )
+    return entry
+
+
+@transaction.atomic
+def watch_term_remove(*, actor, term_id: int) -> None:
+    _require(actor, Action.MANAGE_WATCHLIST)
+    deleted, _n = WatchTerm.objects.filter(pk=term_id).delete()
+    if deleted:
+        audit(
+            event=AuditEntry.Event.WATCHLIST_EDIT,
+            verb="remove",
+            actor_id=actor.pk,
+            data={"term_id": term_id},
+        )
+
+
+@transaction.atomic
+def crisis_phrase_add(*, actor, phrase: str) -> CrisisPhrase:
+    _require(actor, Action.MANAGE_WATCHLIST)
+    try:
+        normalised = matching.validate_term(phrase)
+    except ValueError as exc:
+        raise ModerationError(str(exc), code="term") from None
+    if CrisisPhrase.objects.filter(normalised=normalised).exists():
+        raise ModerationError(_("That phrase is already on the list."), code="duplicate")
+    entry = CrisisPhrase.objects.create(phrase=phrase.strip(), normalised=normalised)
+    audit(
+        event=AuditEntry.Event.WATCHLIST_EDIT,
+        verb="add_crisis",
+        actor_id=actor.pk,
+        data={"phrase_id": entry.pk},
+    )
+    return entry
+
+
+@transaction.atomic
+def crisis_phrase_remove(*, actor, phrase_id: int) -> None:
+    _require(actor, Action.MANAGE_WATCHLIST)
+    deleted, _n = CrisisPhrase.objects.filter(pk=phrase_id).delete()
+    if deleted:
+        audit(
+            event=AuditEntry.Event.WATCHLIST_EDIT,
+            verb="remove_crisis",
+            actor_id=actor.pk,
+            data={"phrase_id": phrase_id},
+        )
+
+
+@transaction.atomic
+def helpline_save(*, actor, helpline: Helpline) -> Helpline:
+    """Save a helpline edited in a validated form (staff only)."""
+    if not can_site(actor, Action.EDIT_HELPLINES):
+        raise ModerationError(_("Only staff can change the helplines."), code="not_allowed")
+    created = helpline.pk is None
+    helpline.save()
+    audit(
+        event=AuditEntry.Event.HELPLINE_EDIT,
+        verb="add" if created else "edit",
+        actor_id=actor.pk,
+        data={"helpline_id": helpline.pk},
+    )
+    return helpline
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_submit(*, user, about: str, text: str) -> Complaint:
+    if about not in Complaint.About.values:
+        raise ModerationError(_("Please choose what your complaint is about."), code="about")
+    text = (text or "").strip()
+    if not text:
+        raise ModerationError(_("Please tell us what happened."), code="text_required")
+    if len(text) > 4000:
+        raise ModerationError(_("Please keep it under 4000 characters."), code="too_long")
+    complaint = Complaint.objects.create(complainant=user, about=about, text=text)
+    audit(
+        event=AuditEntry.Event.COMPLAINT,
+        verb="received",
+        actor_id=user.pk,
+        data={"complaint_id": complaint.pk, "about": about},
+    )
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+    notify(
+        user_ids=staff.values_list("pk", flat=True),
+        kind=Kind.MODERATION,
+        title=_("A new complaint needs an answer"),
+        url=reverse("moderation:complaint_detail", args=[complaint.pk]),
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_update(*, actor, complaint_id: int, status: str, outcome: str) -> Complaint:
+    if not can_site(actor, Action.VIEW_MODERATION_FIGURES):
+        raise ModerationError(_("Only staff can answer complaints."), code="not_allowed")
+    if status not in Complaint.Status.values:
+        raise ModerationError(_("Please choose a status."), code="status")
+    outcome = (outcome or "").strip()
+    closing = status in (Complaint.Status.RESOLVED, Complaint.Status.NOT_UPHELD)
+    if closing and not outcome:
+        raise ModerationError(
+            _("Please write the outcome: the member is told it."), code="outcome_required"
+        )
+    complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+    if complaint is None:
+        raise ModerationError(_("We couldn't find that complaint."), code="not_found")
+    complaint.status = status
+    complaint.outcome = outcome
+    complaint.handled_by = actor
+    complaint.closed_at = timezone.now() if closing else None
+    complaint.save(update_fields=["status", "outcome", "handled_by", "closed_at"])
+    audit(
+        event=AuditEntry.Event.COMPLAINT,
+        verb=status,
+        actor_id=actor.pk,
+        reason=outcome,
+        data={"complaint_id": complaint.pk},
+    )
+    if complaint.complainant_id:
+        notify(
+            user_ids=[complaint.complainant_id],
+            kind=Kind.MODERATION,
+            title=_("An update on your complaint"),
+            body=complaint.get_status_display() + (f": {outcome}" if outcome else ""),
+            url=reverse("moderation:complaint_mine"),
+        )
+    return complaint

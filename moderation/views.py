@@ -1,0 +1,411 @@
+"""Moderation pages. Thin: parse, ask the permission module, call one service or selector."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from chat.models import Message
+from groups.models import Membership
+from groups.permissions import Action, access_group, can_site, require_site
+
+from . import selectors, services
+from .forms import (
+    ActionForm,
+    AppealDecisionForm,
+    AppealForm,
+    AuditFilterForm,
+    ComplaintForm,
+    ComplaintUpdateForm,
+    ConcernForm,
+    CrisisPhraseForm,
+    HelplineForm,
+    ReportForm,
+    WatchTermForm,
+)
+from .models import Appeal, Complaint, CrisisPhrase, Helpline, ModAction, WatchTerm
+from .services import ModerationError
+
+
+def _require_queue(user) -> None:
+    if not selectors.may_see_queue(user):
+        raise PermissionDenied("moderation queue")
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+@login_required
+def queue(request):
+    _require_queue(request.user)
+    items = selectors.queue_items(request.user)
+    context = {
+        "items": items,
+        "appeals": selectors.appeals_waiting(request.user),
+        "action_form": ActionForm(),
+        "is_site": can_site(request.user, Action.VIEW_SITE_QUEUE),
+        "can_site": {
+            "suspend": can_site(request.user, Action.SUSPEND_USER),
+            "ban": can_site(request.user, Action.BAN_USER),
+            "audit": can_site(request.user, Action.VIEW_AUDIT_LOG),
+            "watchlist": can_site(request.user, Action.MANAGE_WATCHLIST),
+            "figures": can_site(request.user, Action.VIEW_MODERATION_FIGURES),
+            "helplines": can_site(request.user, Action.EDIT_HELPLINES),
+        },
+    }
+    for item in items:
+        group = item.case.group
+        item.allowed = [
+            kind
+            for kind in ModAction.Kind.values
+            if _fits(kind, item.case) and services.may_act(request.user, kind, group)
+        ]
+    if request.GET.get("partial"):
+        return render(request, "moderation/_queue_items.html", context)
+    return render(request, "moderation/queue.html", context)
+
+
+def _fits(kind: str, case) -> bool:
+    K = ModAction.Kind
+    if kind in services.MESSAGE_ACTIONS and not case.message_id:
+        return False
+    if kind in services.PERSON_ACTIONS and not case.subject_id:
+        return False
+    if kind == K.APPROVE:
+        return case.kind == case.Kind.HELD
+    if kind == K.DISMISS:
+        return case.kind in (case.Kind.REPORTS, case.Kind.FLAGGED)
+    if kind == K.ACKNOWLEDGE:
+        return case.kind in (case.Kind.CONCERN, case.Kind.CRISIS)
+    return True
+
+
+@login_required
+@require_POST
+def act(request, pk: int):
+    _require_queue(request.user)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose what to do and give a reason."))
+        return redirect(reverse("moderation:queue") + f"#case-{pk}")
+    try:
+        services.case_act(
+            actor=request.user,
+            case_id=pk,
+            kind=form.cleaned_data["kind"],
+            reason=form.cleaned_data["reason"],
+            duration=form.duration_value(),
+            site_wide=form.cleaned_data["site_wide"],
+        )
+    except ModerationError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("moderation:queue") + f"#case-{pk}")
+    messages.success(request, _("Done. The member has been told, and it's in the log."))
+    return redirect("moderation:queue")
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+@login_required
+def report_message(request, message_id: int):
+    message = Message.objects.select_related("room__group", "author").filter(pk=message_id).first()
+    group = None
+    if message is not None:
+        try:
+            group = access_group(
+                request.user, group_id=message.room.group_id, action=Action.REPORT_CONTENT
+            ).group
+        except (Http404, PermissionDenied):
+            message = None
+    form = ReportForm(request.POST or None)
+    if message is None:
+        return render(
+            request,
+            "moderation/report.html",
+            {"form": None, "error": _("You can only report messages in groups you belong to.")},
+            status=404,
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_message(
+                user=request.user,
+                message_id=message.pk,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "moderation/report_thanks.html", {"group": group})
+    return render(
+        request,
+        "moderation/report.html",
+        {"form": form, "message_obj": message, "group": group},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def concern(request, slug: str):
+    try:
+        access = access_group(request.user, slug=slug, action=Action.REPORT_CONTENT)
+    except PermissionDenied:
+        raise Http404("No such group.") from None
+    members = (
+        Membership.objects.active()
+        .filter(group=access.group)
+        .exclude(user=request.user)
+        .select_related("user")
+        .order_by("user__display_name")
+    )
+    form = ConcernForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.concern_raise(
+                user=request.user,
+                group_slug=slug,
+                note=form.cleaned_data["note"],
+                subject_id=form.cleaned_data["subject"],
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return render(request, "moderation/concern_thanks.html", {"group": access.group})
+    return render(
+        request,
+        "moderation/concern.html",
+        {"form": form, "group": access.group},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- support, terms, complaints ---------------------------------------------------------------
+
+
+def support(request):
+    context = {"helplines": Helpline.objects.filter(active=True)}
+    if request.GET.get("partial"):
+        return render(request, "moderation/_support_panel.html", context)
+    return render(request, "moderation/support.html", context)
+
+
+def terms(request):
+    return render(request, "moderation/terms.html", {"reasons": ReportForm.base_fields})
+
+
+@login_required
+def complaint(request):
+    form = ComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complaint_submit(
+                user=request.user, about=form.cleaned_data["about"], text=form.cleaned_data["text"]
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Thank you. We've got your complaint and will reply within 14 days.")
+            )
+            return redirect("moderation:complaint_mine")
+    return render(request, "moderation/complaint.html", {"form": form})
+
+
+@login_required
+def complaint_mine(request):
+    complaints = Complaint.objects.filter(complainant=request.user)
+    return render(request, "moderation/complaint_mine.html", {"complaints": complaints})
+
+
+@login_required
+def complaint_list(request):
+    require_site(request.user, Action.VIEW_MODERATION_FIGURES)
+    complaints = Complaint.objects.select_related("handled_by")
+    return render(request, "moderation/complaint_list.html", {"complaints": complaints})
+
+
+@login_required
+def complaint_detail(request, pk: int):
+    require_site(request.user, Action.VIEW_MODERATION_FIGURES)
+    item = get_object_or_404(Complaint, pk=pk)
+    form = ComplaintUpdateForm(
+        request.POST or None, initial={"status": item.status, "outcome": item.outcome}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complaint_update(
+                actor=request.user,
+                complaint_id=pk,
+                status=form.cleaned_data["status"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved. The member has been told."))
+            return redirect("moderation:complaint_list")
+    return render(request, "moderation/complaint_detail.html", {"item": item, "form": form})
+
+
+# --- decisions and appeals --------------------------------------------------------------------
+
+
+@login_required
+def my_decisions(request):
+    return render(
+        request,
+        "moderation/my_decisions.html",
+        {"decisions": selectors.decisions_about(request.user)},
+    )
+
+
+@login_required
+def decision(request, pk: int):
+    action = (
+        ModAction.objects.select_related("group", "message")
+        .filter(pk=pk, target=request.user)
+        .first()
+    )
+    if action is None:
+        raise Http404("No such decision.")
+    appeal = Appeal.objects.filter(action=action).first()
+    form = AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appeal_submit(
+                user=request.user, action_id=action.pk, text=form.cleaned_data["text"]
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Thank you. A different moderator will read your appeal and reply.")
+            )
+            return redirect("moderation:decision", pk=action.pk)
+    return render(
+        request,
+        "moderation/decision.html",
+        {"action": action, "appeal": appeal, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def appeal(request, pk: int):
+    require_site(request.user, Action.DECIDE_APPEAL)
+    item = get_object_or_404(
+        Appeal.objects.select_related("action", "action__group", "action__message", "appellant"),
+        pk=pk,
+    )
+    form = AppealDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appeal_decide(
+                actor=request.user,
+                appeal_id=pk,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Decided. The member has been told."))
+            return redirect("moderation:queue")
+    return render(
+        request,
+        "moderation/appeal.html",
+        {"appeal": item, "form": form, "own": item.action.actor_id == request.user.pk},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- audit log, watch lists, helplines, figures ------------------------------------------------
+
+
+@login_required
+def audit_log(request):
+    require_site(request.user, Action.VIEW_AUDIT_LOG)
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.audit_page(event=filters.get("event") or "", group_id=filters.get("group"))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "moderation/audit.html", {"form": form, "page": page})
+
+
+@login_required
+def watchlist(request):
+    require_site(request.user, Action.MANAGE_WATCHLIST)
+    term_form = WatchTermForm(request.POST if "add_term" in request.POST else None)
+    phrase_form = CrisisPhraseForm(request.POST if "add_phrase" in request.POST else None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if "add_term" in request.POST and term_form.is_valid():
+                services.watch_term_add(actor=request.user, **term_form.cleaned_data)
+                messages.success(request, _("Added to the watch list."))
+                return redirect("moderation:watchlist")
+            if "add_phrase" in request.POST and phrase_form.is_valid():
+                services.crisis_phrase_add(actor=request.user, **phrase_form.cleaned_data)
+                messages.success(request, _("Added to the crisis phrases."))
+                return redirect("moderation:watchlist")
+            if "remove_term" in request.POST:
+                services.watch_term_remove(
+                    actor=request.user, term_id=int(request.POST["remove_term"])
+                )
+                messages.success(request, _("Removed from the watch list."))
+                return redirect("moderation:watchlist")
+            if "remove_phrase" in request.POST:
+                services.crisis_phrase_remove(
+                    actor=request.user, phrase_id=int(request.POST["remove_phrase"])
+                )
+                messages.success(request, _("Removed from the crisis phrases."))
+                return redirect("moderation:watchlist")
+        except ModerationError as exc:
+            form = term_form if "add_term" in request.POST else phrase_form
+            form.add_error(None, exc.message)
+        except ValueError:
+            messages.error(request, _("Something went wrong. Please try again."))
+        status = 400
+    return render(
+        request,
+        "moderation/watchlist.html",
+        {
+            "terms": WatchTerm.objects.all(),
+            "phrases": CrisisPhrase.objects.all(),
+            "term_form": term_form,
+            "phrase_form": phrase_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+def helplines(request):
+    require_site(request.user, Action.EDIT_HELPLINES)
+    return render(request, "moderation/helplines.html", {"helplines": Helpline.objects.all()})
+
+
+@login_required
+def helpline_edit(request, pk: int | None = None):
+    require_site(request.user, Action.EDIT_HELPLINES)
+    instance = get_object_or_404(Helpline, pk=pk) if pk else None
+    form = HelplineForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        services.helpline_save(actor=request.user, helpline=form.save(commit=False))
+        messages.success(request, _("Saved. The support panel shows it straight away."))
+        return redirect("moderation:helplines")
+    return render(request, "moderation/helpline_edit.html", {"form": form, "item": instance})
+
+
+@login_required
+def figures(request):
+    require_site(request.user, Action.VIEW_MODERATION_FIGURES)
+    return render(request, "moderation/figures.html", {"figures": selectors.moderation_figures()})
