@@ -94,3 +94,14 @@ def room(group):
 
 
 db_async = database_sync_to_async
+
+
+@pytest.fixture(autouse=True)
+def _chat_limits(settings):
+    """Fresh cache and a generous rate limit; tests about limits set their own."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 10_000}
+    yield
+    cache.clear()
