@@ -13,7 +13,7 @@ from notifications.routing import websocket_urlpatterns
 from notifications.services import notification_mark_read, notify
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_db_after")]
 
 app = URLRouter(websocket_urlpatterns)
 
