@@ -759,7 +759,7 @@ def _rsvps(occ_ids) -> dict[tuple[int, int], tuple[str, bool]]:
     }
 
 
-def _insert_deliveries(rows: list[Delivery]) -> list[tuple[str, int, int]]:
+def _insert_deliveries(rows: list[Delivery], now: datetime) -> list[tuple[str, int, int]]:
     """Insert with ON CONFLICT DO NOTHING and return only the rows this call inserted, as
     (kind, occurrence_id, user_id). A second job (or a concurrent one) gets nothing back for
     rows that already exist, so nothing is ever notified twice."""
@@ -768,6 +768,7 @@ def _insert_deliveries(rows: list[Delivery]) -> list[tuple[str, int, int]]:
     batch = uuid.uuid4().hex
     for row in rows:
         row.batch = batch
+        row.created_at = now
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return list(
         Delivery.objects.filter(batch=batch).values_list("kind", "occurrence_id", "user_id")
@@ -829,7 +830,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                         kind=kind.value, occurrence_id=occ.pk, user_id=uid, group_id=occ.group_id
                     )
                 )
-        inserted = _insert_deliveries(rows)
+        inserted = _insert_deliveries(rows, now)
         by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
         for kind, oid, uid in inserted:
             by_key[(kind, oid)].append(uid)
@@ -952,7 +953,7 @@ def nudges_send(*, now: datetime | None = None) -> JobResult:
                             group_id=occ.group_id,
                         )
                     )
-        inserted = _insert_deliveries(rows)
+        inserted = _insert_deliveries(rows, now)
         by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
         for kind, oid, uid in inserted:
             by_key[(kind, oid)].append(uid)

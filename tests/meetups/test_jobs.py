@@ -1,0 +1,276 @@
+"""Reminders and nudges: who gets what, exactly once, at sensible local times, in bulk."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from meetups import services
+from meetups.models import Delivery, NudgeReply
+from notifications.models import Notification
+from tests.factories import MembershipFactory
+
+from .conftest import held, make_members
+
+UTC = dt.UTC
+# Tuesdays at 19:00 GMT in January 2026
+WEEKS = [dt.datetime(2026, 1, 6, 19, 0, tzinfo=UTC) + dt.timedelta(weeks=i) for i in range(6)]
+
+
+def nudge_notes(user):
+    return list(Notification.objects.filter(user=user, kind="missed_you"))
+
+
+def test_nudge_goes_to_expected_absent_member_only(london_group, fac):
+    regular, apologised, opted_out, newcomer, present = make_members(london_group, 5)
+    held(london_group, fac, start_utc=WEEKS[0], present=[regular, apologised, opted_out, present])
+    occ = services.one_off_create(
+        group=london_group, by=fac, title="Weekly meetup", on=WEEKS[1].date(),
+        start_time=dt.time(19, 0), place=services.Place(venue_name="Hub"), allow_past=True,
+    )  # fmt: skip
+    before = occ.starts_at - dt.timedelta(days=1)
+    services.rsvp_set(
+        occurrence=occ, user=apologised, answer="no", message="Poorly child", now=before
+    )
+    services.prefs_set(user=opted_out, group=london_group, nudges=False)
+    services.occurrence_set_note(
+        occurrence=occ, by=fac, note="", personal_line="We talked about sleep."
+    )
+    services.attendance_mark(occurrence=occ, user_ids=[present.pk], by=fac, now=occ.starts_at)
+    services.register_close(occurrence=occ, by=fac, now=occ.ends_at)
+    next_week = services.one_off_create(
+        group=london_group, by=fac, title="Weekly meetup", on=WEEKS[2].date(),
+        start_time=dt.time(19, 0), place=services.Place(venue_name="Hub"), allow_past=True,
+    )  # fmt: skip
+    morning = dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
+    result = services.nudges_send(now=morning)
+    assert result.sent == 1
+    [note] = nudge_notes(regular)
+    assert "We missed you at" in note.title and london_group.name in note.title
+    assert "Tuesday" in note.title
+    assert "people noticed" in note.body
+    assert "We talked about sleep." in note.body
+    assert "Tuesday 20 January" in note.body  # what's next week
+    assert "I'm OK, see you next time" in note.body and "get in touch" in note.body
+    assert note.url.endswith(f"/meetups/{occ.pk}/missed/")
+    for u in (apologised, opted_out, newcomer, present, fac):
+        assert nudge_notes(u) == []
+    assert next_week.pk  # next week exists and is what we named
+
+
+def test_quiet_hours_wait_for_the_morning(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    held(london_group, fac, start_utc=WEEKS[0], present=[m])
+    occ = held(london_group, fac, start_utc=WEEKS[1], present=[fac])
+    late_evening = occ.ends_at + dt.timedelta(hours=1)  # 21:35 GMT
+    res = services.nudges_send(now=late_evening)
+    assert (res.sent, res.deferred) == (0, 1)
+    assert not Delivery.objects.exists()
+    res = services.nudges_send(now=dt.datetime(2026, 1, 14, 8, 5, tzinfo=UTC))
+    assert res.sent == 1
+    assert len(nudge_notes(m)) == 1
+
+
+def test_late_consumer_drops_old_nudges(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    held(london_group, fac, start_utc=WEEKS[0], present=[m])
+    occ = held(london_group, fac, start_utc=WEEKS[1], present=[fac])
+    res = services.nudges_send(now=occ.register_closed_at + dt.timedelta(days=3, hours=1))
+    assert res.sent == 0
+    assert nudge_notes(m) == []
+
+
+def test_at_most_one_nudge_a_week_per_group(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    held(london_group, fac, start_utc=WEEKS[0], present=[m])
+    mon = dt.datetime(2026, 1, 12, 11, 0, tzinfo=UTC)
+    a = held(london_group, fac, start_utc=mon, present=[fac])
+    assert services.nudges_send(now=mon + dt.timedelta(hours=4)).sent == 1
+    b = held(london_group, fac, start_utc=WEEKS[1], present=[fac])  # Tuesday, next day
+    assert services.nudges_send(now=dt.datetime(2026, 1, 14, 9, 0, tzinfo=UTC)).sent == 0
+    assert len(nudge_notes(m)) == 1
+    assert a.pk != b.pk
+
+
+def test_third_miss_asks_facilitators_to_check_in_and_stops_nudges(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    held(london_group, fac, start_utc=WEEKS[0], present=[m])
+    sent = []
+    for week in WEEKS[1:5]:
+        held(london_group, fac, start_utc=week, present=[fac])
+        morning = week.replace(hour=10) + dt.timedelta(days=1)
+        sent.append(services.nudges_send(now=morning))
+    assert [r.sent for r in sent] == [1, 1, 0, 0]
+    assert [r.suggestions for r in sent] == [0, 0, 1, 0]
+    [suggestion] = Notification.objects.filter(user=fac, kind="facilitator")
+    assert m.display_name in suggestion.body
+    assert "three meetups in a row" in suggestion.body
+    assert len(nudge_notes(m)) == 2
+
+
+def test_nobody_nudged_when_no_register_was_taken(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    held(london_group, fac, start_utc=WEEKS[0], present=[m])
+    occ = held(london_group, fac, start_utc=WEEKS[1], present=[])
+    assert services.nudges_send(now=occ.ends_at.replace(hour=10) + dt.timedelta(days=1)).sent == 0
+
+
+def test_registers_close_automatically(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    occ = held(london_group, fac, start_utc=WEEKS[0], present=[m], close=False)
+    assert services.registers_autoclose(now=occ.ends_at + dt.timedelta(hours=2)) == 0
+    assert services.registers_autoclose(now=occ.ends_at + dt.timedelta(hours=3)) == 1
+    occ.refresh_from_db()
+    assert occ.register_closed
+
+
+def test_nudge_reply_contact_alerts_facilitators(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    occ = held(london_group, fac, start_utc=WEEKS[0], present=[fac])
+    services.nudge_reply(occurrence=occ, user=m, choice="contact")
+    services.nudge_reply(occurrence=occ, user=m, choice="contact")
+    alerts = Notification.objects.filter(user=fac, kind="facilitator")
+    assert alerts.count() == 1
+    assert m.display_name in alerts[0].title and m.email not in alerts[0].body
+    services.nudge_reply(occurrence=occ, user=m, choice="ok")
+    assert NudgeReply.objects.get(user=m).choice == "ok"
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+def reminder_setup(group, fac):
+    going, maybe, no, regular, stranger = make_members(group, 5)
+    for week in WEEKS[:3]:
+        held(group, fac, start_utc=week, present=[regular, going])
+    occ = services.one_off_create(
+        group=group, by=fac, title="Weekly meetup", on=dt.date(2026, 2, 3), start_time=dt.time(19, 0),
+        place=services.Place(venue_name="Family Hub", venue_address="1 High St, Dudley"),
+        allow_past=True,
+    )  # fmt: skip
+    t = occ.starts_at - dt.timedelta(days=2)
+    services.rsvp_set(occurrence=occ, user=going, answer="going", now=t)
+    services.rsvp_set(occurrence=occ, user=maybe, answer="maybe", now=t)
+    services.rsvp_set(occurrence=occ, user=no, answer="no", now=t)
+    return occ, going, maybe, no, regular, stranger
+
+
+def test_reminders_go_to_going_maybe_and_regulars(london_group, fac):
+    occ, going, maybe, no, regular, stranger = reminder_setup(london_group, fac)
+    now = occ.starts_at - dt.timedelta(hours=23)  # 20:00 the day before
+    assert services.reminders_send(now=now).sent == 3
+    got = set(Notification.objects.filter(kind="meetup_reminder").values_list("user_id", flat=True))
+    assert got == {going.pk, maybe.pk, regular.pk}
+    note = Notification.objects.filter(kind="meetup_reminder").first()
+    assert "tomorrow at 7pm" in note.title
+    assert "openstreetmap.org/search?query=Family+Hub" in note.body
+    assert f"/meetups/{occ.pk}/rsvp/going/" in note.body and "/rsvp/no/" in note.body
+    # run again: nothing new
+    assert services.reminders_send(now=now).sent == 0
+    # two hours before: the 2 h reminder, once
+    assert services.reminders_send(now=occ.starts_at - dt.timedelta(minutes=110)).sent == 3
+    assert Notification.objects.filter(kind="meetup_reminder").count() == 6
+    # after it started: nothing (late consumer)
+    assert services.reminders_send(now=occ.starts_at + dt.timedelta(minutes=1)).sent == 0
+
+
+def test_reminders_switched_off_per_series(london_group, fac, member):
+    from .test_scheduling import make_series
+
+    now = dt.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    series = make_series(london_group, fac, reminders_24h=False, reminders_2h=False, now=now)
+    occ = series.occurrences.first()
+    services.rsvp_set(occurrence=occ, user=member, answer="going", now=now)
+    assert services.reminders_send(now=occ.starts_at - dt.timedelta(hours=1)).sent == 0
+
+
+def test_reminder_waits_out_quiet_hours(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    occ = services.one_off_create(
+        group=london_group, by=fac, title="Breakfast", on=dt.date(2026, 2, 3),
+        start_time=dt.time(9, 30), place=services.Place(venue_name="Cafe"), allow_past=True,
+    )  # fmt: skip
+    services.rsvp_set(
+        occurrence=occ, user=m, answer="going", now=occ.starts_at - dt.timedelta(days=3)
+    )
+    res = services.reminders_send(now=occ.starts_at - dt.timedelta(hours=2))  # 07:30
+    assert (res.sent, res.deferred) == (0, 1)
+    assert services.reminders_send(now=occ.starts_at - dt.timedelta(hours=1)).sent == 1
+
+
+# --- scale: constant queries --------------------------------------------------------------
+
+
+def _nudge_world(group, fac, n):
+    members = make_members(group, n)
+    held(group, fac, start_utc=WEEKS[0], present=members)
+    occ = held(group, fac, start_utc=WEEKS[1], present=[fac])
+    return occ, members
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_nudge_job_constant_queries(london_group, fac, django_assert_num_queries, n):
+    occ, members = _nudge_world(london_group, fac, n)
+    with django_assert_num_queries(15):
+        assert services.nudges_send(now=dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC)).sent == n
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_reminder_job_constant_queries(london_group, fac, django_assert_num_queries, n):
+    members = make_members(london_group, n)
+    held(london_group, fac, start_utc=WEEKS[0], present=members)
+    held(london_group, fac, start_utc=WEEKS[1], present=members)
+    occ = services.one_off_create(
+        group=london_group, by=fac, title="W", on=WEEKS[2].date(), start_time=dt.time(19, 0),
+        place=services.Place(venue_name="Hub"), allow_past=True,
+    )  # fmt: skip
+    with django_assert_num_queries(12):
+        assert services.reminders_send(now=occ.starts_at - dt.timedelta(hours=5)).sent == n
+
+
+# --- exactly once ---------------------------------------------------------------------------
+
+
+def test_nudge_job_twice_sends_once(london_group, fac):
+    occ, members = _nudge_world(london_group, fac, 5)
+    now = dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
+    assert services.nudges_send(now=now).sent == 5
+    assert services.nudges_send(now=now).sent == 0
+    assert services.nudges_send(now=now + dt.timedelta(hours=1)).sent == 0
+    assert Notification.objects.filter(kind="missed_you").count() == 5
+    assert Delivery.objects.filter(kind="nudge").count() == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_consumers_at_once_send_once(london_group, fac):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    occ, members = _nudge_world(london_group, fac, 30)
+    now = dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def run():
+        from django.db import connections
+
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.nudges_send(now=now).sent)
+        except Exception as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert sorted(results) in ([0, 30], [30, 0]) or sum(results) == 30
+    assert sum(results) == 30
+    assert Notification.objects.filter(kind="missed_you").count() == 30
+    for m in members:
+        assert Notification.objects.filter(kind="missed_you", user=m).count() == 1
