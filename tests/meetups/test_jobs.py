@@ -9,7 +9,6 @@ from django.db import connection
 from meetups import services
 from meetups.models import Delivery, NudgeReply
 from notifications.models import Notification
-from tests.factories import MembershipFactory
 
 from .conftest import held, make_members
 
@@ -145,7 +144,8 @@ def reminder_setup(group, fac):
     for week in WEEKS[:3]:
         held(group, fac, start_utc=week, present=[regular, going])
     occ = services.one_off_create(
-        group=group, by=fac, title="Weekly meetup", on=dt.date(2026, 2, 3), start_time=dt.time(19, 0),
+        group=group, by=fac, title="Weekly meetup", on=dt.date(2026, 2, 3),
+        start_time=dt.time(19, 0),
         place=services.Place(venue_name="Family Hub", venue_address="1 High St, Dudley"),
         allow_past=True,
     )  # fmt: skip
