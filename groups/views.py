@@ -138,7 +138,7 @@ def request_to_join(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, _why_not_join(access))
         return _detail(group)
     questions = list(group.join_questions or [])[: services.MAX_JOIN_QUESTIONS]
-    form = RequestForm(request.POST or None, questions=questions)
+    form = RequestForm(request.POST if request.method == "POST" else None, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_request(user=request.user, group=group, answers=form.answers())
@@ -248,7 +248,7 @@ def decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_group(request.user, slug=slug, action=Action.REMOVE_MEMBER)
     membership = _membership_or_404(access.group, pk)
-    form = RemoveForm(request.POST or None)
+    form = RemoveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_remove(
@@ -354,7 +354,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
     require_site(request.user, Action.CREATE_GROUP)
-    form = GroupForm(request.POST or None)
+    form = GroupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             group = services.group_create(
@@ -376,7 +376,9 @@ def create(request: HttpRequest) -> HttpResponse:
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_group(request.user, slug=slug, action=Action.EDIT_GROUP)
     group = access.group
-    form = GroupForm(request.POST or None, instance=Group.objects.get(pk=group.pk))
+    form = GroupForm(
+        request.POST if request.method == "POST" else None, instance=Group.objects.get(pk=group.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.group_update(

@@ -129,8 +129,7 @@ def _cast(group: Group) -> dict:
 
 def _actual(group: Group, people: dict, action: Action) -> dict[str, bool]:
     return {
-        role: can(user, action, group, membership_for(user, group))
-        for role, user in people.items()
+        role: can(user, action, group, membership_for(user, group)) for role, user in people.items()
     }
 
 
@@ -155,9 +154,7 @@ def test_request_listed_group(db, action):
 
 @pytest.mark.parametrize("action", list(OPEN_LISTED), ids=str)
 def test_unlisted_invite_group(db, action):
-    group = GroupFactory(
-        join_policy=Group.JoinPolicy.INVITE, visibility=Group.Visibility.UNLISTED
-    )
+    group = GroupFactory(join_policy=Group.JoinPolicy.INVITE, visibility=Group.Visibility.UNLISTED)
     people = _cast(group)
     expected = _row(UNLISTED_INVITE_DIFF.get(action, OPEN_LISTED[action]), ROLES)
     for role in CANNOT_SEE_UNLISTED:
