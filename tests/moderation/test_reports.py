@@ -123,9 +123,7 @@ def test_one_facilitator_report_hides_at_once(facilitator, author, message):
 
 def test_dismiss_restores_an_autohidden_message(facilitator, moderator, message):
     report = services.report_message(user=facilitator, message_id=message.pk, reason="spam")
-    services.case_act(
-        actor=moderator, case_id=report.case_id, kind="dismiss", reason="It was fine"
-    )
+    services.case_act(actor=moderator, case_id=report.case_id, kind="dismiss", reason="It was fine")
     message.refresh_from_db()
     assert message.state == Message.State.VISIBLE
     assert RoomEvent.objects.filter(message=message, type="message.restored").count() == 1
