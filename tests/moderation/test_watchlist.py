@@ -60,7 +60,7 @@ def test_flag_posts_and_raises_a_report(moderator, author, group):
         "iiidiooot",
         "1d10t",
         "ÍDÏOT",
-        "id-i-ot",
+        "i-d-i-o-t",
         "what an  i.d.i.o.t!",
     ],
 )
