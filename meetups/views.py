@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -133,7 +134,10 @@ def rsvp(request, access, pk):
         messages.success(
             request, _("Thanks for letting us know. We'll miss you - see you another time.")
         )
-    return redirect(request.POST.get("next") or services.occurrence_url(occ))
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = services.occurrence_url(occ)
+    return redirect(next_url)
 
 
 @guarded(Action.RSVP)

@@ -44,3 +44,9 @@ def held(group, by, *, start_utc, present, close=True):
         services.register_close(occurrence=occ, by=by, now=occ.ends_at + dt.timedelta(minutes=5))
     occ.refresh_from_db()
     return occ
+
+
+@pytest.fixture
+def member(london_group):
+    """A member of the London group (overrides the shared fixture's separate group)."""
+    return MembershipFactory(group=london_group).user
