@@ -1,0 +1,88 @@
+"""In a real browser at phone size: a newcomer asks to join the demo's by-request group, the
+demo facilitator says yes and manages members; screenshots and axe checks along the way."""
+
+import re
+import uuid
+
+import pytest
+
+from tests.e2e.helpers import assert_accessible, log_in, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def _new_member(server, display_name: str) -> str:
+    email = f"newcomer-{uuid.uuid4().hex[:8]}@example.com"
+    server.shell(
+        "from accounts.models import User\n"
+        "from allauth.account.models import EmailAddress\n"
+        f"u = User.objects.create_user({email!r}, 'village-demo', display_name={display_name!r})\n"
+        "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)\n"
+    )
+    return email
+
+
+def test_request_approve_and_manage_members(demo_data, phone):
+    server = demo_data
+    newcomer = phone()
+    email = _new_member(server, "Robin")
+    log_in(newcomer, server, email)
+
+    # Find the group in the directory.
+    newcomer.goto(f"{server.url}/groups/")
+    assert newcomer.get_by_role("heading", name="Find a group").is_visible()
+    assert "Carers' Quiet Room" not in newcomer.content()  # unlisted stays hidden
+    screenshot(newcomer, "groups-directory")
+    assert_accessible(newcomer, "directory")
+    newcomer.get_by_label("Group name").fill("SEND")
+    newcomer.get_by_role("button", name="Show groups").click()
+    newcomer.get_by_role("link", name=re.compile("SEND Parents Together")).click()
+
+    # The group page offers one clear action: ask to join.
+    assert newcomer.get_by_role("heading", name="SEND Parents Together", level=1).is_visible()
+    assert newcomer.get_by_text("Jo (facilitator)").first.is_visible()
+    screenshot(newcomer, "groups-page")
+    assert_accessible(newcomer, "group page")
+    newcomer.get_by_role("link", name="Ask to join").click()
+    answers = newcomer.locator("textarea")
+    assert answers.count() == 2
+    # Leaving one blank keeps what was typed and says what's wrong.
+    answers.nth(0).fill("My daughter is five and has a speech delay.")
+    newcomer.get_by_role("button", name="Send my request").click()
+    assert newcomer.get_by_text("Please answer this question.").is_visible()
+    assert newcomer.locator("textarea").nth(0).input_value().startswith("My daughter is five")
+    newcomer.locator("textarea").nth(1).fill("Some company in the waiting.")
+    newcomer.get_by_role("button", name="Send my request").click()
+    assert newcomer.get_by_text("We've sent your request").is_visible()
+    assert newcomer.get_by_text("You've asked to join.").is_visible()
+
+    # The facilitator says yes, with a note.
+    jo = phone()
+    log_in(jo, server, "facilitator@example.com")
+    jo.goto(newcomer.url.split("#")[0] + "members/")
+    card = jo.locator(".request-card", has_text="Robin")
+    assert card.get_by_text("speech delay").is_visible()
+    card.get_by_label("A message for them (optional)").fill("Lovely to have you, Robin!")
+    card.get_by_role("button", name="Say yes").click()
+    assert jo.get_by_text("Robin is in. We've let them know.").is_visible()
+    assert jo.locator(".request-card", has_text="Robin").count() == 0
+
+    # ...and manages members: an invite link, a new facilitator.
+    jo.get_by_role("button", name="Make an invite link").click()
+    link = jo.locator(".invite-card__link").first.input_value()
+    assert "/groups/invite/" in link
+    row = jo.locator(".member-row", has_text="Robin")
+    row.get_by_role("button", name=re.compile("Make facilitator")).click()
+    assert jo.get_by_text("Robin is now a facilitator.").is_visible()
+    assert jo.locator(".member-row", has_text="Robin").get_by_text("Facilitator").is_visible()
+    assert "@example.com" not in jo.content()  # never an email on a member-facing page
+    screenshot(jo, "groups-members")
+    assert_accessible(jo, "members page")
+
+    # The newcomer is in.
+    newcomer.reload()
+    assert newcomer.get_by_role("link", name=re.compile("Open the group chat")).is_visible()
+    screenshot(newcomer, "groups-page-member")
+    newcomer.goto(f"{server.url}/")
+    assert newcomer.get_by_role("link", name="SEND Parents Together").is_visible()
+    screenshot(newcomer, "groups-home")
