@@ -437,20 +437,25 @@ MESSAGE_ACTIONS = frozenset({K.DISMISS, K.APPROVE, K.HIDE, K.DELETE})
 PERSON_ACTIONS = frozenset({K.WARN, K.MUTE, K.REMOVE, K.SUSPEND, K.BAN})
 
 
-def may_act(user, kind: str, group: Group, membership: Membership | None = None) -> bool:
+_LOOKUP: Any = object()
+
+
+def may_act(user, kind: str, group: Group, membership: Any = _LOOKUP) -> bool:
+    """May `user` take `kind` on an item in `group`? Pass `membership` (or None) when the
+    caller already fetched it, to save a query per item."""
     if kind in SITE_ACTION_PERMISSION:
         return can_site(user, SITE_ACTION_PERMISSION[kind])
     if kind not in GROUP_ACTION_PERMISSION:
         return False
-    if membership is None:
+    if membership is _LOOKUP:
         membership = membership_for(user, group)
     return can(user, GROUP_ACTION_PERMISSION[kind], group, membership)
 
 
-def may_view_case(user, group: Group, membership: Membership | None = None) -> bool:
+def may_view_case(user, group: Group, membership: Any = _LOOKUP) -> bool:
     if can_site(user, Action.VIEW_SITE_QUEUE):
         return True
-    if membership is None:
+    if membership is _LOOKUP:
         membership = membership_for(user, group)
     return can(user, Action.VIEW_GROUP_QUEUE, group, membership)
 

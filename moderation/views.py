@@ -60,12 +60,19 @@ def queue(request):
             "helplines": can_site(request.user, Action.EDIT_HELPLINES),
         },
     }
+    memberships = {
+        m.group_id: m
+        for m in Membership.objects.filter(
+            user=request.user, group_id__in={i.case.group_id for i in items}
+        )
+    }
     for item in items:
         group = item.case.group
+        membership = memberships.get(group.pk)
         item.allowed = [
             kind
             for kind in ModAction.Kind.values
-            if _fits(kind, item.case) and services.may_act(request.user, kind, group)
+            if _fits(kind, item.case) and services.may_act(request.user, kind, group, membership)
         ]
     if request.GET.get("partial"):
         return render(request, "moderation/_queue_items.html", context)

@@ -1,0 +1,110 @@
+"""Live effects over websockets: the moderation queue socket, and moderation actions reaching
+open chat rooms (hide removes the message, mute and remove reach an open socket)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async as db
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from moderation import services
+from moderation.routing import websocket_urlpatterns
+
+from .conftest import post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+QUEUE_APP = URLRouter(websocket_urlpatterns)
+
+
+def queue_socket(user) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(QUEUE_APP, "/ws/moderation/")
+    comm.scope["user"] = user
+    return comm
+
+
+async def test_new_report_appears_on_the_live_queue(moderator, member, message):
+    comm = queue_socket(moderator)
+    connected, _ = await comm.connect()
+    assert connected
+    report = await db(services.report_message)(user=member, message_id=message.pk, reason="unkind")
+    frame = await comm.receive_json_from(timeout=3)
+    assert frame == {
+        "type": "queue.changed",
+        "case_id": report.case_id,
+        "group_id": message.room.group_id,
+    }
+    await comm.disconnect()
+
+
+async def test_facilitator_hears_only_their_groups(facilitator, other_facilitator, member, message):
+    mine, theirs = queue_socket(facilitator), queue_socket(other_facilitator)
+    assert (await mine.connect())[0] and (await theirs.connect())[0]
+    await db(services.report_message)(user=member, message_id=message.pk, reason="spam")
+    assert (await mine.receive_json_from(timeout=3))["type"] == "queue.changed"
+    assert await theirs.receive_nothing(timeout=0.3)
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+async def test_members_cannot_listen_to_the_queue(member):
+    comm = queue_socket(member)
+    connected, code = await comm.connect()
+    assert not connected or (await comm.receive_output(timeout=1))["type"] == "websocket.close"
+    await comm.disconnect()
+
+
+async def test_hide_removes_message_from_another_members_open_room(
+    moderator, member, author, group
+):
+    from tests.chat.conftest import Client
+
+    watcher = Client(member, group)
+    await watcher.connect()
+    msg = await db(post)(author, group, "something unkind")
+    await watcher.until("message.created")
+    report = await db(services.report_message)(user=member, message_id=msg.pk, reason="unkind")
+    await db(services.case_act)(actor=moderator, case_id=report.case_id, kind="hide", reason="x")
+    hidden = (await watcher.until("message.hidden"))[-1]
+    assert hidden.get("message_id", hidden.get("message", {}).get("id")) == msg.pk
+    assert "something unkind" not in str(hidden)
+    await watcher.close()
+
+
+async def test_mute_reaches_the_open_socket(moderator, member, author, group):
+    from tests.chat.conftest import Client
+
+    muted = Client(author, group)
+    await muted.connect()
+    msg = await db(post)(author, group, "oops")
+    report = await db(services.report_message)(user=member, message_id=msg.pk, reason="spam")
+    await db(services.case_act)(
+        actor=moderator,
+        case_id=report.case_id,
+        kind="mute",
+        reason="Cool off",
+        duration=timedelta(days=1),
+    )
+    frame = (await muted.until("muted"))[-1]
+    assert frame["until"]
+    await muted.close()
+
+
+async def test_remove_closes_the_open_socket(facilitator, member, author, group):
+    from tests.chat.conftest import Client
+
+    removed = Client(author, group)
+    await removed.connect()
+    msg = await db(post)(author, group, "x")
+    report = await db(services.report_message)(user=member, message_id=msg.pk, reason="spam")
+    await db(services.case_act)(
+        actor=facilitator, case_id=report.case_id, kind="remove", reason="Repeated selling"
+    )
+    while True:
+        frame = await removed.recv(timeout=3)
+        if frame["type"] == "__closed__":
+            break
+    assert frame["code"] == 4403
