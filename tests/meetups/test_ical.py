@@ -77,7 +77,7 @@ def test_group_feed_round_trip_across_dst(world, london_group):
     )  # fmt: skip
     cal = icalendar.Calendar.from_ical(body)
     assert cal["version"] == "2.0"
-    tzs = [tz for tz in cal.walk("VTIMEZONE")]
+    tzs = cal.walk("VTIMEZONE")
     assert [str(tz["tzid"]) for tz in tzs] == ["Europe/London"]
     last = max(o.starts_at for o in Occurrence.objects.filter(series=series))
     expanded = expand(cal, until=last)
