@@ -153,11 +153,12 @@ def group_create(
         raise GroupError(_("Please give the group a name."), code="no_name")
     questions = clean_join_questions(join_questions)
     for _attempt in range(5):
+        slug = unique_slug(name)
         try:
             with transaction.atomic():
                 group = Group.objects.create(
                     name=name,
-                    slug=unique_slug(name),
+                    slug=slug,
                     description=description,
                     area=area.strip(),
                     meeting_mode=meeting_mode,
@@ -182,7 +183,7 @@ def group_create(
                 return group
         except IntegrityError:
             # Someone took the same slug between our check and our insert: pick again.
-            if Group.objects.filter(slug=unique_slug(name)).exists():
+            if Group.objects.filter(slug=slug).exists():
                 continue
             raise
     raise GroupError(_("Please try again in a moment."), code="slug_busy")

@@ -336,3 +336,17 @@ def test_database_refuses_an_invite_that_expires_before_it_starts(hidden_group):
     now = timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
         Invite.objects.create(group=group, created_at=now, expires_at=now - timedelta(days=1))
+
+
+def test_group_create_picks_another_slug_if_one_is_taken_under_its_feet(db, monkeypatch):
+    GroupFactory(slug="circle")
+    calls = []
+
+    def stale_unique_slug(name, **kwargs):
+        calls.append(name)
+        # First answer is stale (as if another request inserted "circle" a moment ago).
+        return "circle" if len(calls) == 1 else "circle-2"
+
+    monkeypatch.setattr(services, "unique_slug", stale_unique_slug)
+    assert services.group_create(name="Circle").slug == "circle-2"
+    assert len(calls) == 2
