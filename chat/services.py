@@ -471,7 +471,7 @@ def message_set_state(*, message: Message, state: str, actor) -> Message:
     with transaction.atomic():
         locked = room_lock(message.room_id)
         current = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("author", "reply_to__author")
             .get(pk=message.pk)
         )
