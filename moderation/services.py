@@ -731,7 +731,7 @@ def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appea
     reason = _clean_reason(reason)
     with transaction.atomic():
         appeal = (
-            Appeal.objects.select_for_update()
+            Appeal.objects.select_for_update(of=("self",))
             .select_related("action", "action__group")
             .filter(pk=appeal_id)
             .first()
