@@ -86,3 +86,41 @@ def test_request_approve_and_manage_members(demo_data, phone):
     newcomer.goto(f"{server.url}/")
     assert newcomer.get_by_role("link", name="SEND Parents Together").is_visible()
     screenshot(newcomer, "groups-home")
+
+
+def test_open_join_shows_rules_and_invite_links_say_when_they_are_dead(demo_data, phone):
+    server = demo_data
+    page = phone()
+    log_in(page, server, _new_member(server, "Kit"))
+
+    # Open group: the house rules come before the one button that joins.
+    page.goto(f"{server.url}/groups/")
+    page.get_by_role("link", name=re.compile("Brierley Hill Parents")).click()
+    page.get_by_role("link", name="Join this group").click()
+    assert page.get_by_role("heading", name="House rules").is_visible()
+    screenshot(page, "groups-join")
+    page.get_by_role("button", name="I agree, join this group").click()
+    assert page.get_by_text("You're a member now.").is_visible()
+
+    # The unlisted group: a live invite lets Kit in; a switched-off one says so kindly.
+    tokens = server.shell(
+        "from groups.models import Invite, Group\n"
+        "from groups import services\n"
+        "g = Group.objects.get(name=\"Carers' Quiet Room\")\n"
+        "jo = g.memberships.filter(role='facilitator').first().user\n"
+        "live = services.invite_create(group=g, created_by=jo)\n"
+        "dead = services.invite_create(group=g, created_by=jo)\n"
+        "services.invite_revoke(invite=dead, actor=jo)\n"
+        "print(live.token, dead.token)\n"
+    ).split()
+    live, dead = tokens[-2], tokens[-1]
+    page.goto(f"{server.url}/groups/invite/{dead}/")
+    assert page.get_by_text("switched off").is_visible()
+    screenshot(page, "groups-invite-revoked")
+    page.goto(f"{server.url}/groups/invite/{live}/")
+    assert page.get_by_role("heading", name=re.compile("invited to Carers")).is_visible()
+    screenshot(page, "groups-invite")
+    assert_accessible(page, "invite landing")
+    page.get_by_role("button", name="I agree, join this group").click()
+    assert page.get_by_role("heading", name="Carers' Quiet Room", level=1).is_visible()
+    assert page.get_by_role("link", name=re.compile("Open the group chat")).is_visible()
