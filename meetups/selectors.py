@@ -53,11 +53,15 @@ def upcoming(
     return rows
 
 
-def next_occurrence(*, group: Group, user, now: datetime | None = None) -> Occurrence | None:
+def next_occurrence(
+    *, group: Group, user, now: datetime | None = None, after: datetime | None = None
+) -> Occurrence | None:
+    """The next meetup still to come (or still going on); `after`: starting after then."""
     now = now or timezone.now()
-    qs = Occurrence.objects.filter(
-        group=group, status=Occurrence.Status.SCHEDULED, ends_at__gt=now
-    ).order_by("starts_at")[:1]
+    qs = Occurrence.objects.filter(group=group, status=Occurrence.Status.SCHEDULED, ends_at__gt=now)
+    if after is not None:
+        qs = qs.filter(starts_at__gt=after)
+    qs = qs.order_by("starts_at")[:1]
     rows = list(_with_my_rsvp(qs, user))
     if not rows:
         return None

@@ -723,9 +723,9 @@ def _history(
         starts_at__gte=before - timedelta(weeks=HISTORY_WEEKS),
     )
     attended = set(
-        Attendance.objects.filter(occurrence__in=recent, user__isnull=False).values_list(
-            "occurrence_id", "user_id"
-        )
+        Attendance.objects.filter(occurrence__in=recent, user__isnull=False)
+        .values_list("occurrence_id", "user_id")
+        .iterator(chunk_size=20000)
     )
     taken = {occ_id for occ_id, _ in attended}
     per_group: dict[int, list] = defaultdict(list)
@@ -866,139 +866,148 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
     return result
 
 
+#: Groups handled per transaction by the nudge job: memory stays bounded and locks short,
+#: while queries stay constant in the number of members (one round per 250 groups).
+NUDGE_GROUP_CHUNK = 250
+
+
 def nudges_send(*, now: datetime | None = None) -> JobResult:
     """After a register closes: a warm "we missed you" to each expected member who didn't
     come, didn't send apologies and hasn't opted out; at the third miss in a row, a
     "check in personally" suggestion to the facilitators instead. Bulk, constant queries."""
     now = now or timezone.now()
     result = JobResult()
-    with transaction.atomic():
-        occs = list(
-            Occurrence.objects.filter(
-                status=Occurrence.Status.SCHEDULED,
-                register_closed_at__isnull=False,
-                register_closed_at__lte=now,
-                register_closed_at__gte=now - rules.NUDGE_MAX_AGE,
-            ).select_related("group")
-        )
-        if not occs:
-            return result
-        group_ids = {occ.group_id for occ in occs}
-        latest = max(occ.starts_at for occ in occs)
-        history, attended = _history(group_ids, before=latest + timedelta(seconds=1))
-        members = _members(group_ids)
-        rsvps = _rsvps([occ.pk for occ in occs])
-        opted_out = set(
-            MeetupPrefs.objects.filter(group_id__in=group_ids, nudges=False).values_list(
-                "user_id", "group_id"
-            )
-        )
-        recently = set(
-            Delivery.objects.filter(
-                kind=Delivery.Kind.NUDGE,
-                group_id__in=group_ids,
-                created_at__gte=now - rules.NUDGE_MIN_GAP,
-            ).values_list("user_id", "group_id", "occurrence_id")
-        )
-        nudged_recently: dict[tuple[int, int], set[int]] = defaultdict(set)
-        for uid, gid, oid in recently:
-            nudged_recently[(uid, gid)].add(oid)
-        next_meetups: dict[int, Occurrence] = {}
-        for nxt in Occurrence.objects.filter(
-            group_id__in=group_ids,
+    occs = list(
+        Occurrence.objects.filter(
             status=Occurrence.Status.SCHEDULED,
-            starts_at__gt=now,
-            starts_at__lte=now + timedelta(days=15),
-        ).order_by("starts_at"):
-            next_meetups.setdefault(nxt.group_id, nxt)
-
-        rows = []
-        for occ in occs:
-            group_hist = history.get(occ.group_id, [])
-            ids = [oid for oid, _ in group_hist]
-            if occ.pk not in ids:
-                continue  # nobody took this register: never guess who was missing
-            previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
-            for uid, role, tz in members.get(occ.group_id, []):
-                answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
-                others = nudged_recently.get((uid, occ.group_id), set()) - {occ.pk}
-                facts = rules.NudgeFacts(
-                    attended=(occ.pk, uid) in attended,
-                    previous_attended=[(oid, uid) in attended for oid in previous],
-                    answer=answer,
-                    waitlisted=waitlisted,
-                    opted_out=(uid, occ.group_id) in opted_out,
-                    nudged_recently=bool(others),
-                    is_facilitator=role == Membership.Role.FACILITATOR,
-                )
-                action = rules.nudge_action(facts)
-                if action == rules.NudgeAction.NUDGE:
-                    if rules.is_quiet_hours(now, tz):
-                        result.deferred += 1
-                        continue
-                    rows.append(
-                        Delivery(
-                            kind=Delivery.Kind.NUDGE,
-                            occurrence_id=occ.pk,
-                            user_id=uid,
-                            group_id=occ.group_id,
-                        )
-                    )
-                elif action == rules.NudgeAction.SUGGEST:
-                    rows.append(
-                        Delivery(
-                            kind=Delivery.Kind.CHECKIN_SUGGESTION,
-                            occurrence_id=occ.pk,
-                            user_id=uid,
-                            group_id=occ.group_id,
-                        )
-                    )
-        inserted = _insert_deliveries(rows, now)
-        by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for kind, oid, uid in inserted:
-            by_key[(kind, oid)].append(uid)
-        occ_by_id = {occ.pk: occ for occ in occs}
-        names = {}
-        suggested = [
-            uid
-            for (kind, _), uids in by_key.items()
-            if kind == Delivery.Kind.CHECKIN_SUGGESTION
-            for uid in uids
-        ]
-        if suggested:
-            from accounts.models import User
-
-            names = {
-                u.pk: u.public_name
-                for u in User.objects.filter(pk__in=suggested).only("display_name")
-            }
-        for (kind, oid), uids in by_key.items():
-            occ = occ_by_id[oid]
-            group = occ.group
-            if kind == Delivery.Kind.NUDGE:
-                _send_nudge(occ, uids, next_meetups.get(occ.group_id))
-                result.sent += len(uids)
-            else:
-                facilitators = [
-                    uid
-                    for uid, role, _ in members.get(occ.group_id, [])
-                    if role == Membership.Role.FACILITATOR
-                ]
-                who = ", ".join(sorted(names.get(uid, "") for uid in uids))
-                notify(
-                    user_ids=facilitators,
-                    kind=Kind.FACILITATOR,
-                    title=_("Time for a personal hello in %(group)s") % {"group": group.name},
-                    body=_(
-                        "%(who)s missed three meetups in a row. We've stopped the automatic "
-                        "messages; a personal message or call from you could mean a lot."
-                    )
-                    % {"who": who},
-                    url=reverse("meetups:attendance", kwargs={"slug": group.slug}),
-                    group_id=group.pk,
-                )
-                result.suggestions += len(uids)
+            register_closed_at__isnull=False,
+            register_closed_at__lte=now,
+            register_closed_at__gte=now - rules.NUDGE_MAX_AGE,
+        ).select_related("group")
+    )
+    group_order = sorted({occ.group_id for occ in occs})
+    for i in range(0, len(group_order), NUDGE_GROUP_CHUNK):
+        chunk = set(group_order[i : i + NUDGE_GROUP_CHUNK])
+        with transaction.atomic():
+            _nudge_chunk([occ for occ in occs if occ.group_id in chunk], now, result)
     return result
+
+
+def _nudge_chunk(occs: list[Occurrence], now: datetime, result: JobResult) -> None:
+    group_ids = {occ.group_id for occ in occs}
+    latest = max(occ.starts_at for occ in occs)
+    history, attended = _history(group_ids, before=latest + timedelta(seconds=1))
+    members = _members(group_ids)
+    rsvps = _rsvps([occ.pk for occ in occs])
+    opted_out = set(
+        MeetupPrefs.objects.filter(group_id__in=group_ids, nudges=False).values_list(
+            "user_id", "group_id"
+        )
+    )
+    recently = set(
+        Delivery.objects.filter(
+            kind=Delivery.Kind.NUDGE,
+            group_id__in=group_ids,
+            created_at__gte=now - rules.NUDGE_MIN_GAP,
+        ).values_list("user_id", "group_id", "occurrence_id")
+    )
+    nudged_recently: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for uid, gid, oid in recently:
+        nudged_recently[(uid, gid)].add(oid)
+    next_meetups: dict[int, Occurrence] = {}
+    for nxt in Occurrence.objects.filter(
+        group_id__in=group_ids,
+        status=Occurrence.Status.SCHEDULED,
+        starts_at__gt=now,
+        starts_at__lte=now + timedelta(days=15),
+    ).order_by("starts_at"):
+        next_meetups.setdefault(nxt.group_id, nxt)
+
+    rows = []
+    for occ in occs:
+        group_hist = history.get(occ.group_id, [])
+        ids = [oid for oid, _ in group_hist]
+        if occ.pk not in ids:
+            continue  # nobody took this register: never guess who was missing
+        previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
+        for uid, role, tz in members.get(occ.group_id, []):
+            answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
+            others = nudged_recently.get((uid, occ.group_id), set()) - {occ.pk}
+            facts = rules.NudgeFacts(
+                attended=(occ.pk, uid) in attended,
+                previous_attended=[(oid, uid) in attended for oid in previous],
+                answer=answer,
+                waitlisted=waitlisted,
+                opted_out=(uid, occ.group_id) in opted_out,
+                nudged_recently=bool(others),
+                is_facilitator=role == Membership.Role.FACILITATOR,
+            )
+            action = rules.nudge_action(facts)
+            if action == rules.NudgeAction.NUDGE:
+                if rules.is_quiet_hours(now, tz):
+                    result.deferred += 1
+                    continue
+                rows.append(
+                    Delivery(
+                        kind=Delivery.Kind.NUDGE,
+                        occurrence_id=occ.pk,
+                        user_id=uid,
+                        group_id=occ.group_id,
+                    )
+                )
+            elif action == rules.NudgeAction.SUGGEST:
+                rows.append(
+                    Delivery(
+                        kind=Delivery.Kind.CHECKIN_SUGGESTION,
+                        occurrence_id=occ.pk,
+                        user_id=uid,
+                        group_id=occ.group_id,
+                    )
+                )
+    inserted = _insert_deliveries(rows, now)
+    by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for kind, oid, uid in inserted:
+        by_key[(kind, oid)].append(uid)
+    occ_by_id = {occ.pk: occ for occ in occs}
+    names = {}
+    suggested = [
+        uid
+        for (kind, _), uids in by_key.items()
+        if kind == Delivery.Kind.CHECKIN_SUGGESTION
+        for uid in uids
+    ]
+    if suggested:
+        from accounts.models import User
+
+        names = {
+            u.pk: u.public_name for u in User.objects.filter(pk__in=suggested).only("display_name")
+        }
+    for (kind, oid), uids in by_key.items():
+        occ = occ_by_id[oid]
+        group = occ.group
+        if kind == Delivery.Kind.NUDGE:
+            _send_nudge(occ, uids, next_meetups.get(occ.group_id))
+            result.sent += len(uids)
+        else:
+            facilitators = [
+                uid
+                for uid, role, _ in members.get(occ.group_id, [])
+                if role == Membership.Role.FACILITATOR
+            ]
+            who = ", ".join(sorted(names.get(uid, "") for uid in uids))
+            notify(
+                user_ids=facilitators,
+                kind=Kind.FACILITATOR,
+                title=_("Time for a personal hello in %(group)s") % {"group": group.name},
+                body=_(
+                    "%(who)s missed three meetups in a row. We've stopped the automatic "
+                    "messages; a personal message or call from you could mean a lot."
+                )
+                % {"who": who},
+                url=reverse("meetups:attendance", kwargs={"slug": group.slug}),
+                group_id=group.pk,
+            )
+            result.suggestions += len(uids)
 
 
 def _send_nudge(occ: Occurrence, user_ids: list[int], next_meetup: Occurrence | None) -> None:

@@ -389,7 +389,7 @@ def missed(request, access, pk):
                 occurrence=occ, user=request.user, choice=form.cleaned_data["answer"]
             )
             answered = form.cleaned_data["answer"]
-    nxt = selectors.next_occurrence(group=access.group, user=request.user)
+    nxt = selectors.next_occurrence(group=access.group, user=request.user, after=occ.ends_at)
     return render(
         request,
         "meetups/missed.html",
