@@ -31,6 +31,13 @@
     });
   }
 
+  // Marks the bell as live (connected), for styling and for the browser tests.
+  function setLive(on) {
+    document.querySelectorAll("[data-bell]").forEach(function (el) {
+      if (on) { el.setAttribute("data-bell-live", ""); } else { el.removeAttribute("data-bell-live"); }
+    });
+  }
+
   function schedule() {
     if (timer || attempt >= maxAttempts || document.visibilityState === "hidden") { return; }
     // Jittered exponential backoff: 1s, 2s, 4s ... up to a minute, never in lockstep.
@@ -48,7 +55,7 @@
       schedule();
       return;
     }
-    socket.onopen = function () { attempt = 0; };
+    socket.onopen = function () { attempt = 0; setLive(true); };
     socket.onmessage = function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
@@ -56,6 +63,7 @@
     };
     socket.onclose = function (event) {
       socket = null;
+      setLive(false);
       if (event.code === 4401) { return; } // logged out: nothing to show
       schedule();
     };

@@ -29,6 +29,7 @@ def test_moderators_and_staff_are_sent_to_set_up_mfa(client, require_mfa, reques
     page = client.get("/accounts/2fa/totp/activate/")
     assert page.status_code == 200
     assert b'name="code"' in page.content
+    assert b"your account needs a second lock" in page.content
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get("/me/").status_code == 302
     assert "/accounts/login/" in client.get("/me/")["Location"]

@@ -58,7 +58,10 @@ def test_signup_sets_display_name_and_requires_verification(client, settings):
     # Not logged in until the email is confirmed.
     assert client.get("/me/").status_code == 302
     assert len(mail.outbox) == 1
-    path = "/" + confirm_link(mail.outbox[0])
+    message = mail.outbox[0]
+    assert message.subject == "[Village] Please confirm your email address"
+    assert message.body.startswith("Hello from Village,")
+    path = "/" + confirm_link(message)
     page = client.get(path)
     assert b"Confirm your email" in page.content
     client.post(path)

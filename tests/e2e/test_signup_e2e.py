@@ -85,3 +85,33 @@ def test_sign_up_confirm_log_in_find_and_join_a_group(demo_data, phone):
     assert page.get_by_label("Your time zone").input_value() == "Europe/London"
     assert_accessible(page, "profile")
     screenshot(page, "profile")
+
+
+def test_the_bell_updates_live_without_reloading(demo_data, phone):
+    """One page shows the bell; reading the notifications in another tab clears it there,
+    pushed over /ws/notifications/ by the server (bell.js, no reload)."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.helpers import log_in
+
+    server = demo_data
+    server.shell(
+        "from accounts.models import User; from notifications.services import notify; "
+        "u = User.objects.get(email='parent2@example.com'); "
+        "notify(user_ids=[u.pk], kind='mention', title='Priya, someone said hello', "
+        "url='/notifications/', email=False)"
+    )
+    page = phone()
+    log_in(page, server, "parent2@example.com")
+    page.goto(f"{server.url}/groups/")
+    expect(page.locator("[data-bell][data-bell-live]")).to_have_count(1)  # socket is open
+    bell = page.locator("[data-bell-count]")
+    expect(bell).not_to_have_class(re.compile("is-empty"))
+
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{server.url}/notifications/")
+    assert other_tab.get_by_text("Priya, someone said hello").is_visible()
+    screenshot(other_tab, "notifications")
+    other_tab.get_by_role("button", name="Mark all as read").click()
+
+    expect(bell).to_have_class(re.compile("is-empty"))
