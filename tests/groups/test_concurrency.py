@@ -1,0 +1,48 @@
+"""Two people racing for the last place: the group-row lock lets exactly one in.
+
+Needs real row locks, so it runs on PostgreSQL (as in .ci/run) and is skipped on SQLite.
+"""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from groups import services
+from groups.models import Membership
+from tests.factories import GroupFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL row locks"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_last_place_goes_to_exactly_one_person():
+    group = GroupFactory(member_limit=3)
+    Membership.objects.bulk_create(
+        [Membership(group=group, user=UserFactory(), status="active") for _ in range(2)]
+    )
+    racers = [UserFactory() for _ in range(4)]
+    barrier = threading.Barrier(len(racers))
+    results: list[str] = []
+
+    def race(user):
+        try:
+            barrier.wait(timeout=10)
+            services.membership_join(user=user, group=group)
+            results.append("joined")
+        except services.GroupError as error:
+            results.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=race, args=(u,)) for u in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == ["full", "full", "full", "joined"]
+    assert Membership.objects.filter(group=group, status="active").count() == 3
