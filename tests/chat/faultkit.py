@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,11 +231,20 @@ class AppServer:
 class Stack:
     """One isolated Village: its own Redis, database, and any number of app servers."""
 
-    def __init__(self, tmp: Path, *, base_db_url: str | None = None, settings: str | None = None):
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        base_db_url: str | None = None,
+        settings: str | None = None,
+        db_name: str | None = None,
+        db: Database | None = None,
+    ):
         self.tmp = Path(tmp)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.redis = RedisServer(self.tmp)
-        self.db = Database(self.tmp, base_db_url)
+        self.own_db = db is None
+        self.db = db or Database(self.tmp, base_db_url, name=db_name)
         self.servers: list[AppServer] = []
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
         self.env.update(
@@ -260,10 +269,15 @@ class Stack:
         self.env.pop("VILLAGE_TESTING", None)
 
     # -- lifecycle
-    def start(self, *, migrate: bool = True, redis_cpus: Iterable[int] | None = None) -> Stack:
+    def start(
+        self, *, migrate: bool | None = None, redis_cpus: Iterable[int] | None = None
+    ) -> Stack:
         self.redis.start(cpus=redis_cpus)
+        if migrate is None:
+            migrate = self.own_db or not getattr(self.db, "migrated", False)
         if migrate:
-            self.manage("migrate", "--noinput")
+            self.manage("migrate", "--noinput", "--skip-checks")
+            self.db.migrated = True
         return self
 
     def close(self) -> None:
@@ -272,8 +286,9 @@ class Stack:
                 server.stop()
         with contextlib.suppress(Exception):
             self.redis.stop()
-        with contextlib.suppress(Exception):
-            self.db.drop()
+        if self.own_db:
+            with contextlib.suppress(Exception):
+                self.db.drop()
 
     def manage(self, *args: str, timeout: float = 300) -> str:
         result = subprocess.run(
@@ -413,7 +428,40 @@ class Room:
         return f"/ws/groups/{self.slug}/chat/"
 
 
+# --- pytest fixture bodies (each test module wraps them in its own fixtures) -----------------
+def module_database(tmp_path_factory) -> Iterator[Database]:
+    """One migrated database per test module (each test uses its own group in it)."""
+    db = Database(tmp_path_factory.mktemp("fault-db"))
+    try:
+        yield db
+    finally:
+        db.drop()
+
+
+def stack_for_test(tmp_path: Path, db: Database) -> Iterator[Stack]:
+    """A private Redis and app servers for one test, on the module's database."""
+    s = Stack(tmp_path, db=db).start()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
 # --- Client ----------------------------------------------------------------------------------
+DURABLE = {
+    "message.created",
+    "message.edited",
+    "message.deleted",
+    "reaction.changed",
+    "message.pinned",
+    "message.unpinned",
+    "message.hidden",
+    "message.restored",
+    "room.updated",
+    "skip",
+}
+
+
 class Closed(Exception):
     pass
 
@@ -464,6 +512,7 @@ class ChatClient:
                 open_timeout=timeout,
                 compression=None,
                 proxy=None,
+                ping_interval=None,  # like a browser: the client itself sends nothing
                 max_size=2**22,
             ),
             timeout + 1,
@@ -511,6 +560,9 @@ class ChatClient:
                 self.apply(json.loads(raw))
         except websockets.ConnectionClosed:
             pass
+        except Exception as exc:  # a harness bug must be visible, not a silent hang
+            self.errors.append({"code": "harness", "message": repr(exc)})
+            raise
         finally:
             self.close_codes.append(ws.close_code)
             self._changed.set()
@@ -519,7 +571,10 @@ class ChatClient:
     def apply(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         seq = frame.get("seq")
-        if kind == "message.created" and isinstance(seq, int):
+        if kind == "ack":  # ephemeral, though it names the message's seq
+            self.acks[frame["client_id"]] = (frame["message_id"], frame["seq"])
+            self.outbox.pop(frame["client_id"], None)
+        elif kind == "message.created" and isinstance(seq, int):
             if seq <= self.last_seq:
                 self.duplicates_dropped += 1
             elif seq == self.last_seq + 1:
@@ -528,21 +583,19 @@ class ChatClient:
             else:
                 self.gaps_seen += 1
                 self.needs_resume = True
-        elif isinstance(seq, int):  # other durable events: apply in order by seq only
+        elif kind in DURABLE and isinstance(seq, int):  # other durable events: by seq only
             if seq == self.last_seq + 1:
                 self.last_seq = seq
             elif seq > self.last_seq + 1:
                 self.gaps_seen += 1
                 self.needs_resume = True
-        elif kind == "ack":
-            self.acks[frame["client_id"]] = (frame["message_id"], frame["seq"])
-            self.outbox.pop(frame["client_id"], None)
         elif kind == "heartbeat":
             self.head = max(self.head, int(frame.get("head") or 0))
             if self.head > self.last_seq:
                 self.needs_resume = True
         elif kind == "resume.done":
             self.head = max(self.head, int(frame.get("head") or 0))
+            self.needs_resume = self.last_seq < self.head
         elif kind == "reset":
             self.resets += 1
             self.messages.clear()
@@ -614,6 +667,66 @@ async def connect_with_retry(
 
 
 async def heal(client: ChatClient, servers: list[AppServer]) -> None:
-    """What the browser client does on a close or a detected gap: reconnect and resume."""
-    if not client.connected or client.needs_resume:
+    """What the browser client does: on a close, reconnect and resume; on a detected gap,
+    send `hello` again with the last applied seq; re-send sends that failed on the server."""
+    import websockets
+
+    if not client.connected:
         await connect_with_retry(client, servers)
+        return
+    try:
+        if client.needs_resume:
+            client.needs_resume = False
+            await client.ws.send(json.dumps({"type": "hello", "last_seq": client.last_seq}))
+        failed = {e.get("client_id") for e in client.errors if e.get("code") == "server_error"}
+        client.errors = [e for e in client.errors if e.get("code") != "server_error"]
+        for client_id in failed & set(client.outbox):
+            await client._send_frame(client_id, client.outbox[client_id])
+    except websockets.ConnectionClosed:
+        pass
+
+
+async def converge(
+    clients: list[ChatClient],
+    servers: list[AppServer],
+    done: Callable[[ChatClient], bool],
+    timeout: float,
+    what: str = "",
+) -> None:
+    """Heal every client (bounded) until done(client) holds for all of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = [c for c in clients if not (c.connected and done(c))]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            states = {
+                c.name: {
+                    "connected": c.connected,
+                    "last_seq": c.last_seq,
+                    "head": c.head,
+                    "outbox": len(c.outbox),
+                    "closes": c.close_codes,
+                    "errors": c.errors[-3:],
+                }
+                for c in pending
+            }
+            raise TimeoutError(f"not converged ({what}): {states}")
+        for c in pending:
+            await heal(c, servers)
+        # Wait for the next frame on any pending client (bounded), then look again.
+        waits = [asyncio.ensure_future(c._changed.wait()) for c in pending]
+        for c in pending:
+            c._changed.clear()
+        _, not_done = await asyncio.wait(waits, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+        for w in not_done:
+            w.cancel()
+
+
+def db_head_matches(stack: Stack, room: Room, clients: list[ChatClient]) -> list[tuple]:
+    """Every client holds exactly the database's history, in order. Returns the history."""
+    history = stack.history(room)
+    expected = [(seq, mid) for seq, mid, _ in history]
+    for c in clients:
+        assert c.seqs() == expected, f"{c.name} differs from the database"
+    return history
