@@ -1,0 +1,25 @@
+"""Village's own settings, with the channel layer chosen by the benchmark (BENCH_LAYER).
+
+BENCH_LAYER=settings keeps config/settings.py as it is; "core" / "pubsub" pick the backend,
+and BENCH_LAYER_CONFIG (JSON) overrides its CONFIG keys. This is how the layer and its
+settings were chosen by measurement (docs/performance.md).
+"""
+
+import json
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import CHANNEL_LAYERS, REDIS_PREFIX, REDIS_URL
+
+_layer = os.environ.get("BENCH_LAYER", "settings")
+if _layer in ("core", "pubsub"):
+    _config = {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"}
+    _config.update(json.loads(os.environ.get("BENCH_LAYER_CONFIG", "{}")))
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if _layer == "pubsub"
+            else "channels_redis.core.RedisChannelLayer",
+            "CONFIG": _config,
+        }
+    }
