@@ -72,7 +72,7 @@ def test_support_panel_pages(client, author):
     full = client.get("/moderation/support/").content.decode()
     assert "Samaritans" in full and "116 123" in full and "<html" in full
     partial = client.get("/moderation/support/?partial=1").content.decode()
-    assert "data-support-panel" in partial and "<html" not in partial
+    assert "data-support-fragment" in partial and "<html" not in partial
     assert "85258" in partial and "999" in partial
 
 

@@ -1,0 +1,141 @@
+"""In a real browser at phone size: a member reports a message, a moderator sees it arrive in
+the live queue and hides it, it disappears from the member's open room, the author appeals,
+and a second moderator reverses the decision. Screenshots and axe checks along the way."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_accessible, log_in, screenshot
+
+pytestmark = pytest.mark.e2e
+
+SLUG = "brierley-hill-parents-circle"
+
+
+def _second_moderator(server) -> str:
+    email = f"moderator-{uuid.uuid4().hex[:6]}@example.com"
+    server.shell(
+        "from accounts.models import User\n"
+        "from allauth.account.models import EmailAddress\n"
+        f"u = User.objects.create_user({email!r}, 'village-demo', display_name='Morgan',"
+        " is_moderator=True)\n"
+        "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)\n"
+    )
+    return email
+
+
+def _room(page, server):
+    page.goto(f"{server.url}/groups/{SLUG}/chat/")
+    expect(page.locator("[data-chat-status]")).to_have_text("Connected")
+
+
+def test_report_hide_appeal_reverse(demo_data, phone):
+    server = demo_data
+    morgan_email = _second_moderator(server)
+    sam, priya, alex, morgan = phone(), phone(), phone(), phone()
+    log_in(sam, server, "parent@example.com")
+    log_in(priya, server, "parent2@example.com")
+    log_in(alex, server, "moderator@example.com")
+    log_in(morgan, server, morgan_email)
+
+    # Sam posts something that upsets people.
+    text = f"Honestly some of you are useless parents {uuid.uuid4().hex[:4]}"
+    _room(sam, server)
+    sam.fill("[data-composer-input]", text)
+    sam.click(".composer__send")
+    expect(sam.locator(".msg__body", has_text=text)).to_be_visible()
+
+    # Alex has the live queue open.
+    alex.goto(f"{server.url}/moderation/")
+    expect(alex.locator("[data-queue-status]")).to_be_visible()
+    assert_accessible(alex, "moderation queue")
+    expect(alex.locator(".mod-item", has_text=text)).to_have_count(0)
+
+    # Priya reports it from the message's menu.
+    _room(priya, server)
+    msg = priya.locator(".msg", has_text=text).last
+    msg.locator("summary").click()
+    msg.get_by_role("link", name="Report").click()
+    expect(priya.get_by_role("heading", name="Report a message")).to_be_visible()
+    priya.get_by_label("Unkind, bullying or harassment").check()
+    priya.get_by_label("Anything else we should know? (optional)").fill("Very hurtful")
+    screenshot(priya, "moderation-report")
+    assert_accessible(priya, "report form")
+    priya.get_by_role("button", name="Send report").click()
+    expect(priya.get_by_role("heading", name="Thank you for telling us")).to_be_visible()
+    screenshot(priya, "moderation-report-thanks")
+
+    # It appears in Alex's queue without a reload.
+    item = alex.locator(".mod-item", has_text=text)
+    expect(item).to_be_visible()
+    expect(item).to_contain_text("Unkind, bullying or harassment")
+    expect(item).to_contain_text("Very hurtful")
+    screenshot(alex, "moderation-queue")
+    assert_accessible(alex, "moderation queue with an item")
+
+    # Priya is back in the room; Alex hides the message; it goes from her screen at once.
+    _room(priya, server)
+    expect(priya.locator(".msg__body", has_text=text)).to_be_visible()
+    item.get_by_label("Hide the message").check()
+    item.get_by_label("Reason (the member is told this, and it goes in the log)").fill(
+        "Calling other parents useless breaks our kindness rule."
+    )
+    item.get_by_role("button", name="Do this").click()
+    expect(alex.locator(".flash", has_text="Done")).to_be_visible()
+    expect(priya.locator(".msg__body", has_text=text)).to_have_count(0)
+
+    # Sam is told why and appeals once.
+    sam.goto(f"{server.url}/moderation/decisions/")
+    sam.get_by_role("link", name="Hide the message").first.click()
+    expect(sam.locator("body")).to_contain_text("breaks our kindness rule")
+    sam.get_by_label("Why do you think this decision was wrong?").fill(
+        "I was quoting what my mum said to me, not talking about anyone here."
+    )
+    screenshot(sam, "moderation-appeal")
+    assert_accessible(sam, "appeal form")
+    sam.get_by_role("button", name="Send my appeal").click()
+    expect(sam.locator("[data-appeal-status]")).to_contain_text("Waiting for a moderator")
+
+    # Alex made the decision, so Alex cannot decide the appeal.
+    alex.goto(f"{server.url}/moderation/")
+    expect(alex.get_by_role("heading", name="Appeals waiting for you")).to_have_count(0)
+
+    # Morgan, a different moderator, reverses it.
+    morgan.goto(f"{server.url}/moderation/")
+    morgan.get_by_role("link", name="Read and decide").first.click()
+    expect(morgan.locator("body")).to_contain_text("quoting what my mum said")
+    morgan.get_by_label("Reverse the decision").check()
+    morgan.get_by_label("Reason (the member is told this)").fill(
+        "It was a quote about Sam's own life. Restored."
+    )
+    screenshot(morgan, "moderation-appeal-decide")
+    assert_accessible(morgan, "appeal decision")
+    morgan.get_by_role("button", name="Decide").click()
+    expect(morgan.locator(".flash", has_text="Decided")).to_be_visible()
+
+    # The message is back for everyone.
+    _room(priya, server)
+    expect(priya.locator(".msg__body", has_text=text)).to_be_visible()
+    sam.reload()
+    expect(sam.locator("[data-appeal-status]")).to_contain_text("Decision reversed")
+
+
+def test_support_terms_and_complaint_pages(demo_data, phone):
+    server = demo_data
+    page = phone()
+    log_in(page, server, "parent@example.com")
+    page.goto(f"{server.url}/moderation/support/")
+    expect(page.locator("body")).to_contain_text("116 123")
+    screenshot(page, "moderation-support")
+    assert_accessible(page, "support")
+    page.goto(f"{server.url}/moderation/terms/")
+    assert_accessible(page, "terms")
+    page.goto(f"{server.url}/moderation/complaint/")
+    page.get_by_role("button", name="Send complaint").click()
+    expect(page.locator(".errorlist").first).to_be_visible()
+    screenshot(page, "moderation-complaint")
+    assert_accessible(page, "complaint")
