@@ -49,9 +49,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                         body=form.cleaned_data["body"],
                         client_id=form.cleaned_data["client_id"],
                         reply_to_id=form.cleaned_data.get("reply_to"),
-                        is_facilitator=bool(
-                            access.membership and access.membership.is_facilitator
-                        ),
+                        is_facilitator=bool(access.membership and access.membership.is_facilitator),
                     )
                     return HttpResponseRedirect(
                         _room_url(
@@ -158,9 +156,7 @@ def _render_room(request, access, room, form, edit_form, error, status):
         if editing is not None and edit_form is None:
             edit_form = EditForm(initial={"body": editing.body})
     if form.is_bound and not form.data.get("client_id"):
-        form = MessageForm(
-            initial={"client_id": uuid.uuid4(), "body": form.data.get("body", "")}
-        )
+        form = MessageForm(initial={"client_id": uuid.uuid4(), "body": form.data.get("body", "")})
     context = {
         "group": access.group,
         "room": room,
@@ -183,6 +179,7 @@ def _render_room(request, access, room, form, edit_form, error, status):
         "support": request.GET.get("support") == "1",
         "earliest_id": page.messages[0].pk if page.messages else None,
         "max_chars": settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
+        "heartbeat": settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"],
         "held_state": Message.State.HELD,
     }
     return render(request, "chat/room.html", context, status=status)

@@ -1,0 +1,793 @@
+/* Village chat: upgrades the room page to realtime. No build step, no inline script.
+ *
+ * Protocol: docs/chat-protocol.md. Frames are applied strictly by sequence number: a frame we
+ * already have is dropped; a gap makes us ask the server to resume from our last seq. Unsent
+ * messages live in a local outbox (localStorage) and are re-sent after a reconnect with the same
+ * client id, so the server stores each exactly once. Member text is only ever set with
+ * textContent; links are built as elements with an http(s) href.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-chat]");
+  if (!root || !("WebSocket" in window)) return;
+  if (root.getAttribute("data-history") === "1") return; // looking at older messages: stay static
+
+  var userId = parseInt(root.getAttribute("data-user-id"), 10);
+  var slug = root.getAttribute("data-slug");
+  var wsPath = root.getAttribute("data-ws-path");
+  var canPost = root.getAttribute("data-can-post") === "1";
+  var canReact = root.getAttribute("data-can-react") === "1";
+  var canPin = root.getAttribute("data-can-pin") === "1";
+  var reportTemplate = root.getAttribute("data-report-url") || "";
+  var heartbeatSeconds = parseFloat(root.getAttribute("data-heartbeat") || "25");
+  var EMOJI = {};
+  try { EMOJI = JSON.parse(root.getAttribute("data-emoji") || "{}"); } catch (e) { EMOJI = {}; }
+
+  var list = root.querySelector("[data-chat-messages]");
+  var statusEl = root.querySelector("[data-chat-status]");
+  var typingEl = root.querySelector("[data-chat-typing]");
+  var presenceEl = root.querySelector("[data-chat-presence]");
+  var missedEl = root.querySelector("[data-chat-missed]");
+  var composer = root.querySelector("[data-chat-composer]");
+  var input = composer ? composer.querySelector("[data-composer-input]") : null;
+  var errorEl = root.querySelector("[data-chat-error]");
+  var hintEl = root.querySelector("[data-chat-hint]");
+  var replyingEl = root.querySelector("[data-chat-replying]");
+  var replyingText = root.querySelector("[data-chat-replying-text]");
+  var outboxEl = root.querySelector("[data-chat-outbox]");
+  var csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
+
+  var applied = parseInt(root.getAttribute("data-head"), 10) || 0;
+  var ws = null;
+  var open = false;
+  var everOpen = false;
+  var stopped = false;
+  var resuming = false;
+  var attempt = 0;
+  var reconnectTimer = null;
+  var graceTimer = null;
+  var watchdog = null;
+  var lastTyping = 0;
+  var readTimer = null;
+  var lastRead = 0;
+  var replyTo = null;
+  var typers = {};
+  var outboxKey = "village.chat.outbox." + slug + "." + userId;
+  var acked = {}; // client id -> seq: shown as "sending" until that seq is applied
+
+  var T = {
+    live: "Connected",
+    connecting: "Connecting…",
+    reconnecting: "Reconnecting… your messages will be sent when we're back.",
+    offline: "You're offline. Messages you write will be sent when you're back.",
+    refused: "You can't see this chat any more.",
+    sending: "Sending…",
+    failed: "Not sent",
+    retry: "Try again",
+    edited: "edited",
+    deleted: "message deleted",
+    former: "Former member",
+    reply: "Reply",
+    edit: "Edit",
+    del: "Delete",
+    pin: "Pin to the top",
+    unpin: "Unpin",
+    report: "Report",
+    more: "Reply, react and more",
+    save: "Save",
+    cancel: "Cancel",
+    replyingTo: "Replying to ",
+    gone: "Replying to a message that is no longer here",
+    held: "Waiting for a moderator to check",
+    pinned: "Pinned",
+    typingOne: " is typing…",
+    typingMany: "Several people are typing…",
+    here: "Here now: ",
+    confirmDelete: "Delete this message? Everyone will see \"message deleted\".",
+    slow: "Slow mode is on: one message every %s seconds.",
+    hint: "Be kind. What's shared here stays here.",
+    muted: "You can post again after %s."
+  };
+
+  // --- small helpers ----------------------------------------------------------------------
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function setStatus(text, warn) {
+    if (!statusEl) return;
+    statusEl.textContent = text;
+    statusEl.classList.toggle("is-warning", !!warn);
+  }
+
+  function showError(text) {
+    if (!errorEl) return;
+    errorEl.textContent = text || "";
+    errorEl.hidden = !text;
+    if (input) {
+      if (text) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+  }
+
+  var URL_RE = /https?:\/\/[^\s<>"'`]+/gi;
+  function appendLinkified(parent, text) {
+    var pos = 0;
+    var match;
+    URL_RE.lastIndex = 0;
+    while ((match = URL_RE.exec(text)) !== null) {
+      var url = match[0];
+      var trail = "";
+      while (url && ".,;:!?)]}'\"".indexOf(url.charAt(url.length - 1)) !== -1) {
+        trail = url.charAt(url.length - 1) + trail;
+        url = url.slice(0, -1);
+      }
+      if (url.length <= 8) continue;
+      parent.appendChild(document.createTextNode(text.slice(pos, match.index)));
+      var a = el("a", null, url);
+      a.href = url; // only ever http(s): matched above
+      a.rel = "noopener nofollow ugc";
+      a.target = "_blank";
+      parent.appendChild(a);
+      if (trail) parent.appendChild(document.createTextNode(trail));
+      pos = match.index + match[0].length;
+    }
+    parent.appendChild(document.createTextNode(text.slice(pos)));
+  }
+
+  function formatTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    try {
+      return d.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    } catch (e) { return d.toISOString(); }
+  }
+
+  // --- rendering one message (the same structure as templates/chat/_message.html) ----------
+  function hiddenInput(name, value) {
+    var i = el("input");
+    i.type = "hidden";
+    i.name = name;
+    i.value = String(value);
+    return i;
+  }
+
+  function actionForm(kind, messageId) {
+    var f = el("form");
+    f.method = "post";
+    f.action = "";
+    f.setAttribute("data-chat-form", kind);
+    if (csrf) f.appendChild(hiddenInput("csrfmiddlewaretoken", csrf.value));
+    if (kind !== "pin") f.appendChild(hiddenInput("action", kind));
+    f.appendChild(hiddenInput("message_id", messageId));
+    return f;
+  }
+
+  function buildReactions(m) {
+    var f = actionForm("react", m.id);
+    f.className = "msg__reactions";
+    var reactions = m.reactions || {};
+    Object.keys(reactions).forEach(function (key) {
+      var users = reactions[key] || [];
+      if (!users.length) return;
+      var mine = users.indexOf(userId) !== -1;
+      var b = el("button", "reaction" + (mine ? " reaction--mine" : ""));
+      b.type = "submit";
+      b.name = "emoji";
+      b.value = key;
+      b.setAttribute("aria-pressed", mine ? "true" : "false");
+      b.disabled = !canReact;
+      var sym = el("span", null, EMOJI[key] || key);
+      sym.setAttribute("aria-hidden", "true");
+      b.appendChild(sym);
+      b.appendChild(document.createTextNode(" " + users.length));
+      b.appendChild(el("span", "visually-hidden", " " + key));
+      f.appendChild(b);
+    });
+    return f;
+  }
+
+  function buildMessage(m) {
+    var mine = m.author && m.author.id === userId;
+    var li = el("li", "msg" + (mine ? " msg--mine" : "") + (m.deleted ? " msg--deleted" : ""));
+    li.id = "m-" + m.id;
+    li.setAttribute("data-message-id", m.id);
+    li.setAttribute("data-seq", m.seq);
+    li._message = m;
+
+    var head = el("div", "msg__head");
+    head.appendChild(el("bdi", "msg__author", (m.author && m.author.name) || T.former));
+    var time = el("time", "msg__time", formatTime(m.created_at));
+    time.setAttribute("datetime", m.created_at);
+    head.appendChild(time);
+    if (m.edited && !m.deleted) head.appendChild(el("span", "msg__edited", T.edited));
+    if (m.pinned) head.appendChild(el("span", "badge msg__pinned", T.pinned));
+    if (m.state === "held") head.appendChild(el("span", "badge badge--warm", T.held));
+    li.appendChild(head);
+
+    if (m.reply_to) {
+      var r = el("a", "msg__reply");
+      r.href = "#m-" + m.reply_to.id;
+      if (m.reply_to.snippet) {
+        r.appendChild(el("bdi", "msg__reply-author", (m.reply_to.author && m.reply_to.author.name) || T.former));
+        r.appendChild(document.createTextNode(": "));
+        r.appendChild(el("span", "msg__reply-snippet", m.reply_to.snippet));
+      } else {
+        r.appendChild(el("span", "msg__reply-snippet", T.gone));
+      }
+      li.appendChild(r);
+    }
+
+    if (m.deleted) {
+      li.appendChild(el("p", "msg__body msg__body--deleted", T.deleted));
+      return li;
+    }
+    var body = el("p", "msg__body");
+    body.setAttribute("dir", "auto");
+    appendLinkified(body, m.body || "");
+    li.appendChild(body);
+    li.appendChild(buildReactions(m));
+
+    var more = el("details", "msg__more");
+    more.appendChild(el("summary", null, T.more));
+    var actions = el("div", "msg__actions");
+    if (canPost && m.state === "visible") {
+      var reply = el("a", "button button--quiet button--small", T.reply);
+      reply.href = "?reply=" + m.id + "#composer";
+      reply.setAttribute("data-chat-reply", m.id);
+      actions.appendChild(reply);
+    }
+    if (canReact && m.state === "visible") {
+      var ef = actionForm("react", m.id);
+      ef.className = "msg__emoji";
+      Object.keys(EMOJI).forEach(function (key) {
+        var b = el("button", "button--quiet emoji-button", EMOJI[key]);
+        b.type = "submit";
+        b.name = "emoji";
+        b.value = key;
+        b.setAttribute("aria-label", "React with " + key);
+        ef.appendChild(b);
+      });
+      actions.appendChild(ef);
+    }
+    if (mine && canPost) {
+      var edit = el("a", "button button--quiet button--small", T.edit);
+      edit.href = "?edit=" + m.id + "#m-" + m.id;
+      edit.setAttribute("data-chat-edit", m.id);
+      actions.appendChild(edit);
+    }
+    if (mine) {
+      var df = actionForm("delete", m.id);
+      var db = el("button", "button button--quiet button--small", T.del);
+      db.type = "submit";
+      df.appendChild(db);
+      actions.appendChild(df);
+    }
+    if (canPin && m.state === "visible") {
+      var pf = actionForm("pin", m.id);
+      var pb = el("button", "button button--quiet button--small", m.pinned ? T.unpin : T.pin);
+      pb.type = "submit";
+      pb.name = "action";
+      pb.value = m.pinned ? "unpin" : "pin";
+      pf.appendChild(pb);
+      actions.appendChild(pf);
+    }
+    if (!mine && reportTemplate) {
+      var rep = el("a", "button button--quiet button--small", T.report);
+      rep.href = reportTemplate.replace(/0\/?$/, String(m.id) + (/\/$/.test(reportTemplate) ? "/" : ""));
+      actions.appendChild(rep);
+    }
+    more.appendChild(actions);
+    li.appendChild(more);
+    return li;
+  }
+
+  // --- applying events to the page ----------------------------------------------------------
+  function find(id) { return document.getElementById("m-" + id); }
+
+  function clearEmpty() {
+    var empty = list.querySelector("[data-chat-empty]");
+    if (empty) empty.remove();
+  }
+
+  function upsert(m) {
+    var existing = find(m.id);
+    var node = buildMessage(m);
+    if (existing) {
+      existing.replaceWith(node);
+      return;
+    }
+    clearEmpty();
+    var items = list.querySelectorAll("li[data-message-id]");
+    for (var i = items.length - 1; i >= 0; i--) {
+      if (parseInt(items[i].getAttribute("data-message-id"), 10) < m.id) {
+        items[i].after(node);
+        return;
+      }
+    }
+    list.insertBefore(node, list.firstChild);
+  }
+
+  function refreshReplies(m) {
+    // Quotes of an edited, deleted or hidden message follow it (as a resume would show them).
+    var links = list.querySelectorAll('a.msg__reply[href="#m-' + m.id + '"]');
+    Array.prototype.forEach.call(links, function (a) {
+      var li = a.closest("li.msg");
+      if (!li || !li._message || !li._message.reply_to) return;
+      var ok = m.state === "visible" && !m.deleted;
+      li._message.reply_to = { id: m.id, snippet: ok ? (m.body || "").slice(0, 120) : "", author: ok ? m.author : null };
+      li.replaceWith(buildMessage(li._message));
+    });
+  }
+
+  function messageFromNode(li) {
+    return li && li._message ? li._message : null;
+  }
+
+  function apply(frame) {
+    var t = frame.type;
+    if (t === "message.created" || t === "message.edited" || t === "message.deleted" ||
+        t === "message.pinned" || t === "message.unpinned" || t === "message.restored") {
+      upsert(frame.message);
+      if (t !== "message.created") refreshReplies(frame.message);
+      if (t === "message.pinned" || t === "message.unpinned" || t === "message.deleted") updatePinned(frame.message);
+    } else if (t === "reaction.changed") {
+      var li = find(frame.message_id);
+      var m = messageFromNode(li);
+      if (m) {
+        m.reactions = frame.reactions;
+        li.replaceWith(buildMessage(m));
+      } else if (li) {
+        var form = li.querySelector(".msg__reactions");
+        var fresh = buildReactions({ id: frame.message_id, reactions: frame.reactions });
+        if (form) form.replaceWith(fresh);
+      }
+    } else if (t === "message.hidden") {
+      var gone = find(frame.message_id);
+      if (gone) gone.remove();
+      refreshReplies({ id: frame.message_id, state: "hidden" });
+      updatePinned({ id: frame.message_id, pinned: false });
+    } else if (t === "room.updated") {
+      if (hintEl && frame.room) {
+        var n = frame.room.slow_mode_seconds;
+        hintEl.textContent = n ? T.slow.replace("%s", n) : T.hint;
+      }
+    }
+    settleOutbox();
+  }
+
+  function updatePinned(m) {
+    var section = root.querySelector("[data-chat-pinned] ul");
+    if (!section) return;
+    var existing = section.querySelector('a[href="#m-' + m.id + '"]');
+    if (m.pinned && !m.deleted && !existing) {
+      var li = el("li");
+      var a = el("a", null, (m.body || "").slice(0, 160));
+      a.href = "#m-" + m.id;
+      a.setAttribute("dir", "auto");
+      li.appendChild(a);
+      section.insertBefore(li, section.firstChild);
+    } else if ((!m.pinned || m.deleted) && existing) {
+      existing.closest("li").remove();
+    }
+  }
+
+  function reset(frame) {
+    Array.prototype.forEach.call(list.querySelectorAll("li"), function (li) { li.remove(); });
+    (frame.messages || []).forEach(function (m) { list.appendChild(buildMessage(m)); });
+    applied = frame.head;
+    if (missedEl) missedEl.hidden = false;
+    settleOutbox();
+  }
+
+  // --- the outbox ---------------------------------------------------------------------------
+  function loadOutbox() {
+    try { return JSON.parse(localStorage.getItem(outboxKey) || "[]"); } catch (e) { return []; }
+  }
+  function saveOutbox(items) {
+    try { localStorage.setItem(outboxKey, JSON.stringify(items)); } catch (e) { /* private mode */ }
+  }
+
+  function renderOutbox() {
+    if (!outboxEl) return;
+    outboxEl.textContent = "";
+    loadOutbox().forEach(function (item) {
+      var li = el("li", "msg msg--mine msg--sending outbox__item");
+      li.setAttribute("data-client-id", item.client_id);
+      li.appendChild(el("p", "msg__body", item.body));
+      li.appendChild(el("p", "meta", item.failed ? T.failed + ": " + item.failed : T.sending));
+      outboxEl.appendChild(li);
+    });
+    Object.keys(acked).forEach(function (cid) {
+      if (outboxEl.querySelector('[data-client-id="' + cid + '"]')) return;
+      var a = acked[cid];
+      var li = el("li", "msg msg--mine msg--sending outbox__item");
+      li.setAttribute("data-client-id", cid);
+      li.appendChild(el("p", "msg__body", a.body));
+      li.appendChild(el("p", "meta", T.sending));
+      outboxEl.appendChild(li);
+    });
+  }
+
+  function settleOutbox() {
+    var changed = false;
+    Object.keys(acked).forEach(function (cid) {
+      if (acked[cid].seq <= applied) { delete acked[cid]; changed = true; }
+    });
+    if (changed) renderOutbox();
+  }
+
+  function sendOutbox() {
+    loadOutbox().forEach(function (item) {
+      if (!item.failed) send({ type: "send", client_id: item.client_id, body: item.body, reply_to: item.reply_to || null });
+    });
+  }
+
+  function queue(body) {
+    var item = { client_id: uuid(), body: body, reply_to: replyTo, at: Date.now() };
+    var items = loadOutbox();
+    items.push(item);
+    saveOutbox(items);
+    renderOutbox();
+    if (open) send({ type: "send", client_id: item.client_id, body: item.body, reply_to: item.reply_to });
+  }
+
+  function onAck(frame) {
+    var items = loadOutbox();
+    var item = null;
+    items = items.filter(function (i) { if (i.client_id === frame.client_id) { item = i; return false; } return true; });
+    saveOutbox(items);
+    if (item && frame.seq > applied) acked[frame.client_id] = { seq: frame.seq, body: item.body };
+    renderOutbox();
+  }
+
+  function onSendError(frame) {
+    var items = loadOutbox();
+    var item = null;
+    items = items.filter(function (i) { if (i.client_id === frame.client_id) { item = i; return false; } return true; });
+    saveOutbox(items);
+    renderOutbox();
+    if (item && input) {
+      // Keep what they typed: put it back (after anything they have typed since).
+      input.value = input.value ? input.value + "\n" + item.body : item.body;
+      if (item.reply_to) setReply(item.reply_to);
+    }
+    showError(frame.message);
+  }
+
+  // --- the socket ---------------------------------------------------------------------------
+  function send(frame) {
+    if (ws && open) {
+      try { ws.send(JSON.stringify(frame)); return true; } catch (e) { return false; }
+    }
+    return false;
+  }
+
+  function hello() {
+    resuming = true;
+    send({ type: "hello", last_seq: applied });
+  }
+
+  function armWatchdog() {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(function () {
+      // No heartbeat for too long: the connection is silently dead.
+      if (ws) { try { ws.close(); } catch (e) { /* ignore */ } }
+    }, heartbeatSeconds * 2500 + 5000);
+  }
+
+  function connect() {
+    if (stopped) return;
+    clearTimeout(reconnectTimer);
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    try {
+      ws = new WebSocket(scheme + location.host + wsPath);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    var sock = ws;
+    if (!everOpen) setStatus(T.connecting);
+    sock.onopen = function () {
+      if (sock !== ws) return;
+      open = true;
+      everOpen = true;
+      attempt = 0;
+      clearTimeout(graceTimer);
+      setStatus(T.live);
+      armWatchdog();
+      hello();
+    };
+    sock.onmessage = function (ev) {
+      if (sock !== ws) return;
+      armWatchdog();
+      var frame;
+      try { frame = JSON.parse(ev.data); } catch (e) { return; }
+      onFrame(frame);
+    };
+    sock.onclose = function (ev) {
+      if (sock !== ws) return;
+      open = false;
+      ws = null;
+      clearTimeout(watchdog);
+      if (ev.code === 4401 || ev.code === 4403) {
+        stopped = true;
+        setStatus(T.refused, true);
+        return;
+      }
+      scheduleReconnect();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+  }
+
+  function scheduleReconnect() {
+    if (stopped) return;
+    clearTimeout(graceTimer);
+    // Be honest, but not jumpy: say "reconnecting" only if it takes more than a moment.
+    graceTimer = setTimeout(function () {
+      if (!open) setStatus(navigator.onLine === false ? T.offline : T.reconnecting, true);
+    }, 2000);
+    var delay = Math.min(15000, 500 * Math.pow(2, attempt));
+    delay = delay / 2 + Math.random() * delay / 2;
+    attempt += 1;
+    clearTimeout(reconnectTimer);
+    if (navigator.onLine === false) return; // the "online" event reconnects us
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function onFrame(frame) {
+    var t = frame.type;
+    if (t === "ack") { onAck(frame); return; } // carries a seq, but it is not an event
+    if (typeof frame.seq === "number") {
+      if (frame.seq <= applied) return; // already have it
+      if (frame.seq > applied + 1) {
+        if (!resuming) hello(); // a gap: the log has the rest
+        return;
+      }
+      applied = frame.seq;
+      if (t !== "skip") apply(frame);
+      else settleOutbox();
+      scheduleRead();
+      return;
+    }
+    if (t === "resume.done") {
+      resuming = false;
+      if (frame.head > applied) { hello(); return; }
+      sendOutbox();
+      scheduleRead();
+    } else if (t === "reset") {
+      resuming = false;
+      reset(frame);
+      sendOutbox();
+      scheduleRead();
+    } else if (t === "heartbeat") {
+      if (frame.head > applied && !resuming) hello();
+    } else if (t === "ack") {
+      onAck(frame);
+    } else if (t === "error") {
+      if (frame.client_id) onSendError(frame);
+      else showError(frame.message);
+    } else if (t === "presence") {
+      showPresence(frame.members || []);
+    } else if (t === "typing") {
+      showTyping(frame.user);
+    } else if (t === "muted") {
+      showMuted(frame.until);
+    } else if (t === "support.offer") {
+      openSupport();
+    }
+  }
+
+  // --- presence, typing, read position, mute, support ---------------------------------------
+  function showPresence(members) {
+    if (!presenceEl) return;
+    var names = members.filter(function (m) { return m.id !== userId; }).map(function (m) { return m.name; });
+    presenceEl.hidden = names.length === 0;
+    presenceEl.textContent = names.length ? T.here + names.join(", ") : "";
+  }
+
+  function renderTyping() {
+    if (!typingEl) return;
+    var now = Date.now();
+    var names = Object.keys(typers).filter(function (id) { return typers[id].until > now; })
+      .map(function (id) { return typers[id].name; });
+    typingEl.textContent = names.length === 1 ? names[0] + T.typingOne : names.length > 1 ? T.typingMany : "";
+  }
+
+  function showTyping(user) {
+    if (!user || user.id === userId) return;
+    typers[user.id] = { name: user.name, until: Date.now() + 6000 };
+    renderTyping();
+    setTimeout(renderTyping, 6100);
+  }
+
+  function scheduleRead() {
+    if (readTimer || document.visibilityState === "hidden") return;
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      if (applied > lastRead && send({ type: "read", seq: applied })) lastRead = applied;
+    }, 1500);
+  }
+
+  function showMuted(until) {
+    if (!composer) return;
+    var when = formatTime(until);
+    var p = el("p", "notice composer__muted", T.muted.replace("%s", when));
+    p.setAttribute("data-chat-muted", "");
+    composer.replaceWith(p);
+    composer = null;
+    input = null;
+  }
+
+  function openSupport() {
+    var panel = root.querySelector("[data-support-panel]");
+    if (!panel) return;
+    fetch("/moderation/support/?partial=1", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        // Our own server's template (not member text), fetched same-origin.
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        panel.textContent = "";
+        Array.prototype.forEach.call(doc.body.childNodes, function (n) {
+          panel.appendChild(document.importNode(n, true));
+        });
+        panel.hidden = false;
+        panel.scrollIntoView({ block: "nearest" });
+      })
+      .catch(function () { panel.hidden = false; });
+  }
+
+  // --- the composer and message actions -----------------------------------------------------
+  function setReply(id) {
+    replyTo = id;
+    var hidden = composer && composer.querySelector("input[name=reply_to]");
+    if (hidden) hidden.value = id || "";
+    if (!replyingEl) return;
+    if (!id) { replyingEl.hidden = true; return; }
+    var li = find(id);
+    var m = messageFromNode(li);
+    var who = m ? (m.author && m.author.name) || T.former : (li ? li.querySelector(".msg__author").textContent : "");
+    var text = m ? m.body : (li ? li.querySelector(".msg__body").textContent : "");
+    replyingText.textContent = T.replyingTo + who + ": " + String(text || "").slice(0, 80);
+    replyingEl.hidden = false;
+  }
+
+  if (composer && input) {
+    var initialReply = composer.querySelector("input[name=reply_to]");
+    if (initialReply && initialReply.value) replyTo = parseInt(initialReply.value, 10) || null;
+    composer.addEventListener("submit", function (ev) {
+      if (!everOpen) return; // websockets never worked here: post the form the plain way
+      ev.preventDefault();
+      var body = input.value.trim();
+      if (!body) { showError("Your message is empty. Type something first."); return; }
+      showError("");
+      queue(body);
+      input.value = "";
+      setReply(null);
+      input.focus();
+    });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && window.matchMedia("(min-width: 48rem)").matches) {
+        ev.preventDefault();
+        composer.requestSubmit ? composer.requestSubmit() : composer.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+    input.addEventListener("input", function () {
+      var now = Date.now();
+      if (input.value && now - lastTyping > 3000) {
+        lastTyping = now;
+        send({ type: "typing" });
+      }
+    });
+  }
+
+  root.addEventListener("click", function (ev) {
+    var reply = ev.target.closest("[data-chat-reply]");
+    if (reply && composer && everOpen) {
+      ev.preventDefault();
+      setReply(parseInt(reply.getAttribute("data-chat-reply"), 10));
+      var d = reply.closest("details");
+      if (d) d.open = false;
+      input.focus();
+      return;
+    }
+    var cancel = ev.target.closest("[data-chat-cancel-reply]");
+    if (cancel && everOpen) {
+      ev.preventDefault();
+      setReply(null);
+      return;
+    }
+    var edit = ev.target.closest("[data-chat-edit]");
+    if (edit && open) {
+      ev.preventDefault();
+      startEdit(parseInt(edit.getAttribute("data-chat-edit"), 10));
+    }
+  });
+
+  function startEdit(id) {
+    var li = find(id);
+    if (!li || li.querySelector(".msg__edit")) return;
+    var m = messageFromNode(li);
+    var current = m ? m.body : li.querySelector(".msg__body").textContent;
+    var form = el("form", "msg__edit");
+    var label = el("label", null, "Change your message");
+    label.htmlFor = "edit-" + id;
+    var area = el("textarea");
+    area.id = "edit-" + id;
+    area.rows = 3;
+    area.value = current;
+    var row = el("div", "button-row");
+    var save = el("button", null, T.save);
+    save.type = "submit";
+    var cancel = el("button", "button button--secondary", T.cancel);
+    cancel.type = "button";
+    row.appendChild(save);
+    row.appendChild(cancel);
+    form.appendChild(label);
+    form.appendChild(area);
+    form.appendChild(row);
+    var d = li.querySelector("details");
+    if (d) d.open = false;
+    li.appendChild(form);
+    area.focus();
+    cancel.addEventListener("click", function () { form.remove(); });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var text = area.value.trim();
+      if (!text) return;
+      if (send({ type: "edit", message_id: id, body: text })) form.remove();
+    });
+  }
+
+  root.addEventListener("submit", function (ev) {
+    var form = ev.target.closest("[data-chat-form]");
+    if (!form || !open) return; // offline: the plain form post still works
+    var kind = form.getAttribute("data-chat-form");
+    var id = parseInt(form.querySelector("input[name=message_id]").value, 10);
+    var submitter = ev.submitter || form.querySelector("button");
+    ev.preventDefault();
+    if (kind === "react") {
+      send({ type: "react", message_id: id, emoji: submitter.value });
+      var d = form.closest("details");
+      if (d) d.open = false;
+    } else if (kind === "delete") {
+      if (window.confirm(T.confirmDelete)) send({ type: "delete", message_id: id });
+    } else if (kind === "pin") {
+      send({ type: "pin", message_id: id, pinned: submitter.value === "pin" });
+    }
+  });
+
+  // --- lifecycle ----------------------------------------------------------------------------
+  window.addEventListener("offline", function () {
+    setStatus(T.offline, true);
+    if (ws) { try { ws.close(); } catch (e) { /* ignore */ } }
+  });
+  window.addEventListener("online", function () {
+    attempt = 0;
+    if (!open && !stopped) connect();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      scheduleRead();
+      if (!open && !stopped) { attempt = 0; connect(); }
+    }
+  });
+
+  // Messages rendered by the server become objects we can re-render (only what we need).
+  renderOutbox();
+  connect();
+})();

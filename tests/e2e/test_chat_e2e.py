@@ -1,0 +1,126 @@
+"""Two parents on phones chat in real time; one drops offline and catches up exactly once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import assert_accessible, log_in, screenshot
+
+pytestmark = pytest.mark.e2e
+
+SLUG = "brierley-hill-parents-circle"
+
+
+def _room(page, server):
+    page.goto(f"{server.url}/groups/{SLUG}/chat/")
+    expect(page.locator("[data-chat-status]")).to_have_text("Connected")
+
+
+def _send(page, text):
+    page.fill("[data-composer-input]", text)
+    page.click(".composer__send")
+
+
+def _bodies(page) -> list[str]:
+    return page.locator("[data-chat-messages] .msg__body").all_text_contents()
+
+
+def test_two_parents_chat_in_real_time(demo_data, phone):
+    server = demo_data
+    sam, priya = phone(), phone()
+    log_in(sam, server, "parent@example.com")
+    log_in(priya, server, "parent2@example.com")
+    _room(sam, server)
+    _room(priya, server)
+    assert_accessible(sam, "chat room")
+
+    # live both ways
+    _send(sam, "Is anyone around this afternoon?")
+    expect(priya.locator(".msg__body", has_text="Is anyone around this afternoon?")).to_be_visible()
+    _send(priya, "I am! Park at 3? https://example.org/park <script>alert(1)</script>")
+    msg = priya.locator(".msg", has_text="Park at 3?").last
+    expect(sam.locator(".msg__body", has_text="Park at 3?")).to_be_visible()
+    link = sam.locator(".msg__body a", has_text="https://example.org/park")
+    expect(link).to_have_attribute("rel", "noopener nofollow ugc")
+    assert sam.locator(".msg__body script").count() == 0
+    expect(sam.locator(".msg__body", has_text="<script>alert(1)</script>")).to_be_visible()
+    expect(msg.locator(".msg__head")).to_be_visible()
+
+    # reply
+    target = sam.locator(".msg", has_text="Park at 3?").last
+    target.locator("summary").click()
+    target.locator("[data-chat-reply]").click()
+    expect(sam.locator("[data-chat-replying]")).to_be_visible()
+    _send(sam, "Perfect, see you there")
+    reply = priya.locator(".msg", has_text="Perfect, see you there").last
+    expect(reply.locator(".msg__reply")).to_contain_text("Park at 3?")
+
+    # react
+    target = priya.locator(".msg", has_text="Perfect, see you there").last
+    target.locator("summary").click()
+    target.locator(".msg__emoji button[value=heart]").click()
+    expect(
+        sam.locator(".msg", has_text="Perfect, see you there").last.locator(".reaction")
+    ).to_contain_text("1")
+
+    # edit
+    mine = sam.locator(".msg", has_text="Perfect, see you there").last
+    mine.locator("summary").click()
+    mine.locator("[data-chat-edit]").click()
+    sam.locator(".msg__edit textarea").fill("Perfect, see you at the gate")
+    sam.locator(".msg__edit button[type=submit]").click()
+    edited = priya.locator(".msg", has_text="Perfect, see you at the gate").last
+    expect(edited.locator(".msg__edited")).to_be_visible()
+    screenshot(priya, "chat-room")
+
+    # delete
+    sam.on("dialog", lambda d: d.accept())
+    first = sam.locator(".msg", has_text="Is anyone around this afternoon?").last
+    first.locator("summary").click()
+    first.locator("[data-chat-form=delete] button").click()
+    expect(priya.locator(".msg__body", has_text="Is anyone around this afternoon?")).to_have_count(
+        0
+    )
+    expect(priya.locator(".msg__body--deleted").first).to_be_visible()
+
+    # Priya drops offline; Sam keeps talking; Priya catches up without duplicates
+    priya.context.set_offline(True)
+    expect(priya.locator("[data-chat-status]")).to_have_text(re.compile("offline|Reconnecting"))
+    for i in range(3):
+        _send(sam, f"While you were away {i}")
+    expect(sam.locator(".msg__body", has_text="While you were away 2")).to_be_visible()
+    # Priya writes while offline: it waits in her outbox
+    _send(priya, "Sorry, lost signal")
+    expect(priya.locator("[data-chat-outbox] .outbox__item")).to_have_count(1)
+    priya.context.set_offline(False)
+    expect(priya.locator(".msg__body", has_text="While you were away 2")).to_be_visible()
+    expect(sam.locator(".msg__body", has_text="Sorry, lost signal")).to_have_count(1)
+    expect(priya.locator("[data-chat-outbox] .outbox__item")).to_have_count(0)
+    bodies = _bodies(priya)
+    for i in range(3):
+        assert bodies.count(f"While you were away {i}") == 1
+    assert bodies.count("Sorry, lost signal") == 1
+    ids = priya.locator("[data-chat-messages] li.msg").evaluate_all("els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids))
+    screenshot(sam, "chat-room-sam")
+
+
+def test_room_without_javascript(demo_data, browser):
+    server = demo_data
+    context = browser.new_context(
+        viewport={"width": 320, "height": 700}, java_script_enabled=False, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        log_in(page, server, "parent@example.com")
+        page.goto(f"{server.url}/groups/{SLUG}/chat/")
+        page.fill("[data-composer-input]", "Posting without JavaScript")
+        page.click(".composer__send")
+        expect(page.locator(".msg__body", has_text="Posting without JavaScript")).to_be_visible()
+        expect(page.locator("[data-chat-pinned]")).to_be_visible()
+        screenshot(page, "chat-room-nojs-320")
+    finally:
+        context.close()
