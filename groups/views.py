@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -205,8 +207,9 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             "can_remove": access.can(request.user, Action.REMOVE_MEMBER),
             "decision_form": DecisionForm(),
             "invite_form": InviteForm(),
-            "invite_base": request.build_absolute_uri(reverse("groups:invite", args=["TOKEN"]))[
-                : -len("TOKEN/")
+            "invites": [
+                (inv, request.build_absolute_uri(reverse("groups:invite", args=[inv.token])))
+                for inv in lists.invites
             ],
         },
     )
@@ -376,9 +379,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_group(request.user, slug=slug, action=Action.EDIT_GROUP)
     group = access.group
-    form = GroupForm(
-        request.POST if request.method == "POST" else None, instance=Group.objects.get(pk=group.pk)
-    )
+    form = GroupForm(request.POST if request.method == "POST" else None, instance=copy.copy(group))
     if request.method == "POST" and form.is_valid():
         try:
             services.group_update(

@@ -1,0 +1,45 @@
+"""Personal data in groups: a member's own memberships (export) and what to wipe when they
+delete their account (erase). Registered with accounts.privacy in GroupsConfig.ready()."""
+
+from __future__ import annotations
+
+from chat.events import send_to_user_on_commit
+
+from .models import Invite, Membership
+
+
+def export(user) -> list[dict]:
+    """Only this member's own rows: which groups, their role and status, and what they wrote
+    when asking to join. Never other members, never who decided."""
+    rows = Membership.objects.filter(user=user).select_related("group").order_by("created_at")
+    return [
+        {
+            "group": m.group.name,
+            "role": m.role,
+            "status": m.status,
+            "asked_or_added_at": m.created_at.isoformat(),
+            "joined_at": m.joined_at.isoformat() if m.joined_at else None,
+            "answers_when_asking_to_join": m.request_answers,
+            "message_from_facilitators": m.decision_message,
+        }
+        for m in rows
+    ]
+
+
+def erase(user) -> None:
+    """Runs inside the account-deletion transaction. Active and pending memberships become
+    "left" (open chat sockets are cut off after commit); answers and messages are wiped.
+    Bans stay, so deleting an account is not a way back into a group."""
+    for membership in Membership.objects.select_for_update().filter(user=user):
+        was_active = membership.status == Membership.Status.ACTIVE
+        if membership.status in (Membership.Status.ACTIVE, Membership.Status.PENDING):
+            membership.status = Membership.Status.LEFT
+        membership.role = Membership.Role.MEMBER
+        membership.request_answers = []
+        membership.decision_message = ""
+        membership.save()
+        if was_active:
+            send_to_user_on_commit(
+                user.pk, {"type": "membership.revoked", "group_id": membership.group_id}
+            )
+    Invite.objects.filter(created_by=user).update(created_by=None)
