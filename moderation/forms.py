@@ -75,7 +75,6 @@ class ActionForm(forms.Form):
 class AppealForm(forms.Form):
     text = forms.CharField(
         label=_("Why do you think this decision was wrong?"),
-        help_text=_("You can appeal once. A different moderator will read it and reply."),
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )

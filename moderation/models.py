@@ -162,9 +162,24 @@ class ModAction(models.Model):
         return f"{self.kind} {self.pk}"
 
     @property
+    def member_label(self) -> str:
+        """What happened, in words for the member it happened to."""
+        return str(MEMBER_LABELS.get(self.kind, self.get_kind_display()))
+
+    @property
     def is_appealable(self) -> bool:
         return self.kind in APPEALABLE and self.target_id is not None
 
+
+MEMBER_LABELS = {
+    ModAction.Kind.HIDE: _("Your message was hidden"),
+    ModAction.Kind.DELETE: _("Your message was removed"),
+    ModAction.Kind.WARN: _("A private note from a moderator"),
+    ModAction.Kind.MUTE: _("A pause from posting in a group"),
+    ModAction.Kind.REMOVE: _("You were removed from a group"),
+    ModAction.Kind.SUSPEND: _("A pause from posting across Village"),
+    ModAction.Kind.BAN: _("You were banned"),
+}
 
 APPEALABLE = frozenset(
     {

@@ -198,7 +198,11 @@ def concern(request, slug: str):
 
 
 def support(request):
-    context = {"helplines": Helpline.objects.filter(active=True)}
+    # The chat fetches ?partial=1 right after a message matched a crisis phrase.
+    context = {
+        "helplines": Helpline.objects.filter(active=True),
+        "after_message": bool(request.GET.get("partial") or request.GET.get("after")),
+    }
     if request.GET.get("partial"):
         return render(request, "moderation/_support_panel.html", context)
     return render(request, "moderation/support.html", context)

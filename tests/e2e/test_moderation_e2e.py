@@ -90,7 +90,7 @@ def test_report_hide_appeal_reverse(demo_data, phone):
 
     # Sam is told why and appeals once.
     sam.goto(f"{server.url}/moderation/decisions/")
-    sam.get_by_role("link", name="Hide the message").first.click()
+    sam.get_by_role("link", name="Your message was hidden").first.click()
     expect(sam.locator("body")).to_contain_text("breaks our kindness rule")
     sam.get_by_label("Why do you think this decision was wrong?").fill(
         "I was quoting what my mum said to me, not talking about anyone here."
