@@ -711,7 +711,7 @@ class JobResult:
 
 
 def _history(
-    group_ids: set[int], *, before: datetime
+    group_ids: set[int], *, before: datetime, weeks: int = HISTORY_WEEKS
 ) -> tuple[dict[int, list], set[tuple[int, int]]]:
     """Recent meetups with a register taken, per group, newest first, and who attended.
     Two queries. Meetups whose register nobody took don't count as misses."""
@@ -720,7 +720,7 @@ def _history(
         status=Occurrence.Status.SCHEDULED,
         register_closed_at__isnull=False,
         starts_at__lt=before,
-        starts_at__gte=before - timedelta(weeks=HISTORY_WEEKS),
+        starts_at__gte=before - timedelta(weeks=weeks),
     )
     attended = set(
         Attendance.objects.filter(occurrence__in=recent, user__isnull=False)
@@ -883,7 +883,7 @@ def nudges_send(*, now: datetime | None = None) -> JobResult:
             register_closed_at__isnull=False,
             register_closed_at__lte=now,
             register_closed_at__gte=now - rules.NUDGE_MAX_AGE,
-        ).select_related("group")
+        ).select_related("group", "series")
     )
     group_order = sorted({occ.group_id for occ in occs})
     for i in range(0, len(group_order), NUDGE_GROUP_CHUNK):
@@ -896,7 +896,11 @@ def nudges_send(*, now: datetime | None = None) -> JobResult:
 def _nudge_chunk(occs: list[Occurrence], now: datetime, result: JobResult) -> None:
     group_ids = {occ.group_id for occ in occs}
     latest = max(occ.starts_at for occ in occs)
-    history, attended = _history(group_ids, before=latest + timedelta(seconds=1))
+    # The rules look back at most EXPECTED_LOOKBACK + 2 meetups before this one: read just
+    # enough weeks of history for the slowest rhythm among these groups (plus a week's slack).
+    rhythm = max((occ.series.interval_weeks if occ.series_id else 1) for occ in occs)
+    weeks = min(HISTORY_WEEKS * 2, (rules.EXPECTED_LOOKBACK + 3) * rhythm + 1)
+    history, attended = _history(group_ids, before=latest + timedelta(seconds=1), weeks=weeks)
     members = _members(group_ids)
     rsvps = _rsvps([occ.pk for occ in occs])
     opted_out = set(
