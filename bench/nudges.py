@@ -226,7 +226,8 @@ def _machine() -> str:
     except ImportError:  # pragma: no cover
         mem, cpus = "", f"{os.cpu_count()} CPUs"
     system = f"{platform.machine()} {platform.system()} {platform.release()}"
-    return f"{system}, {cpus}{mem}, Python {platform.python_version()}"
+    load = f", load average {os.getloadavg()[0]:.1f} (other work was running)"
+    return f"{system}, {cpus}{mem}, Python {platform.python_version()}{load}"
 
 
 def write_doc(figures: list[dict], engine: str) -> None:

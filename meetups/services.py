@@ -935,6 +935,8 @@ def _nudge_chunk(occs: list[Occurrence], now: datetime, result: JobResult) -> No
             continue  # nobody took this register: never guess who was missing
         previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
         for uid, role, tz in members.get(occ.group_id, []):
+            if (occ.pk, uid) in attended:
+                continue  # they came: nothing to decide
             answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
             others = nudged_recently.get((uid, occ.group_id), set()) - {occ.pk}
             facts = rules.NudgeFacts(
