@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Group, Invite, Membership, Topic
@@ -136,17 +147,41 @@ class MyGroup:
     membership: Membership
     unread: int
 
+    @property
+    def waiting(self) -> int:
+        """People asking to join (only counted for facilitators)."""
+        return getattr(self.membership, "waiting", 0)
+
 
 def my_groups(*, user) -> tuple[list[MyGroup], list[Membership]]:
     """A member's groups (with unread chat counts) and their requests still waiting.
 
-    Three queries: memberships with groups, member counts, unread counts.
+    Two queries: memberships with their groups (and, for groups the member facilitates, how
+    many people are waiting for an answer), then unread counts from chat.
     """
     if not user.is_authenticated:
         return [], []
+    waiting = (
+        Membership.objects.filter(group=OuterRef("group"), status=S.PENDING)
+        .order_by()
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     rows = list(
         Membership.objects.filter(user=user, status__in=[S.ACTIVE, S.PENDING])
         .select_related("group")
+        .annotate(
+            waiting=Case(
+                When(
+                    role=Membership.Role.FACILITATOR,
+                    status=S.ACTIVE,
+                    then=Coalesce(Subquery(waiting, output_field=IntegerField()), 0),
+                ),
+                default=0,
+                output_field=IntegerField(),
+            )
+        )
         .order_by("group__name", "pk")
     )
     active = [m for m in rows if m.status == S.ACTIVE]

@@ -412,3 +412,15 @@ def test_home_with_no_groups_points_to_the_directory(client, user):
     client.force_login(user)
     body = client.get("/").content.decode()
     assert "Find a group" in body and "not in a group yet" in body
+
+
+def test_home_tells_facilitators_who_is_waiting(client, with_request, jo, user):
+    group, _ = with_request
+    MembershipFactory(group=GroupFactory(), user=jo)  # a group where Jo is only a member
+    client.force_login(jo)
+    response = client.get("/")
+    waiting = {item.group.pk: item.waiting for item in response.context["my_groups"]}
+    assert waiting[group.pk] == 1 and sorted(waiting.values()) == [0, 1]
+    assert "1 person is asking to join" in response.content.decode()
+    client.force_login(user)  # the requester sees their request as waiting, not a count
+    assert "Waiting for an answer" in client.get("/").content.decode()
