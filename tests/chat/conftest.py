@@ -103,5 +103,12 @@ def _chat_limits(settings):
 
     cache.clear()
     settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 10_000}
+    if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels.layers.InMemoryChannelLayer",
+                "CONFIG": {"capacity": 10_000},
+            }
+        }
     yield
     cache.clear()
