@@ -119,3 +119,32 @@ class SettingsForm(forms.Form):
     nudges = forms.BooleanField(
         label=_('Send me a "we missed you" message if I miss a meetup'), required=False
     )
+
+
+class SeriesEditForm(forms.Form):
+    """Change every week from now on (weeks changed by hand keep their own details)."""
+
+    title = forms.CharField(label=_("What's it called?"), max_length=120)
+    start_time = forms.TimeField(
+        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("How long (minutes)"), min_value=-100000, max_value=100000
+    )
+    ends_on = forms.DateField(
+        label=_("Last meetup (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty to keep going."),
+    )
+    venue_name = forms.CharField(label=_("Venue"), max_length=120, required=False)
+    venue_address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    accessibility_notes = forms.CharField(label=_("Access"), max_length=300, required=False)
+    online_url = forms.URLField(
+        label=_("Online joining link (optional)"), required=False, assume_scheme="https"
+    )
+    capacity = forms.IntegerField(
+        label=_("Places (optional)"), required=False, min_value=-100000, max_value=100000
+    )
+    reminders_24h = forms.BooleanField(label=_("Send a reminder the day before"), required=False)
+    reminders_2h = forms.BooleanField(label=_("Send a reminder two hours before"), required=False)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from groups.models import Group, Membership
 
 from . import rules
-from .models import Attendance, MeetupPrefs, Occurrence, Rsvp
+from .models import Attendance, MeetupPrefs, MeetupSeries, Occurrence, Rsvp
 
 GOING = Q(rsvps__answer=Rsvp.Answer.GOING, rsvps__waitlist_position__isnull=True)
 
@@ -29,6 +29,13 @@ def occurrence_get(*, group: Group, pk: int) -> Occurrence:
         raise Http404("No such meetup.")
     occ.group = group
     return occ
+
+
+def series_get(*, group: Group, pk: int) -> MeetupSeries:
+    series = MeetupSeries.objects.filter(group=group, pk=pk).first()
+    if series is None:
+        raise Http404("No such meetup series.")
+    return series
 
 
 def _with_my_rsvp(qs, user):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("/new/", views.series_new, name="new"),
     path("/attendance/", views.attendance_grid, name="attendance"),
     path("/settings/", views.member_settings, name="settings"),
+    path("/series/<int:series_pk>/", views.series_edit, name="series_edit"),
     path("/<int:pk>/", views.occurrence_detail, name="occurrence"),
     path("/<int:pk>/rsvp/", views.rsvp, name="rsvp"),
     path("/<int:pk>/rsvp/<str:answer>/", views.rsvp_quick, name="rsvp_quick"),

@@ -225,6 +225,37 @@ def series_new(request, access):
 
 
 @guarded(Action.SCHEDULE_MEETUP)
+def series_edit(request, access, series_pk):
+    series = selectors.series_get(group=access.group, pk=series_pk)
+    fields = list(forms.SeriesEditForm.base_fields)
+    form = forms.SeriesEditForm(
+        request.POST or None, initial={name: getattr(series, name) for name in fields}
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if v != getattr(series, k)}
+        try:
+            count = services.series_update(series=series, by=request.user, **changes)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for name, errs in exc.error_dict.items():
+                    for err in errs:
+                        form.add_error(name if name in form.fields else None, err)
+            else:
+                for m in _errors(exc):
+                    form.add_error(None, m)
+        else:
+            messages.success(
+                request,
+                _("Saved. %(n)s coming weeks now follow the change; weeks you changed by hand "
+                  "keep their own details.") % {"n": count},
+            )  # fmt: skip
+            return redirect("meetups:list", slug=access.group.slug)
+    return render(
+        request, "meetups/series_edit.html", _ctx(request, access, form=form, series=series)
+    )
+
+
+@guarded(Action.SCHEDULE_MEETUP)
 def occurrence_change(request, access, pk):
     occ = selectors.occurrence_get(group=access.group, pk=pk)
     local = occ.local_start

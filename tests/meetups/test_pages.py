@@ -252,3 +252,24 @@ def test_attendance_grid_50_by_12_constant_queries(client, london_group, fac):
     assert big == small
     assert page.count("<tr") == 1 + 51  # header + 50 members + facilitator
     assert "drifting" in page  # members[0..2] came in January, then stopped
+
+
+def test_series_edit_page_changes_future_weeks(client, london_group, fac, series):
+    occs = list(series.occurrences.order_by("starts_at"))
+    services.occurrence_set_note(occurrence=occs[1], by=fac, note="Packed lunch")
+    client.force_login(fac)
+    path = reverse(
+        "meetups:series_edit", kwargs={"slug": london_group.slug, "series_pk": series.pk}
+    )
+    page = client.get(path).content.decode()
+    assert "Tuesday evening chat" in page
+    data = {
+        "title": "Tuesday evening chat", "start_time": "18:30", "duration_minutes": "90",
+        "venue_name": "Library", "reminders_24h": "on", "reminders_2h": "on",
+    }  # fmt: skip
+    assert client.post(path, data).status_code == 302
+    fresh = {o.pk: o for o in Occurrence.objects.filter(series=series)}
+    assert fresh[occs[0].pk].venue_name == "Library"
+    assert fresh[occs[1].pk].venue_name == "Family Hub"  # changed by hand: kept
+    bad = client.post(path, {**data, "capacity": "0"})
+    assert "Places must be at least 1" in bad.content.decode()
