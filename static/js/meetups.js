@@ -10,6 +10,7 @@
   var countEl = form.querySelector("[data-present-count]");
   var walkIns = form.querySelectorAll(".register__row--walkin").length;
   var pending = {}; // user id -> {present, attempt, timer}
+  var words = function (name, fallback) { return form.getAttribute("data-text-" + name) || fallback; };
   form.classList.add("js-live");
 
   function statusOf(box) {
@@ -41,7 +42,7 @@
     var body = new URLSearchParams();
     body.set("user", uid);
     body.set("present", present ? "1" : "0");
-    show(box, "saving", box.dataset.savingText || "Saving…");
+    show(box, "saving", words("saving", "Saving…"));
     fetch(url, {
       method: "POST",
       body: body,
@@ -55,7 +56,7 @@
       if (pending[uid] !== job) return; // a newer tick for this person is on its way
       if (result.data && result.data.ok) {
         delete pending[uid];
-        show(box, "saved", present ? "Saved ✓" : "Removed");
+        show(box, "saved", present ? words("saved", "Saved ✓") : words("removed", "Removed"));
         return;
       }
       if (result.status === 409 || result.status === 403 || result.status === 400) {
@@ -63,7 +64,7 @@
         delete pending[uid];
         box.checked = !present;
         updateCount();
-        show(box, "failed", (result.data && result.data.error) || "Not saved.");
+        show(box, "failed", (result.data && result.data.error) || words("failed", "Not saved."));
         return;
       }
       retry(box, job);
@@ -76,7 +77,7 @@
     job.failed = true;
     job.attempt += 1;
     var wait = Math.min(30, Math.pow(2, job.attempt));
-    show(box, "failed", "Not saved yet - trying again in " + wait + "s");
+    show(box, "failed", words("retry", "Not saved yet - trying again in") + " " + wait + "s");
     job.timer = window.setTimeout(function () { send(box); }, wait * 1000);
   }
 
