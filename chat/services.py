@@ -193,12 +193,15 @@ def _mentions(message: Message, room: Room, author) -> None:
         .values_list("user_id", "user__display_name")
     )
     mentioned = []
-    for uid, name in candidates:
+    taken: set[int] = set()  # "@Priya K" mentions Priya K, not also Priya
+    for uid, name in sorted(candidates, key=lambda c: -len(c[1] or "")):
         if not name:
             continue
         pattern = r"(?<![\w@])@" + re.escape(name.casefold()) + r"(?!\w)"
-        if re.search(pattern, body):
+        starts = {m.start() for m in re.finditer(pattern, body)} - taken
+        if starts:
             mentioned.append(uid)
+            taken |= starts
     if not mentioned:
         return
     Mention.objects.bulk_create(
