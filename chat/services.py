@@ -150,7 +150,9 @@ def _room_message(room: Room, message_id: Any, *, for_update: bool = False) -> M
         raise ChatError("not_found", _("We couldn't find that message.")) from None
     qs = Message.objects.filter(room=room, pk=mid)
     if for_update:
-        qs = qs.select_for_update()
+        # Lock only the message row: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer joins to author and reply_to.
+        qs = qs.select_for_update(of=("self",))
     message = qs.select_related("author", "reply_to__author").first()
     if message is None:
         raise ChatError("not_found", _("We couldn't find that message."))
