@@ -29,6 +29,8 @@ def test_sign_up_confirm_log_in_find_and_join_a_group(demo_data, phone):
     server = demo_data
     address = f"rosie-{uuid.uuid4().hex[:8]}@example.com"
     page = phone()
+    # Password hashing at full strength is slow on a busy 2-core CI machine: be patient.
+    page.set_default_timeout(30_000)
 
     # Sign up, at phone size.
     page.goto(f"{server.url}/accounts/signup/")
@@ -86,6 +88,17 @@ def test_sign_up_confirm_log_in_find_and_join_a_group(demo_data, phone):
     assert_accessible(page, "profile")
     screenshot(page, "profile")
 
+    # Two-step log-in (required for moderators and staff): allauth asks for the password
+    # again, then shows our set-up page with the QR code.
+    page.get_by_role("link", name="Two-step log-in (extra security)").click()
+    page.get_by_role("link", name="Set up two-step log-in").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("form.auth-form button[type=submit]").click()
+    assert page.get_by_role("heading", name="Set up two-step log-in").is_visible()
+    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    assert_accessible(page, "two-step set-up")
+    screenshot(page, "two-step-setup")
+
 
 def test_the_bell_updates_live_without_reloading(demo_data, phone):
     """One page shows the bell; reading the notifications in another tab clears it there,
@@ -102,6 +115,7 @@ def test_the_bell_updates_live_without_reloading(demo_data, phone):
         "url='/notifications/', email=False)"
     )
     page = phone()
+    page.set_default_timeout(30_000)
     log_in(page, server, "parent2@example.com")
     page.goto(f"{server.url}/groups/")
     expect(page.locator("[data-bell][data-bell-live]")).to_have_count(1)  # socket is open
