@@ -22,6 +22,15 @@ def _new_member(server, display_name: str) -> str:
     return email
 
 
+def _fits_320(page) -> None:
+    """Nothing spills sideways on the narrowest phones we support."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    page.set_viewport_size(size)
+    assert width <= 320, f"{page.url} is {width}px wide at 320px"
+
+
 def test_request_approve_and_manage_members(demo_data, phone):
     server = demo_data
     newcomer = phone()
@@ -33,6 +42,7 @@ def test_request_approve_and_manage_members(demo_data, phone):
     assert newcomer.get_by_role("heading", name="Find a group").is_visible()
     assert "Carers' Quiet Room" not in newcomer.content()  # unlisted stays hidden
     screenshot(newcomer, "groups-directory")
+    _fits_320(newcomer)
     assert_accessible(newcomer, "directory")
     newcomer.get_by_label("Group name").fill("SEND")
     newcomer.get_by_role("button", name="Show groups").click()
@@ -42,6 +52,7 @@ def test_request_approve_and_manage_members(demo_data, phone):
     assert newcomer.get_by_role("heading", name="SEND Parents Together", level=1).is_visible()
     assert newcomer.get_by_text("Jo (facilitator)").first.is_visible()
     screenshot(newcomer, "groups-page")
+    _fits_320(newcomer)
     assert_accessible(newcomer, "group page")
     newcomer.get_by_role("link", name="Ask to join").click()
     answers = newcomer.locator("textarea")
@@ -77,6 +88,7 @@ def test_request_approve_and_manage_members(demo_data, phone):
     assert jo.locator(".member-row", has_text="Robin").get_by_text("Facilitator").is_visible()
     assert "@example.com" not in jo.content()  # never an email on a member-facing page
     screenshot(jo, "groups-members")
+    _fits_320(jo)
     assert_accessible(jo, "members page")
 
     # The newcomer is in.
