@@ -73,3 +73,19 @@ def test_setting_is_on_outside_debug():
         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
     ).stdout.strip()
     assert out == "True"
+
+
+def test_log_in_with_two_step_asks_for_the_code(client, moderator):
+    """A moderator with an authenticator app gets our code page after the password, and a
+    wrong code does not let them in."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(moderator, "JBSWY3DPEHPK3PXP")
+    response = client.post(
+        "/accounts/login/", {"login": moderator.email, "password": "village-test"}, follow=True
+    )
+    html = response.content.decode()
+    assert "One more step" in html
+    assert 'name="code"' in html
+    client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+    assert client.get("/me/").status_code == 302
