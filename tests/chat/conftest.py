@@ -97,11 +97,19 @@ db_async = database_sync_to_async
 
 
 @pytest.fixture(autouse=True)
-def _chat_limits(settings):
-    """Fresh cache and a generous rate limit; tests about limits set their own."""
-    from django.core.cache import cache
-
-    cache.clear()
+def _chat_limits(request, settings):
+    """A fresh private cache (never flushing the shared Redis) and a generous rate limit;
+    tests about limits set their own. The fault/idle tests (real processes) are left alone."""
+    name = request.node.path.name
+    if name.startswith(("test_fault_", "test_idle_")):
+        yield
+        return
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"chat-test-{uuid.uuid4().hex}",
+        }
+    }
     settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 10_000}
     if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
         settings.CHANNEL_LAYERS = {
@@ -111,4 +119,3 @@ def _chat_limits(settings):
             }
         }
     yield
-    cache.clear()
