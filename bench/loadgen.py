@@ -1,6 +1,6 @@
 """Open-loop load generator for the chat benchmark (run by chat_bench.py, pinned to its own core).
 
-Reads one JSON job on argv[1], prints one JSON result on stdout. Modes:
+Reads one JSON job on stdin, prints one JSON result on stdout. Modes:
 
 - "load": every client sends on a fixed schedule (period, random phase); the body carries the
   intended send time, and latency is measured from that time to receipt at every *other*
@@ -469,7 +469,7 @@ async def run_pgcommit(job: dict) -> dict:
 
 
 def main() -> None:
-    job = json.loads(sys.argv[1])
+    job = json.loads(sys.stdin.read())
     if job.get("cpus"):
         os.sched_setaffinity(0, set(job["cpus"]))
     import resource

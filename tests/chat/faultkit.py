@@ -357,8 +357,12 @@ class Stack:
 
     # -- data
     def make_room(self, slug: str, members: int, *, sessions_per_member: int = 1) -> Room:
-        """A listed open group with `members` active members, its room, and one login session
-        per member (printed by the server's own SessionStore)."""
+        """A listed open group with `members` active members, its room, and login sessions
+        for each member (made by the server's own SessionStore)."""
+        return self.make_rooms([(slug, members, sessions_per_member)])[0]
+
+    def make_rooms(self, specs: list[tuple[str, int, int]]) -> list[Room]:
+        """Several rooms in one `manage.py shell` run: [(slug, members, sessions each)]."""
         code = f"""
 import json
 from importlib import import_module
@@ -369,41 +373,51 @@ from accounts.models import User
 from groups.models import Group, Membership
 from chat.services import room_for_group
 engine = import_module(settings.SESSION_ENGINE)
-slug = {slug!r}
-out = {{"users": []}}
-with transaction.atomic():
-    group = Group.objects.create(name="Fault " + slug, slug=slug)
-    room = room_for_group(group.pk)
-    users = User.objects.bulk_create([
-        User(email=f"{{slug}}-{{i}}@example.invalid", display_name=f"Member {{i}}",
-             password="!")
-        for i in range({members})
-    ])
-    users = list(User.objects.filter(email__endswith="@example.invalid",
-                                     email__startswith=slug + "-").order_by("id"))
-    Membership.objects.bulk_create([
-        Membership(user=u, group=group, role="member", status="active") for u in users
-    ])
-for u in users:
-    keys = []
-    for _ in range({sessions_per_member}):
-        s = engine.SessionStore()
-        s[SESSION_KEY] = str(u.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        s[HASH_SESSION_KEY] = u.get_session_auth_hash()
-        s.create()
-        keys.append(s.session_key)
-    out["users"].append({{"id": u.pk, "sessions": keys}})
-out["group_id"] = group.pk
-out["room_id"] = room.pk
-print(json.dumps(out))
+result = []
+for slug, members, per_member in {specs!r}:
+    out = {{"users": []}}
+    with transaction.atomic():
+        group = Group.objects.create(name="Fault " + slug, slug=slug)
+        room = room_for_group(group.pk)
+        User.objects.bulk_create([
+            User(email=f"{{slug}}-{{i}}@example.invalid", display_name=f"Member {{i}}",
+                 password="!")
+            for i in range(members)
+        ])
+        users = list(User.objects.filter(email__endswith="@example.invalid",
+                                         email__startswith=slug + "-").order_by("id"))
+        Membership.objects.bulk_create([
+            Membership(user=u, group=group, role="member", status="active") for u in users
+        ])
+    for u in users:
+        keys = []
+        for _ in range(per_member):
+            s = engine.SessionStore()
+            s[SESSION_KEY] = str(u.pk)
+            s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            s[HASH_SESSION_KEY] = u.get_session_auth_hash()
+            s.create()
+            keys.append(s.session_key)
+        out["users"].append({{"id": u.pk, "sessions": keys}})
+    out["slug"] = slug
+    out["group_id"] = group.pk
+    out["room_id"] = room.pk
+    result.append(out)
+print(json.dumps(result))
 """
-        data = self.shell_json(code)
-        for u in data["users"]:
-            u["session"] = u["sessions"][0]
-        return Room(
-            slug=slug, group_id=data["group_id"], room_id=data["room_id"], users=data["users"]
-        )
+        rooms = []
+        for data in self.shell_json(code, timeout=900):
+            for u in data["users"]:
+                u["session"] = u["sessions"][0]
+            rooms.append(
+                Room(
+                    slug=data["slug"],
+                    group_id=data["group_id"],
+                    room_id=data["room_id"],
+                    users=data["users"],
+                )
+            )
+        return rooms
 
     def history(self, room: Room) -> list[tuple[int, int, str]]:
         """The room's messages from the database: (seq, message id, client id) by seq."""
