@@ -25,7 +25,10 @@ DURATION_VALUES = {
 
 class ReportForm(forms.Form):
     reason = forms.ChoiceField(
-        label=_("What's wrong with this message?"), choices=Reason.choices, widget=forms.RadioSelect
+        label=_("What's wrong with this message?"),
+        choices=Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose the reason that fits best.")},
     )
     note = forms.CharField(
         label=_("Anything else we should know? (optional)"),
@@ -45,6 +48,9 @@ class ConcernForm(forms.Form):
     )
     note = forms.CharField(
         label=_("What's worrying you?"),
+        error_messages={
+            "required": _("Please tell us what's worrying you. A few words are enough.")
+        },
         help_text=_("Only the group's facilitators and Village's moderators will see this."),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -75,6 +81,7 @@ class ActionForm(forms.Form):
 class AppealForm(forms.Form):
     text = forms.CharField(
         label=_("Why do you think this decision was wrong?"),
+        error_messages={"required": _("Please tell us, in your own words, why it was wrong.")},
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
@@ -83,6 +90,7 @@ class AppealForm(forms.Form):
 class AppealDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Your decision"),
+        error_messages={"required": _("Please choose to keep or reverse the decision.")},
         choices=[
             (Appeal.Status.UPHELD, _("Keep the decision")),
             (Appeal.Status.REVERSED, _("Reverse the decision")),
@@ -100,6 +108,7 @@ class AppealDecisionForm(forms.Form):
 class WatchTermForm(forms.Form):
     term = forms.CharField(
         label=_("Word or phrase"),
+        error_messages={"required": _("Please type a word or phrase.")},
         max_length=100,
         help_text=_(
             "Plain words only. Capitals, extra spaces, repeated letters and look-alike numbers "
@@ -125,11 +134,13 @@ class HelplineForm(forms.ModelForm):
 class ComplaintForm(forms.Form):
     about = forms.ChoiceField(
         label=_("What is your complaint about?"),
+        error_messages={"required": _("Please choose what your complaint is about.")},
         choices=Complaint.About.choices,
         widget=forms.RadioSelect,
     )
     text = forms.CharField(
         label=_("Tell us what happened"),
+        error_messages={"required": _("Please tell us what happened. A few words are enough.")},
         help_text=_("We'll reply within 14 days and tell you the outcome."),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 6}),
