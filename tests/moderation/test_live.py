@@ -20,6 +20,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 QUEUE_APP = URLRouter(websocket_urlpatterns)
 
 
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    yield
+    # database_sync_to_async runs in a worker thread; close its connection so the test
+    # database can be dropped at the end of the run.
+    from django.db import connections
+
+    await db(connections.close_all)()
+
+
 def queue_socket(user) -> WebsocketCommunicator:
     comm = WebsocketCommunicator(QUEUE_APP, "/ws/moderation/")
     comm.scope["user"] = user
