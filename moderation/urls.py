@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("case/<int:pk>/act/", views.act, name="act"),
     path("report/<int:message_id>/", views.report_message, name="report_message"),
+    path("concern/", views.concern_choose, name="concern_choose"),
     path("concern/<slug:slug>/", views.concern, name="concern"),
     path("support/", views.support, name="support"),
     path("terms/", views.terms, name="terms"),

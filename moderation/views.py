@@ -161,6 +161,21 @@ def report_message(request, message_id: int):
 
 
 @login_required
+def concern_choose(request):
+    """Which group is the person in? (Only the member's own active groups.)"""
+    groups = [
+        m.group
+        for m in Membership.objects.active()
+        .filter(user=request.user)
+        .select_related("group")
+        .order_by("group__name")
+    ]
+    if len(groups) == 1:
+        return redirect("moderation:concern", slug=groups[0].slug)
+    return render(request, "moderation/concern_choose.html", {"groups": groups})
+
+
+@login_required
 def concern(request, slug: str):
     try:
         access = access_group(request.user, slug=slug, action=Action.REPORT_CONTENT)

@@ -222,3 +222,12 @@ def test_helpline_editing(client, staff):
     line.refresh_from_db()
     assert line.hours == "Monday to Friday 10am to 6pm"
     assert "10am to 6pm" in client.get("/moderation/support/?partial=1").content.decode()
+
+
+def test_concern_chooser_lists_only_my_groups(client, member, group, other_group):
+    from tests.factories import MembershipFactory
+
+    second = MembershipFactory(user=member).group
+    client.force_login(member)
+    page = client.get("/moderation/concern/").content.decode()
+    assert group.name in page and second.name in page and other_group.name not in page
