@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import uuid
 from typing import Any
@@ -111,11 +112,10 @@ def _chat_limits(request, settings):
         }
     }
     settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 10_000}
-    if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels.layers.InMemoryChannelLayer",
-                "CONFIG": {"capacity": 10_000},
-            }
-        }
+    # A fresh layer object per test: each test has its own event loop, and the Redis layer's
+    # locks and connections belong to the loop that first used them.
+    layer = copy.deepcopy(settings.CHANNEL_LAYERS["default"])
+    if layer["BACKEND"].endswith("InMemoryChannelLayer"):
+        layer["CONFIG"] = {"capacity": 10_000}
+    settings.CHANNEL_LAYERS = {"default": layer}
     yield
