@@ -235,7 +235,7 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
                 code="already_reported",
             )
         urgent = reason in URGENT_REASONS
-        case, _created = _case_open(
+        case, created = _case_open(
             kind=Case.Kind.REPORTS, group_id=group.pk, message=message, urgent=urgent
         )
         by_facilitator = bool(access.membership and access.membership.is_facilitator)
@@ -297,6 +297,17 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
                     url=reverse("moderation:my_decisions"),
                     group_id=group.pk,
                 )
+        if created and not urgent:
+            # Facilitators may not have the queue open: a quiet in-app note, once per item.
+            facilitators = Membership.objects.facilitators().filter(group=group)
+            notify(
+                user_ids=facilitators.exclude(user=user).values_list("user_id", flat=True),
+                kind=Kind.FACILITATOR,
+                title=_("A message in %(group)s was reported") % {"group": group.name},
+                url=_queue_url() + f"#case-{case.pk}",
+                group_id=group.pk,
+                email=False,
+            )
         if urgent:
             _alert_urgent(
                 case=case,

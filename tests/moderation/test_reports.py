@@ -184,3 +184,12 @@ def test_report_of_another_message_in_same_room_is_separate(member, author, grou
     ra = services.report_message(user=member, message_id=a.pk, reason="spam")
     rb = services.report_message(user=member, message_id=b.pk, reason="spam")
     assert ra.case_id != rb.case_id
+
+
+def test_facilitators_get_a_quiet_note_once_per_item(facilitator, make_member, message):
+    a, b = make_member(), make_member()
+    services.report_message(user=a, message_id=message.pk, reason="spam")
+    services.report_message(user=b, message_id=message.pk, reason="spam")
+    notes = Notification.objects.filter(user=facilitator, kind=Kind.FACILITATOR)
+    assert notes.count() == 1 and not notes.get().urgent
+    assert a.display_name not in notes.get().title
