@@ -143,3 +143,56 @@ def test_weekly_meetup_register_and_missed_you(demo_data, phone):
     jo.goto(f"{base}/attendance/")
     expect(jo.get_by_role("heading", name="Who's been coming")).to_be_visible()
     screenshot(jo, "meetups-attendance")
+
+
+def test_register_tick_that_fails_is_shown_and_retried(demo_data, phone):
+    server = demo_data
+    slug = _last_line(
+        server.shell(
+            "from groups.models import Group\n"
+            "print(Group.objects.filter(join_policy='open').order_by('pk').first().slug)"
+        )
+    )
+    pk = _last_line(
+        server.shell(
+            "import datetime as dt\n"
+            "from zoneinfo import ZoneInfo\n"
+            "from django.utils import timezone\n"
+            "from groups.models import Group\n"
+            "from meetups import services\n"
+            f"g = Group.objects.get(slug={slug!r})\n"
+            "start = timezone.now() - dt.timedelta(minutes=30)\n"
+            "start = start.astimezone(ZoneInfo(g.time_zone))\n"
+            "o = services.one_off_create(group=g, by=None, title='Patchy signal', on=start.date(),"
+            " start_time=start.time().replace(second=0, microsecond=0), duration_minutes=120,"
+            " place=services.Place(venue_name='Family Hub'), allow_past=True)\n"
+            "print(o.pk)"
+        )
+    )
+    jo = phone()
+    log_in(jo, server, "facilitator@example.com")
+    jo.goto(f"{server.url}/groups/{slug}/meetups/{pk}/register/")
+    failures = {"left": 1}
+
+    def flaky(route):
+        if failures["left"]:
+            failures["left"] -= 1
+            route.abort()  # the signal drops
+        else:
+            route.continue_()
+
+    jo.route("**/register/tick/", flaky)
+    row = jo.locator("[data-row]", has_text="Priya")
+    row.get_by_role("checkbox").check()
+    expect(row.locator("[data-status]")).to_contain_text("trying again")
+    expect(row).to_have_class(re.compile("is-failed"))
+    screenshot(jo, "meetups-register-retry")
+    expect(row.locator("[data-status]")).to_have_text("Saved ✓", timeout=15_000)
+    present = _last_line(
+        server.shell(
+            "from meetups.models import Attendance\n"
+            f"print(Attendance.objects.filter(occurrence_id={pk},"
+            " user__email='parent2@example.com').count())"
+        )
+    )
+    assert present == "1"
