@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -9,8 +11,11 @@ from chat.events import user_group
 
 from .selectors import unread_count
 
+log = logging.getLogger(__name__)
+
 FORWARDED = {"notification.created", "notification.read"}
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TRY_AGAIN = 1013  # the channel layer is down: bell.js retries with backoff
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -28,14 +33,22 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
+        try:
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        except Exception:  # the page still works; the count is right on the next load
+            log.warning("bell: channel layer failed joining the user group", exc_info=True)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         self.group_name = user_group(user.pk)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "unread": await self._unread()})
 
     async def disconnect(self, code: int) -> None:
         if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            except Exception:  # groups expire on their own
+                log.warning("bell: channel layer failed leaving the user group", exc_info=True)
 
     async def receive_json(self, content, **kwargs) -> None:
         return None

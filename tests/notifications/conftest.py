@@ -9,3 +9,14 @@ async def close_db_after():
     connection afterwards so PostgreSQL can drop the test database."""
     yield
     await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer instance, so a layer another test broke or
+    filled can't leak into these."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    yield
+    channel_layers.backends.pop("default", None)

@@ -114,3 +114,16 @@ def test_routing_is_in_the_site_websocket_routes():
     assert any(str(r.pattern) == "ws/notifications/" for r in site_routes)
 
 
+
+
+async def test_a_broken_channel_layer_closes_with_try_again(monkeypatch):
+    user = await sync_to_async(UserFactory)()
+    layer = get_channel_layer()
+
+    async def broken(*args, **kwargs):
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(layer, "group_add", broken)
+    communicator, connected, code = await connect(user)
+    assert not connected
+    assert code == 1013
