@@ -12,7 +12,7 @@ from django.utils import timezone
 from groups.models import Group, Membership
 
 from . import rules
-from .models import Attendance, MeetupPrefs, MeetupSeries, Occurrence, Rsvp
+from .models import Attendance, CalendarFeed, MeetupPrefs, MeetupSeries, Occurrence, Rsvp
 
 GOING = Q(rsvps__answer=Rsvp.Answer.GOING, rsvps__waitlist_position__isnull=True)
 
@@ -213,6 +213,14 @@ def feed_occurrences(*, group: Group, now: datetime | None = None):
         .select_related("series")
         .order_by("starts_at")
     )
+
+
+def calendar_feed_owner(*, token: str):
+    """The active member whose private calendar link this is, or None (revoked or unknown)."""
+    feed = CalendarFeed.objects.filter(token=token).select_related("user").first()
+    if feed is None or not feed.user.is_active:
+        return None
+    return feed.user
 
 
 def member_feed_occurrences(*, user, now: datetime | None = None):

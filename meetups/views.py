@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from groups.permissions import Action, GroupAccess, access_group
 
 from . import forms, ical, selectors, services
-from .models import CalendarFeed, Rsvp
+from .models import Rsvp
 
 FORBIDDEN_WORDS = {
     Action.TAKE_REGISTER: _("Only the group's facilitators can take the register."),
@@ -173,10 +173,10 @@ def group_feed(request, access):
 
 
 def member_feed(request, token):
-    feed = CalendarFeed.objects.filter(token=token).select_related("user").first()
-    if feed is None or not feed.user.is_active:
+    owner = selectors.calendar_feed_owner(token=token)
+    if owner is None:
         raise Http404
-    occs = selectors.member_feed_occurrences(user=feed.user)
+    occs = selectors.member_feed_occurrences(user=owner)
     body = ical.single_feed(occs, name=_("My Village meetups"), stamp=timezone.now())
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
