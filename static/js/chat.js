@@ -390,7 +390,12 @@
     Array.prototype.forEach.call(list.querySelectorAll("li"), function (li) { li.remove(); });
     (frame.messages || []).forEach(function (m) { list.appendChild(buildMessage(m)); });
     applied = frame.head;
-    if (missedEl) missedEl.hidden = false;
+    if (missedEl) {
+      missedEl.hidden = false;
+      var first = (frame.messages || [])[0];
+      var more = missedEl.querySelector("a");
+      if (more && first) more.href = "?before=" + first.id;
+    }
     settleOutbox();
   }
 

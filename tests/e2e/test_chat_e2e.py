@@ -86,6 +86,14 @@ def test_two_parents_chat_in_real_time(demo_data, phone):
     )
     expect(priya.locator(".msg__body--deleted").first).to_be_visible()
 
+    # hostile text arrives through the JS client as inert text
+    _send(sam, '<img src=x onerror="window.pwned=1"> [x](javascript:alert(1)) \u202eevil')
+    hostile = priya.locator(".msg__body", has_text="onerror").last
+    expect(hostile).to_be_visible()
+    assert hostile.locator("img, script, a[href^=javascript]").count() == 0
+    assert priya.evaluate("window.pwned === undefined")
+    assert hostile.get_attribute("dir") == "auto"
+
     # Priya drops offline; Sam keeps talking; Priya catches up without duplicates
     priya.context.set_offline(True)
     expect(priya.locator("[data-chat-status]")).to_have_text(re.compile("offline|Reconnecting"))
