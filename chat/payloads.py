@@ -92,7 +92,10 @@ def event_frame(
     if type == T.MESSAGE_HIDDEN:
         return {"type": type, "seq": seq, "message_id": message.pk}
     if not visible_to(message, viewer_id):
-        return {"type": "skip", "seq": seq}
+        if type == T.MESSAGE_CREATED:
+            return {"type": "skip", "seq": seq}
+        # e.g. an edit that screening holds: whoever still shows the old text drops it.
+        return {"type": T.MESSAGE_HIDDEN.value, "seq": seq, "message_id": message.pk}
     if type == T.REACTION_CHANGED:
         return {
             "type": type,

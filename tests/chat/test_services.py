@@ -220,3 +220,20 @@ def test_same_client_id_at_the_same_instant_stores_one_row(member, group, room):
     assert Message.objects.filter(author=member).count() == 1
     seqs = list(RoomEvent.objects.filter(room=room).values_list("seq", flat=True))
     assert seqs == [1, 2, 3]
+
+
+def test_edit_held_by_screening_disappears_for_others(
+    member, room, sent, screener, django_capture_on_commit_callbacks
+):
+    m = send(member, room, "fine words").message
+    screener(
+        lambda t, g, u: screening.Verdict(
+            screening.Screen.HOLD if "bad" in t else screening.Screen.ALLOW
+        )
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_edit(user=member, room=room, message_id=m.pk, body="bad words")
+    msg = sent[-1][1]
+    assert json.loads(msg["text"]) == {"type": "message.hidden", "seq": 2, "message_id": m.pk}
+    mine = json.loads(msg["private"][str(member.pk)])
+    assert mine["type"] == "message.edited" and mine["message"]["state"] == "held"
