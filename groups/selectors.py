@@ -18,6 +18,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import FORMER_MEMBER
+
 from .models import Group, Invite, Membership, Topic
 
 S = Membership.Status
@@ -128,9 +130,57 @@ def member_management(*, group: Group) -> MemberLists:
     )
 
 
+@dataclass(frozen=True)
+class Person:
+    """One row of the members' own list: never an email, only the name they chose."""
+
+    user_id: int
+    name: str
+    is_facilitator: bool
+
+
+def group_people(*, group: Group) -> list[Person]:
+    """Everyone active in the group, facilitators first, then by name: one query, and only the
+    display name is read from the user table (emails never leave the database here)."""
+    rows = (
+        Membership.objects.active()
+        .filter(group=group)
+        .annotate(
+            facilitating=Case(
+                When(role=Membership.Role.FACILITATOR, then=0),
+                default=1,
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("facilitating", "user__display_name", "pk")
+        .values_list("user_id", "user__display_name", "role")
+    )
+    return [
+        Person(
+            user_id=user_id,
+            name=name or str(FORMER_MEMBER),
+            is_facilitator=role == Membership.Role.FACILITATOR,
+        )
+        for user_id, name, role in rows
+    ]
+
+
 def membership_in_group(*, group: Group, membership_id: int) -> Membership | None:
     """A membership row, scoped by group so one group's page can never touch another's."""
     return Membership.objects.select_related("user").filter(pk=membership_id, group=group).first()
+
+
+def is_last_facilitator(*, membership: Membership | None) -> bool:
+    """Is this the group's only active facilitator? (One query, or none for other members.)
+    Services ask under the group lock; pages ask beforehand to explain kindly."""
+    if membership is None or not membership.is_facilitator:
+        return False
+    return not (
+        Membership.objects.facilitators()
+        .filter(group_id=membership.group_id)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
 
 
 def invite_in_group(*, group: Group, invite_id: int) -> Invite | None:

@@ -31,6 +31,7 @@ from chat.events import send_to_user_on_commit
 from notifications.models import Kind
 from notifications.services import notify
 
+from . import selectors
 from .models import Group, Invite, Membership, Topic
 
 log = logging.getLogger("village.groups")
@@ -84,6 +85,16 @@ def _refuse_if_present(membership: Membership | None) -> None:
         raise GroupError(_("Sorry, you can't join this group."), code="banned")
     if membership.status == S.ACTIVE:
         raise GroupError(_("You're already a member of this group."), code="already_member")
+
+
+def _refuse_if_last_facilitator(membership: Membership) -> None:
+    """Caller holds the group lock (taken before any membership row), so two facilitators
+    stepping away at the same moment are serialised: the second sees the first has gone."""
+    if selectors.is_last_facilitator(membership=membership):
+        raise GroupError(
+            _("You're the only facilitator — make someone else a facilitator first."),
+            code="last_facilitator",
+        )
 
 
 def _revoke_on_commit(membership: Membership) -> None:
@@ -367,10 +378,16 @@ def membership_decline(*, membership: Membership, actor, message: str = "") -> M
 
 @transaction.atomic
 def membership_leave(*, user, group: Group) -> Membership:
-    """Leave a group (or withdraw a request). Open chat sockets are cut off at once."""
+    """Leave a group (or withdraw a request). Open chat sockets are cut off at once.
+
+    The last facilitator may not leave: the group would be stranded with nobody to welcome
+    people or plan meetups. The group row is locked first, as everywhere else, so two
+    facilitators leaving at once cannot both go."""
+    group = _lock_group(group.pk)
     membership = _existing(user.pk, group)
     if membership is None or membership.status not in (S.ACTIVE, S.PENDING):
         raise GroupError(_("You're not a member of this group."), code="not_member")
+    _refuse_if_last_facilitator(membership)
     was_active = membership.status == S.ACTIVE
     membership.status = S.LEFT
     membership.role = Membership.Role.MEMBER
@@ -384,8 +401,17 @@ def membership_leave(*, user, group: Group) -> Membership:
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor, ban: bool = False) -> Membership:
     """Take someone out of a group (facilitators, moderators, staff). With `ban`, they cannot
-    join or ask again. Their open chat sockets are cut off at once."""
-    locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    join or ask again. Their open chat sockets are cut off at once.
+
+    A group's last facilitator can't be removed by a facilitator (there is none other) and is
+    refused for anyone else too, except site moderators and staff: safeguarding comes first,
+    and they can appoint a new facilitator from the admin."""
+    _lock_group(membership.group_id)
+    locked = (
+        Membership.objects.select_for_update()
+        .filter(pk=membership.pk, group_id=membership.group_id)
+        .first()
+    )
     if locked is None:
         raise GroupError(_("We couldn't find that member."), code="not_found")
     if locked.user_id == actor.pk:
@@ -394,6 +420,14 @@ def membership_remove(*, membership: Membership, actor, ban: bool = False) -> Me
         )
     if locked.status == S.BANNED or (not ban and locked.status != S.ACTIVE):
         raise GroupError(_("They're not a member of this group any more."), code="not_member")
+    if not (getattr(actor, "is_moderator", False) or actor.is_staff):
+        try:
+            _refuse_if_last_facilitator(locked)
+        except GroupError:
+            raise GroupError(
+                _("They're the only facilitator — make someone else a facilitator first."),
+                code="last_facilitator",
+            ) from None
     was_active = locked.status == S.ACTIVE
     locked.status = S.BANNED if ban else S.REMOVED
     locked.role = Membership.Role.MEMBER

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:slug>/ask/", views.request_to_join, name="request"),
     path("<slug:slug>/leave/", views.leave, name="leave"),
     path("<slug:slug>/edit/", views.edit, name="edit"),
+    path("<slug:slug>/people/", views.people, name="people"),
     path("<slug:slug>/members/", views.members, name="members"),
     path("<slug:slug>/members/<int:pk>/decide/", views.decide, name="decide"),
     path("<slug:slug>/members/<int:pk>/remove/", views.remove, name="remove"),

@@ -18,7 +18,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import selectors, services
 from .forms import DecisionForm, DirectoryForm, GroupForm, InviteForm, RemoveForm, RequestForm
 from .models import Group, Membership
-from .permissions import Action, GroupAccess, Role, access_group, can_site, require_site
+from .permissions import (
+    Action,
+    GroupAccess,
+    Role,
+    access_group,
+    can_site,
+    membership_for,
+    require_site,
+)
 
 PAGE_SIZE = 20
 
@@ -98,6 +106,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage": access.can(user, Action.MANAGE_MEMBERS)
             or access.can(user, Action.REMOVE_MEMBER),
             "can_edit": access.can(user, Action.EDIT_GROUP),
+            "can_see_people": access.can(user, Action.VIEW_MEMBERS),
         },
     )
 
@@ -167,6 +176,9 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.membership_leave(user=request.user, group=group)
         except services.GroupError as error:
+            if error.code == "last_facilitator":
+                # The leave page explains and offers the way on.
+                return redirect("groups:leave", slug=group.slug)
             messages.info(request, error.message)
             return _detail(group)
         messages.success(
@@ -175,7 +187,31 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return redirect("home")
     pending = Role.PENDING in access.roles
-    return render(request, "groups/leave.html", {"group": group, "pending": pending})
+    return render(
+        request,
+        "groups/leave.html",
+        {
+            "group": group,
+            "pending": pending,
+            "last_facilitator": selectors.is_last_facilitator(membership=access.membership),
+        },
+    )
+
+
+@login_required
+def people(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who's in the group, for its members: display names only, facilitators marked."""
+    access = access_group(request.user, slug=slug, action=Action.VIEW_MEMBERS)
+    return render(
+        request,
+        "groups/people.html",
+        {
+            "group": access.group,
+            "people": selectors.group_people(group=access.group),
+            "can_manage": access.can(request.user, Action.MANAGE_MEMBERS)
+            or access.can(request.user, Action.REMOVE_MEMBER),
+        },
+    )
 
 
 # --- facilitators: member management ------------------------------------------------------
@@ -347,7 +383,17 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
             request, _("Welcome to %(group)s! You're a member now.") % {"group": group.name}
         )
         return _detail(group)
-    return render(request, "groups/invite.html", {"group": group, "invite": found})
+    membership = membership_for(request.user, group)
+    return render(
+        request,
+        "groups/invite.html",
+        {
+            "group": group,
+            "invite": found,
+            "membership": membership,
+            "status": membership.status if membership else "",
+        },
+    )
 
 
 # --- creating and editing groups ------------------------------------------------------------

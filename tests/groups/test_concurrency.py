@@ -46,3 +46,32 @@ def test_last_place_goes_to_exactly_one_person():
         t.join(timeout=30)
     assert sorted(results) == ["full", "full", "full", "joined"]
     assert Membership.objects.filter(group=group, status="active").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_facilitators_leaving_at_once_cannot_both_go():
+    group = GroupFactory()
+    both = [
+        Membership.objects.create(group=group, user=UserFactory(), role="facilitator").user
+        for _ in range(2)
+    ]
+    barrier = threading.Barrier(len(both))
+    results: list[str] = []
+
+    def leave(user):
+        try:
+            barrier.wait(timeout=10)
+            services.membership_leave(user=user, group=group)
+            results.append("left")
+        except services.GroupError as error:
+            results.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=leave, args=(u,)) for u in both]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == ["last_facilitator", "left"]
+    assert Membership.objects.facilitators().filter(group=group).count() == 1

@@ -73,3 +73,20 @@ def test_members_page_queries_are_constant(client, db, django_assert_num_queries
     client.force_login(facilitator)
     with django_assert_num_queries(7):
         client.get(reverse("groups:members", args=[group.slug]))
+
+
+# Members' own list: session, user, group, own membership, the list, the bell's unread count.
+PEOPLE_PAGE_MEMBER = 6
+
+
+@pytest.mark.parametrize("extra", [0, 27])
+def test_people_page_queries_are_constant(client, db, django_assert_num_queries, extra):
+    group = GroupFactory()
+    MembershipFactory.create_batch(2, group=group, role="facilitator")
+    MembershipFactory.create_batch(3 + extra, group=group)
+    MembershipFactory.create_batch(2, group=group, status="pending")
+    member = MembershipFactory(group=group).user
+    client.force_login(member)
+    with django_assert_num_queries(PEOPLE_PAGE_MEMBER):
+        response = client.get(reverse("groups:people", args=[group.slug]))
+    assert len(response.context["people"]) == 2 + 3 + extra + 1

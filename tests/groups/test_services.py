@@ -350,3 +350,47 @@ def test_group_create_picks_another_slug_if_one_is_taken_under_its_feet(db, monk
     monkeypatch.setattr(services, "unique_slug", stale_unique_slug)
     assert services.group_create(name="Circle").slug == "circle-2"
     assert len(calls) == 2
+
+
+# --- the last facilitator ------------------------------------------------------------------
+
+
+def test_last_facilitator_cannot_leave_until_someone_else_facilitates(group, facilitator):
+    assert _code(services.membership_leave, user=facilitator, group=group) == "last_facilitator"
+    assert Membership.objects.get(user=facilitator, group=group).is_facilitator
+    helper = MembershipFactory(group=group)
+    services.membership_make_facilitator(membership=helper, actor=facilitator)
+    services.membership_leave(user=facilitator, group=group)
+    assert Membership.objects.get(user=facilitator, group=group).status == S.LEFT
+    # Now the helper is the only one left, and is refused in turn.
+    assert _code(services.membership_leave, user=helper.user, group=group) == "last_facilitator"
+
+
+def test_ordinary_members_and_requesters_leave_freely(group, facilitator):
+    member = MembershipFactory(group=group).user
+    pending = MembershipFactory(group=group, status=S.PENDING, joined_at=None).user
+    services.membership_leave(user=member, group=group)
+    services.membership_leave(user=pending, group=group)
+    left = Membership.objects.filter(group=group, status=S.LEFT).values_list("user", flat=True)
+    assert set(left) == {member.pk, pending.pk}
+
+
+def test_last_facilitator_removal_refused_except_for_moderators(group, facilitator, moderator):
+    only = Membership.objects.get(user=facilitator, group=group)
+    # Someone with no site role (e.g. through an admin action) is refused.
+    bystander = UserFactory()
+    code = _code(services.membership_remove, membership=only, actor=bystander)
+    assert code == "last_facilitator"
+    only.refresh_from_db()
+    assert only.is_facilitator
+    # A site moderator may still take a harmful facilitator out: safeguarding comes first.
+    services.membership_remove(membership=only, actor=moderator)
+    only.refresh_from_db()
+    assert only.status == S.REMOVED
+
+
+def test_one_of_two_facilitators_can_be_removed_by_the_other(group, facilitator):
+    other = MembershipFactory(group=group, role="facilitator")
+    services.membership_remove(membership=other, actor=facilitator)
+    other.refresh_from_db()
+    assert other.status == S.REMOVED

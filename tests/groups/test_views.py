@@ -171,6 +171,20 @@ def test_leave_and_leave_when_not_a_member(client, group, member, user):
     assert "not a member" in _messages(response)
 
 
+def test_last_facilitator_is_told_kindly_and_stays(client, group, facilitator):
+    client.force_login(facilitator)
+    url = reverse("groups:leave", args=[group.slug])
+    body = client.get(url).content.decode()
+    assert "You're the only facilitator — make someone else a facilitator first." in body
+    assert reverse("groups:members", args=[group.slug]) in body
+    assert 'class="button button--danger"' not in body  # no leave button to press
+    # Posting anyway (an old tab) changes nothing and lands on the same explanation.
+    response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "make someone else a facilitator first" in response.content.decode()
+    assert Membership.objects.get(user=facilitator, group=group).is_facilitator
+
+
 def test_request_form_keeps_answers_and_says_what_is_wrong(client, user, jo):
     group = services.group_create(
         name="SEND", join_policy="request", join_questions=["Age?", "Hopes?"], facilitator=jo
@@ -322,6 +336,89 @@ def test_invite_landing_asks_visitors_to_log_in_first(client, hidden, jo):
     assert "Sign up" in body and "Log in" in body
     response = client.post(reverse("groups:invite", args=[invite.token]))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_invite_landing_knows_members_and_requesters(client, jo):
+    group = services.group_create(
+        name="Tuesday circle", join_policy="request", join_questions=["Hello?"], facilitator=jo
+    )
+    invite = services.invite_create(group=group, created_by=jo)
+    url = reverse("groups:invite", args=[invite.token])
+    member = MembershipFactory(group=group).user
+    client.force_login(member)
+    body = client.get(url).content.decode()
+    assert "You're already a member — open the group" in body
+    assert reverse("groups:detail", args=[group.slug]) in body
+    assert "I agree, join this group" not in body
+    # Someone who asked sees where their request stands, and may still use the invite.
+    asker = UserFactory()
+    services.membership_request(user=asker, group=group, answers=["Hi"])
+    client.force_login(asker)
+    body = client.get(url).content.decode()
+    assert "your request is still waiting for a facilitator" in body
+    assert "I agree, join this group" in body
+    client.post(url)
+    assert Membership.objects.get(user=asker, group=group).status == S.ACTIVE
+    # Someone banned is told plainly, with nothing to press.
+    banned = MembershipFactory(group=group, status=S.BANNED).user
+    client.force_login(banned)
+    body = client.get(url).content.decode()
+    assert "can't join this group" in body and "I agree, join this group" not in body
+
+
+# --- the members' own list ------------------------------------------------------------------------
+
+
+def test_members_see_who_is_here_names_only(client, jo):
+    group = services.group_create(name="Walk and talk", facilitator=jo)
+    sam = UserFactory(display_name="Sam", email="sam-private@example.com")
+    services.membership_join(user=sam, group=group)
+    nickname = UserFactory(display_name="Sunny", email="real.name@example.com")
+    services.membership_join(user=nickname, group=group)
+    left = UserFactory(display_name="Gone Person")
+    services.membership_join(user=left, group=group)
+    services.membership_leave(user=left, group=group)
+    pending = UserFactory(display_name="Waiting Person")
+    MembershipFactory(group=group, user=pending, status=S.PENDING, joined_at=None)
+
+    client.force_login(sam)
+    detail = client.get(reverse("groups:detail", args=[group.slug])).content.decode()
+    url = reverse("groups:people", args=[group.slug])
+    assert url in detail
+    response = client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    names = [p.name for p in response.context["people"]]
+    assert names == ["Jo", "Sam", "Sunny"]  # facilitators first, then by name
+    assert [p.is_facilitator for p in response.context["people"]] == [True, False, False]
+    assert "Facilitator" in body and "(you)" in body
+    assert "@" not in body.split("<main", 1)[-1]  # no email anywhere on the page
+    assert "Gone Person" not in body and "Waiting Person" not in body
+
+
+@pytest.mark.parametrize("who", ["anonymous", "outsider", "pending", "left", "banned"])
+def test_people_page_is_closed_to_non_members(client, jo, who):
+    group = services.group_create(name="Open circle", facilitator=jo)
+    url = reverse("groups:people", args=[group.slug])
+    if who != "anonymous":
+        person = UserFactory()
+        if who != "outsider":
+            MembershipFactory(group=group, user=person, status=who)
+        client.force_login(person)
+    response = client.get(url)
+    if who == "anonymous":
+        assert response.status_code == 302 and "login" in response["Location"]
+    else:
+        assert response.status_code == 403
+        assert "Jo" not in response.content.decode()
+
+
+def test_people_page_of_unlisted_group_is_404_for_outsiders(client, hidden, user):
+    client.force_login(user)
+    assert client.get(reverse("groups:people", args=[hidden.slug])).status_code == 404
+    member = MembershipFactory(group=hidden).user
+    client.force_login(member)
+    assert client.get(reverse("groups:people", args=[hidden.slug])).status_code == 200
 
 
 def test_member_cannot_manage_invites(client, hidden):
