@@ -6,7 +6,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import privacy
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from . import privacy, sessions
         from .services import profile_export
+
+        user_logged_in.connect(sessions.on_logged_in, dispatch_uid="village_session_owner_in")
+        user_logged_out.connect(sessions.on_logged_out, dispatch_uid="village_session_owner_out")
 
         privacy.register("accounts", export=profile_export)

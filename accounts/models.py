@@ -86,3 +86,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def public_name(self) -> str:
         """The only name other members may see."""
         return self.display_name or str(FORMER_MEMBER)
+
+
+class LoginSession(models.Model):
+    """Which sessions belong to whom, so "log out everywhere" (account deletion) is one indexed
+    lookup instead of decoding every session. Holds no personal data beyond the link: the
+    session key is a secret, never shown or exported, and the row goes with the member."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+
+    def __str__(self) -> str:
+        return f"session of member {self.user_id}"

@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import privacy
+from . import privacy, sessions
 from .models import User, validate_time_zone
 
 log = logging.getLogger(__name__)
@@ -39,24 +37,6 @@ def profile_update(*, user: User, display_name: str, about: str, time_zone: str)
     return user
 
 
-def _delete_sessions_of(user_id: int) -> int:
-    """Database sessions are not indexed by user, so decode the live ones. Sessions left
-    behind would be dead anyway (their user no longer exists), but they are personal data."""
-    doomed = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(
-        chunk_size=2000
-    ):
-        try:
-            data = session.get_decoded()
-        except Exception:  # noqa: S112 - a corrupt session is not ours to judge; it expires
-            continue
-        if str(data.get("_auth_user_id")) == str(user_id):
-            doomed.append(session.session_key)
-    if doomed:
-        Session.objects.filter(session_key__in=doomed).delete()
-    return len(doomed)
-
-
 @transaction.atomic
 def account_delete(*, user: User, password: str) -> None:
     """Erase a member, in one transaction.
@@ -80,7 +60,9 @@ def account_delete(*, user: User, password: str) -> None:
     user.notification_prefs.all().delete()
     EmailAddress.objects.filter(user_id=user_id).delete()
     Authenticator.objects.filter(user_id=user_id).delete()
-    _delete_sessions_of(user_id)
+    # Logged out everywhere: one indexed lookup of the member's own sessions (recorded on
+    # log-in by accounts.sessions), never a scan of everyone's.
+    sessions.end_all(user_id=user_id)
     user.memberships.all().delete()
     user.delete()
     log.info("account %s deleted", user_id)
@@ -119,4 +101,3 @@ def profile_export(user: User) -> dict[str, Any]:
         ),
         "memberships": memberships,
     }
-

@@ -1,0 +1,89 @@
+"""Remember which sessions belong to which member.
+
+Written on log-in (the `user_logged_in` signal) and again whenever a logged-in session's key
+changes afterwards (Django cycles the key on a password change), by `SessionOwnerMiddleware`.
+The session itself remembers which key was recorded, so an ordinary request costs nothing.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+
+from .models import LoginSession
+
+#: Inside the session: the key we last recorded for it.
+RECORDED = "_village_recorded_key"
+
+
+def record(*, user_id: int, session) -> None:
+    key = session.session_key
+    if not key:
+        return
+    LoginSession.objects.update_or_create(session_key=key, defaults={"user_id": user_id})
+    session[RECORDED] = key
+
+
+def forget(*, session_key: str | None) -> None:
+    if session_key:
+        LoginSession.objects.filter(session_key=session_key).delete()
+
+
+def prune(*, user_id: int) -> None:
+    """Drop records of the member's sessions that have expired or gone (db sessions only)."""
+    if settings.SESSION_ENGINE not in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    ):
+        return
+    from django.contrib.sessions.models import Session
+
+    LoginSession.objects.filter(user_id=user_id).exclude(
+        session_key__in=Session.objects.values("session_key")
+    ).delete()
+
+
+def end_all(*, user_id: int) -> int:
+    """End every recorded session of a member, whatever the session engine. Returns how many."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(LoginSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    LoginSession.objects.filter(user_id=user_id).delete()
+    return len(keys)
+
+
+def on_logged_in(sender, request, user, **kwargs) -> None:
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    prune(user_id=user.pk)
+    record(user_id=user.pk, session=session)
+
+
+def on_logged_out(sender, request, user, **kwargs) -> None:
+    session = getattr(request, "session", None)
+    if session is not None:
+        forget(session_key=session.session_key)
+
+
+class SessionOwnerMiddleware:
+    """Re-record a logged-in session whose key changed after log-in (a password change)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Never load a session just for this: only look if the view already did.
+        if session is None or not session.accessed or session.is_empty():
+            return response
+        user_id = session.get(SESSION_KEY)
+        key = session.session_key
+        if user_id and key and session.get(RECORDED) != key:
+            forget(session_key=session.get(RECORDED))  # the old key is dead after cycling
+            record(user_id=int(user_id), session=session)
+        return response
