@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import User
+from . import sessions
+from .models import LoginSession, User
 
 
 @admin.register(User)
@@ -10,6 +13,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("display_name", "email", "is_moderator", "is_staff", "is_active", "date_joined")
     list_filter = ("is_moderator", "is_staff", "is_active")
     search_fields = ("display_name", "email")
+    actions = ["log_out_everywhere"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "about", "time_zone")}),
@@ -25,3 +29,29 @@ class UserAdmin(BaseUserAdmin):
             {"classes": ("wide",), "fields": ("email", "display_name", "password1", "password2")},
         ),
     )
+
+    @admin.action(description=_("Log out everywhere (end every session)"))
+    def log_out_everywhere(self, request, queryset):
+        ended = sum(sessions.end_all(user_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("Ended %(n)d session.", "Ended %(n)d sessions.", ended) % {"n": ended},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    """Read-only: who is logged in since when. The session key is a secret and never shown."""
+
+    list_display = ("user", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("user__display_name", "user__email")
+    fields = ("user", "created_at")
+    readonly_fields = ("user", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
