@@ -237,3 +237,26 @@ def member_feed_occurrences(*, user, now: datetime | None = None):
         .order_by("starts_at")
         .distinct()
     )
+
+
+def one_tap_target(*, user_id: int, occurrence_id: int):
+    """The active member and the meetup a signed one-tap link names, or None. One query each."""
+    from accounts.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return None
+    occ = Occurrence.objects.filter(pk=occurrence_id).select_related("group").first()
+    if occ is None:
+        return None
+    return user, occ
+
+
+def occurrence_path(occurrence_id: int) -> str:
+    """The page of a meetup (for 'log in to answer' after an old link), or ''."""
+    from django.urls import reverse
+
+    row = Occurrence.objects.filter(pk=occurrence_id).values_list("pk", "group__slug").first()
+    if row is None:
+        return ""
+    return reverse("meetups:occurrence", kwargs={"slug": row[1], "pk": row[0]})

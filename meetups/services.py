@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groups.models import Group, Membership
 from notifications.models import Kind
-from notifications.services import notify
+from notifications.services import Note, notify, notify_many
 
 from . import rules, text
 from .models import (
@@ -701,6 +701,13 @@ def nudge_reply(*, occurrence: Occurrence, user, choice: str) -> NudgeReply:
 
 
 # --- the periodic jobs: reminders and nudges, in bulk ----------------------------------------
+#
+# Both jobs are set-based end to end: a fixed number of queries reads every candidate meetup,
+# member, RSVP, opt-out and the attendance history at once; the pure rules decide in memory;
+# delivery rows go in with one bulk INSERT .. ON CONFLICT DO NOTHING (the unique constraint is
+# what makes sending exactly-once) and are read back by this run's batch id; then one
+# `notify_many` creates every notification, and after commit one callback pushes all bell
+# updates and queues the emails in batches.
 
 
 @dataclass
@@ -710,11 +717,23 @@ class JobResult:
     suggestions: int = 0
 
 
+def _pair(occurrence_id: int, user_id: int) -> int:
+    """(meetup, member) as one int: a set of these is a third the size of a set of tuples."""
+    return (occurrence_id << 32) | user_id
+
+
+#: The same encoding in SQL, so the database hands back plain ints.
+_PAIR_SQL = ExpressionWrapper(
+    F("occurrence_id") * 4294967296 + F("user_id"), output_field=BigIntegerField()
+)
+
+
 def _history(
     group_ids: set[int], *, before: datetime, weeks: int = HISTORY_WEEKS
-) -> tuple[dict[int, list], set[tuple[int, int]]]:
-    """Recent meetups with a register taken, per group, newest first, and who attended.
-    Two queries. Meetups whose register nobody took don't count as misses."""
+) -> tuple[dict[int, list[int]], set[int]]:
+    """Recent meetups with a register taken, per group, newest first (their ids), and who
+    attended (a set of `_pair`s). Two queries. Meetups whose register nobody took don't count
+    as misses."""
     recent = Occurrence.objects.filter(
         group_id__in=group_ids,
         status=Occurrence.Status.SCHEDULED,
@@ -724,16 +743,15 @@ def _history(
     )
     attended = set(
         Attendance.objects.filter(occurrence__in=recent, user__isnull=False)
-        .values_list("occurrence_id", "user_id")
-        .iterator(chunk_size=20000)
+        .annotate(pair=_PAIR_SQL)
+        .values_list("pair", flat=True)
+        .iterator(chunk_size=50000)
     )
-    taken = {occ_id for occ_id, _ in attended}
-    per_group: dict[int, list] = defaultdict(list)
-    for occ_id, group_id, starts_at in recent.order_by("-starts_at").values_list(
-        "id", "group_id", "starts_at"
-    ):
+    taken = {pair >> 32 for pair in attended}
+    per_group: dict[int, list[int]] = defaultdict(list)
+    for occ_id, group_id in recent.order_by("-starts_at", "-id").values_list("id", "group_id"):
         if occ_id in taken:
-            per_group[group_id].append((occ_id, starts_at))
+            per_group[group_id].append(occ_id)
     return per_group, attended
 
 
@@ -744,53 +762,58 @@ def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
         Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
         .filter(user__is_active=True)
         .values_list("user_id", "group_id", "role", "user__time_zone")
-        .iterator(chunk_size=5000)
+        .iterator(chunk_size=20000)
     ):
         out[gid].append((uid, role, tz))
     return out
 
 
-def _rsvps(occ_ids) -> dict[tuple[int, int], tuple[str, bool]]:
+def _rsvps(occ_ids) -> dict[int, tuple[str, bool]]:
+    """RSVPs to these meetups, keyed by `_pair`. One query."""
     return {
-        (oid, uid): (answer, pos is not None)
+        _pair(oid, uid): (answer, pos is not None)
         for oid, uid, answer, pos in Rsvp.objects.filter(occurrence_id__in=occ_ids).values_list(
             "occurrence_id", "user_id", "answer", "waitlist_position"
         )
     }
 
 
+class _QuietHours:
+    """`rules.is_quiet_hours`, answered once per time zone per run."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, tz: str) -> bool:
+        quiet = self.known.get(tz)
+        if quiet is None:
+            quiet = self.known[tz] = rules.is_quiet_hours(self.now, tz)
+        return quiet
+
+
 def _insert_deliveries(rows: list[Delivery], now: datetime) -> list[tuple[str, int, int]]:
     """Insert with ON CONFLICT DO NOTHING and return only the rows this call inserted, as
     (kind, occurrence_id, user_id). A second job (or a concurrent one) gets nothing back for
-    rows that already exist, so nothing is ever notified twice."""
+    rows that already exist, so nothing is ever notified twice. Two queries per 5,000 rows."""
     if not rows:
         return []
     batch = uuid.uuid4().hex
     for row in rows:
         row.batch = batch
         row.created_at = now
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
     return list(
         Delivery.objects.filter(batch=batch).values_list("kind", "occurrence_id", "user_id")
     )
 
 
-def _rsvp_links(occ: Occurrence, group_slug: str) -> list[str]:
-    base = reverse(
-        "meetups:rsvp_quick", kwargs={"slug": group_slug, "pk": occ.pk, "answer": "going"}
-    )
-    return [
-        _("Going: %(url)s") % {"url": absolute(base)},
-        _("Not sure: %(url)s") % {"url": absolute(base.replace("/going/", "/maybe/"))},
-        _("Can't make it: %(url)s") % {"url": absolute(base.replace("/going/", "/no/"))},
-    ]
-
-
 def reminders_send(*, now: datetime | None = None) -> JobResult:
     """Send due reminders (24 h and 2 h before) in bulk. A constant number of queries
-    whatever the number of members; each (kind, meetup, member) at most once ever."""
+    whatever the number of members and meetups; each (kind, meetup, member) at most once."""
     now = now or timezone.now()
     result = JobResult()
+    quiet = _QuietHours(now)
     with transaction.atomic():
         occs = list(
             Occurrence.objects.filter(
@@ -816,13 +839,13 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         history, attended = _history(group_ids, before=now)
         rows = []
         for occ, kind in due:
-            recent = [oid for oid, _ in history.get(occ.group_id, [])][: rules.EXPECTED_LOOKBACK]
+            recent = history.get(occ.group_id, [])[: rules.EXPECTED_LOOKBACK]
             for uid, _role, tz in members.get(occ.group_id, []):
-                answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
-                regular = rules.is_regular([(oid, uid) in attended for oid in recent])
+                answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
+                regular = rules.is_regular([_pair(oid, uid) in attended for oid in recent])
                 if not rules.gets_reminder(answer=answer, waitlisted=waitlisted, regular=regular):
                     continue
-                if rules.is_quiet_hours(now, tz):
+                if quiet(tz):
                     result.deferred += 1
                     continue
                 rows.append(
@@ -831,76 +854,85 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                     )
                 )
         inserted = _insert_deliveries(rows, now)
-        by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for kind, oid, uid in inserted:
-            by_key[(kind, oid)].append(uid)
         occ_by_id = {occ.pk: occ for occ, _ in due}
-        for (kind, oid), uids in by_key.items():
-            occ = occ_by_id[oid]
-            if kind == rules.ReminderKind.H24:
-                title = _("%(group)s tomorrow at %(time)s") % {
-                    "group": occ.group.name,
-                    "time": text.clock(occ.local_start),
-                }
-            else:
-                title = _("%(group)s today at %(time)s") % {
-                    "group": occ.group.name,
-                    "time": text.clock(occ.local_start),
-                }
-            lines = [_("%(title)s: %(when)s") % {"title": occ.title, "when": text.when(occ)}]
-            lines += text.where_lines(occ)
-            if occ.note:
-                lines.append(_("Note: %(note)s") % {"note": occ.note})
-            lines.append("")
-            lines.append(_("Let us know if you're coming, with one tap:"))
-            lines += _rsvp_links(occ, occ.group.slug)
-            notify(
-                user_ids=uids,
-                kind=Kind.MEETUP_REMINDER,
-                title=title,
-                body="\n".join(lines),
-                url=occurrence_url(occ),
-                group_id=occ.group_id,
+        texts: dict[tuple[str, int], tuple[str, str, str]] = {}
+        notes = []
+        for kind, oid, uid in inserted:
+            key = (kind, oid)
+            if key not in texts:
+                texts[key] = _reminder_text(occ_by_id[oid], kind)
+            title, body, url = texts[key]
+            notes.append(
+                Note(
+                    user_id=uid,
+                    kind=Kind.MEETUP_REMINDER,
+                    title=title,
+                    body=body,
+                    url=url,
+                    group_id=occ_by_id[oid].group_id,
+                    data={"occurrence": oid},
+                )  # fmt: skip
             )
-            result.sent += len(uids)
+        notify_many(notes)
+        result.sent = len(notes)
     return result
 
 
-#: Groups handled per transaction by the nudge job: memory stays bounded and locks short,
-#: while queries stay constant in the number of members (one round per 250 groups).
-NUDGE_GROUP_CHUNK = 250
+def _reminder_text(occ: Occurrence, kind: str) -> tuple[str, str, str]:
+    words = {
+        "group": occ.group.name,
+        "time": text.clock(occ.local_start),
+    }
+    if kind == rules.ReminderKind.H24:
+        title = _("%(group)s tomorrow at %(time)s") % words
+    else:
+        title = _("%(group)s today at %(time)s") % words
+    lines = [_("%(title)s: %(when)s") % {"title": occ.title, "when": text.when(occ)}]
+    lines += text.where_lines(occ)
+    if occ.note:
+        lines.append(_("Note: %(note)s") % {"note": occ.note})
+    lines.append("")
+    lines.append(_("Let us know if you're coming: going, not sure or can't make it."))
+    return title, "\n".join(lines), occurrence_url(occ)
 
 
 def nudges_send(*, now: datetime | None = None) -> JobResult:
     """After a register closes: a warm "we missed you" to each expected member who didn't
     come, didn't send apologies and hasn't opted out; at the third miss in a row, a
-    "check in personally" suggestion to the facilitators instead. Bulk, constant queries."""
+    "check in personally" suggestion to the facilitators instead.
+
+    One transaction and a constant number of queries over every closed register, however
+    many groups and members (about a dozen, plus one per 2,000-5,000 rows written)."""
     now = now or timezone.now()
     result = JobResult()
-    occs = list(
-        Occurrence.objects.filter(
-            status=Occurrence.Status.SCHEDULED,
-            register_closed_at__isnull=False,
-            register_closed_at__lte=now,
-            register_closed_at__gte=now - rules.NUDGE_MAX_AGE,
-        ).select_related("group", "series")
-    )
-    group_order = sorted({occ.group_id for occ in occs})
-    for i in range(0, len(group_order), NUDGE_GROUP_CHUNK):
-        chunk = set(group_order[i : i + NUDGE_GROUP_CHUNK])
-        with transaction.atomic():
-            _nudge_chunk([occ for occ in occs if occ.group_id in chunk], now, result)
+    with transaction.atomic():
+        occs = list(
+            Occurrence.objects.filter(
+                status=Occurrence.Status.SCHEDULED,
+                register_closed_at__isnull=False,
+                register_closed_at__lte=now,
+                register_closed_at__gte=now - rules.NUDGE_MAX_AGE,
+                # A register reopened and closed again much later: too late to say we missed you.
+                ends_at__gte=now - rules.NUDGE_MAX_AGE - AUTO_CLOSE_AFTER,
+            ).select_related("group", "series")
+        )
+        if occs:
+            _nudge_all(occs, now, result)
     return result
 
 
-def _nudge_chunk(occs: list[Occurrence], now: datetime, result: JobResult) -> None:
+def _nudge_all(occs: list[Occurrence], now: datetime, result: JobResult) -> None:
     group_ids = {occ.group_id for occ in occs}
     latest = max(occ.starts_at for occ in occs)
-    # The rules look back at most EXPECTED_LOOKBACK + 2 meetups before this one: read just
+    earliest = min(occ.starts_at for occ in occs)
+    # The rules look back at most EXPECTED_LOOKBACK + 2 meetups before each one: read just
     # enough weeks of history for the slowest rhythm among these groups (plus a week's slack).
     rhythm = max((occ.series.interval_weeks if occ.series_id else 1) for occ in occs)
     weeks = min(HISTORY_WEEKS * 2, (rules.EXPECTED_LOOKBACK + 3) * rhythm + 1)
-    history, attended = _history(group_ids, before=latest + timedelta(seconds=1), weeks=weeks)
+    span = (latest - earliest) + timedelta(weeks=weeks)
+    history, attended = _history(
+        group_ids, before=latest + timedelta(seconds=1), weeks=max(weeks, span.days // 7 + 1)
+    )
     members = _members(group_ids)
     rsvps = _rsvps([occ.pk for occ in occs])
     opted_out = set(
@@ -908,115 +940,120 @@ def _nudge_chunk(occs: list[Occurrence], now: datetime, result: JobResult) -> No
             "user_id", "group_id"
         )
     )
-    recently = set(
-        Delivery.objects.filter(
-            kind=Delivery.Kind.NUDGE,
-            group_id__in=group_ids,
-            created_at__gte=now - rules.NUDGE_MIN_GAP,
-        ).values_list("user_id", "group_id", "occurrence_id")
-    )
     nudged_recently: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for uid, gid, oid in recently:
+    for uid, gid, oid in Delivery.objects.filter(
+        kind=Delivery.Kind.NUDGE, group_id__in=group_ids, created_at__gte=now - rules.NUDGE_MIN_GAP
+    ).values_list("user_id", "group_id", "occurrence_id"):
         nudged_recently[(uid, gid)].add(oid)
-    next_meetups: dict[int, Occurrence] = {}
-    for nxt in Occurrence.objects.filter(
-        group_id__in=group_ids,
-        status=Occurrence.Status.SCHEDULED,
-        starts_at__gt=now,
-        starts_at__lte=now + timedelta(days=15),
-    ).order_by("starts_at"):
-        next_meetups.setdefault(nxt.group_id, nxt)
+    quiet = _QuietHours(now)
+    facilitator = Membership.Role.FACILITATOR
 
     rows = []
     for occ in occs:
-        group_hist = history.get(occ.group_id, [])
-        ids = [oid for oid, _ in group_hist]
+        ids = history.get(occ.group_id, [])
         if occ.pk not in ids:
             continue  # nobody took this register: never guess who was missing
         previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
         for uid, role, tz in members.get(occ.group_id, []):
-            if (occ.pk, uid) in attended:
-                continue  # they came: nothing to decide
-            answer, waitlisted = rsvps.get((occ.pk, uid), (None, False))
-            others = nudged_recently.get((uid, occ.group_id), set()) - {occ.pk}
+            if _pair(occ.pk, uid) in attended or role == facilitator:
+                continue  # they came (or run the group): nothing to decide
+            answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
+            recent_other = nudged_recently.get((uid, occ.group_id))
             facts = rules.NudgeFacts(
-                attended=(occ.pk, uid) in attended,
-                previous_attended=[(oid, uid) in attended for oid in previous],
+                attended=False,
+                previous_attended=[_pair(oid, uid) in attended for oid in previous],
                 answer=answer,
                 waitlisted=waitlisted,
                 opted_out=(uid, occ.group_id) in opted_out,
-                nudged_recently=bool(others),
-                is_facilitator=role == Membership.Role.FACILITATOR,
+                nudged_recently=bool(recent_other and recent_other - {occ.pk}),
+                is_facilitator=False,
             )
             action = rules.nudge_action(facts)
             if action == rules.NudgeAction.NUDGE:
-                if rules.is_quiet_hours(now, tz):
+                if quiet(tz):
                     result.deferred += 1
                     continue
-                rows.append(
-                    Delivery(
-                        kind=Delivery.Kind.NUDGE,
-                        occurrence_id=occ.pk,
-                        user_id=uid,
-                        group_id=occ.group_id,
-                    )
-                )
+                kind = Delivery.Kind.NUDGE
             elif action == rules.NudgeAction.SUGGEST:
-                rows.append(
-                    Delivery(
-                        kind=Delivery.Kind.CHECKIN_SUGGESTION,
-                        occurrence_id=occ.pk,
-                        user_id=uid,
-                        group_id=occ.group_id,
-                    )
-                )
+                kind = Delivery.Kind.CHECKIN_SUGGESTION
+            else:
+                continue
+            rows.append(
+                Delivery(kind=kind, occurrence_id=occ.pk, user_id=uid, group_id=occ.group_id)
+            )
     inserted = _insert_deliveries(rows, now)
-    by_key: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for kind, oid, uid in inserted:
-        by_key[(kind, oid)].append(uid)
+    if not inserted:
+        return
     occ_by_id = {occ.pk: occ for occ in occs}
+    nudged: dict[int, list[int]] = defaultdict(list)
+    suggested: dict[int, list[int]] = defaultdict(list)
+    for kind, oid, uid in inserted:
+        (nudged if kind == Delivery.Kind.NUDGE else suggested)[oid].append(uid)
+    next_meetups: dict[int, Occurrence] = {}
+    if nudged:
+        for nxt in Occurrence.objects.filter(
+            group_id__in={occ_by_id[oid].group_id for oid in nudged},
+            status=Occurrence.Status.SCHEDULED,
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(days=15),
+        ).order_by("starts_at"):
+            next_meetups.setdefault(nxt.group_id, nxt)
     names = {}
-    suggested = [
-        uid
-        for (kind, _), uids in by_key.items()
-        if kind == Delivery.Kind.CHECKIN_SUGGESTION
-        for uid in uids
-    ]
     if suggested:
         from accounts.models import User
 
         names = {
-            u.pk: u.public_name for u in User.objects.filter(pk__in=suggested).only("display_name")
+            u.pk: u.public_name
+            for u in User.objects.filter(
+                pk__in=[uid for uids in suggested.values() for uid in uids]
+            ).only("display_name")
         }
-    for (kind, oid), uids in by_key.items():
+
+    notes: list[Note] = []
+    for oid, uids in nudged.items():
+        occ = occ_by_id[oid]
+        title, body, url = _nudge_text(occ, next_meetups.get(occ.group_id))
+        data = {"occurrence": oid}
+        notes += [
+            Note(
+                user_id=uid,
+                kind=Kind.MISSED_YOU,
+                title=title,
+                body=body,
+                url=url,
+                group_id=occ.group_id,
+                data=data,
+            )  # fmt: skip
+            for uid in uids
+        ]
+        result.sent += len(uids)
+    for oid, uids in suggested.items():
         occ = occ_by_id[oid]
         group = occ.group
-        if kind == Delivery.Kind.NUDGE:
-            _send_nudge(occ, uids, next_meetups.get(occ.group_id))
-            result.sent += len(uids)
-        else:
-            facilitators = [
-                uid
-                for uid, role, _ in members.get(occ.group_id, [])
-                if role == Membership.Role.FACILITATOR
-            ]
-            who = ", ".join(sorted(names.get(uid, "") for uid in uids))
-            notify(
-                user_ids=facilitators,
+        who = ", ".join(sorted(names.get(uid, "") for uid in uids))
+        title = _("Time for a personal hello in %(group)s") % {"group": group.name}
+        body = _(
+            "%(who)s missed three meetups in a row. We've stopped the automatic "
+            "messages; a personal message or call from you could mean a lot."
+        ) % {"who": who}
+        url = reverse("meetups:attendance", kwargs={"slug": group.slug})
+        notes += [
+            Note(
+                user_id=fac,
                 kind=Kind.FACILITATOR,
-                title=_("Time for a personal hello in %(group)s") % {"group": group.name},
-                body=_(
-                    "%(who)s missed three meetups in a row. We've stopped the automatic "
-                    "messages; a personal message or call from you could mean a lot."
-                )
-                % {"who": who},
-                url=reverse("meetups:attendance", kwargs={"slug": group.slug}),
+                title=title,
+                body=body,
+                url=url,
                 group_id=group.pk,
-            )
-            result.suggestions += len(uids)
+            )  # fmt: skip
+            for fac, role, _tz in members.get(occ.group_id, [])
+            if role == facilitator
+        ]
+        result.suggestions += len(uids)
+    notify_many(notes)
 
 
-def _send_nudge(occ: Occurrence, user_ids: list[int], next_meetup: Occurrence | None) -> None:
+def _nudge_text(occ: Occurrence, next_meetup: Occurrence | None) -> tuple[str, str, str]:
     group = occ.group
     weekday = f"{occ.local_start:%A}"
     lines = [
@@ -1033,21 +1070,15 @@ def _send_nudge(occ: Occurrence, user_ids: list[int], next_meetup: Occurrence | 
             _("Next time is %(when)s. It would be lovely to see you.")
             % {"when": text.when(next_meetup)}
         )
-    reply = absolute(occurrence_url(occ, "missed"))
     lines += [
         "",
-        _("Let us know how you are, with one tap:"),
-        _("I'm OK, see you next time: %(url)s") % {"url": f"{reply}?answer=ok"},
-        _("I'd like someone to get in touch: %(url)s") % {"url": f"{reply}?answer=contact"},
+        _(
+            "Let us know how you are: “I'm OK, see you next time” or "
+            "“I'd like someone to get in touch”."
+        ),
     ]
-    notify(
-        user_ids=user_ids,
-        kind=Kind.MISSED_YOU,
-        title=_("We missed you at %(group)s on %(day)s") % {"group": group.name, "day": weekday},
-        body="\n".join(lines),
-        url=occurrence_url(occ, "missed"),
-        group_id=group.pk,
-    )
+    title = _("We missed you at %(group)s on %(day)s") % {"group": group.name, "day": weekday}
+    return title, "\n".join(lines), occurrence_url(occ, "missed")
 
 
 def run_jobs(*, now: datetime | None = None) -> dict[str, int]:

@@ -15,9 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from groups.permissions import Action, GroupAccess, access_group
+from groups.permissions import Action, GroupAccess, access_group, can, membership_for
 
-from . import forms, ical, selectors, services
+from . import forms, ical, selectors, services, tokens
 from .models import Rsvp
 
 FORBIDDEN_WORDS = {
@@ -465,3 +465,69 @@ def member_settings(request, access):
     return render(
         request, "meetups/settings.html", _ctx(request, access, form=form, feed_url=feed_url)
     )
+
+
+# --- personal one-tap links from emails (no login needed) ---------------------------------
+
+
+def _one_tap(request, token: str, purpose: tokens.Purpose):
+    """GET shows one big button (mail scanners fetch links, so opening one changes nothing);
+    POST from that page saves the answer for the member the signed link names. A changed,
+    expired or wrong-purpose link, or a member no longer in the group, gets a kind page."""
+    try:
+        tap = tokens.read(purpose, token)
+    except tokens.BadToken as exc:
+        expired = isinstance(exc, tokens.ExpiredToken)
+        return _one_tap_invalid(request, exc.occurrence_id, expired=expired)
+    found = selectors.one_tap_target(user_id=tap.user_id, occurrence_id=tap.occurrence_id)
+    if found is None:
+        return _one_tap_invalid(request, tap.occurrence_id)
+    user, occ = found
+    if not can(user, Action.RSVP, occ.group, membership_for(user, occ.group)):
+        return _one_tap_invalid(request, tap.occurrence_id)
+    labels = dict(tokens.RSVP_LABELS if purpose == tokens.Purpose.RSVP else tokens.NUDGE_LABELS)
+    ctx = {
+        "occ": occ,
+        "group": occ.group,
+        "purpose": str(purpose),
+        "answer": tap.answer,
+        "label": labels[tap.answer],
+        "person": user.public_name,
+        "done": False,
+        "errors": [],
+    }
+    if request.method == "POST":
+        try:
+            if purpose == tokens.Purpose.RSVP:
+                row = services.rsvp_set(occurrence=occ, user=user, answer=tap.answer)
+                ctx["waitlisted"] = row.waitlisted
+                ctx["waitlist_position"] = row.waitlist_position
+            else:
+                services.nudge_reply(occurrence=occ, user=user, choice=tap.answer)
+            ctx["done"] = True
+        except ValidationError as exc:
+            ctx["errors"] = _errors(exc)
+    return render(request, "meetups/one_tap.html", ctx, status=400 if ctx["errors"] else 200)
+
+
+def _one_tap_invalid(request, occurrence_id: int | None, *, expired: bool = False):
+    login = reverse("account_login")
+    next_url = ""
+    if occurrence_id:
+        target = selectors.occurrence_path(occurrence_id)
+        if target:
+            next_url = target
+    return render(
+        request,
+        "meetups/one_tap_invalid.html",
+        {"expired": expired, "login_url": login, "next_url": next_url},
+        status=400,
+    )
+
+
+def rsvp_token(request, token):
+    return _one_tap(request, token, tokens.Purpose.RSVP)
+
+
+def nudge_token(request, token):
+    return _one_tap(request, token, tokens.Purpose.NUDGE)

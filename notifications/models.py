@@ -33,6 +33,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What the notification is about, for building personal email links at send time
+    # (e.g. {"occurrence": 12}); see notifications.links. Never a member's message.
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,12 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from chat.events import send_to_user_on_commit
 
 from .models import Kind, Notification, Preference
+from .push import push_to_users
+
+#: Emails are queued in Huey tasks of this many notifications each (one task per batch).
+EMAIL_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Note:
+    """One notification for one member, for `notify_many`."""
+
+    user_id: int
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    group_id: int | None = None
+    urgent: bool = False
+    data: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def notify_many(notes: Iterable[Note], *, email: bool = True) -> list[Notification]:
+    """Create many notifications (each its own member, text and link) in bulk. After commit,
+    one callback pushes every bell update in a single batch and queues the emails in Huey
+    tasks of EMAIL_BATCH each. A constant number of queries per 2,000 notifications, and no
+    per-member callbacks. `body` is our own short text, never a member's message body."""
+    return _create(notes, email=email)
+
+
+def _create(notes: Iterable[Note], *, email: bool) -> list[Notification]:
+    rows = [
+        Notification(
+            user_id=n.user_id,
+            kind=n.kind,
+            title=n.title[:200],
+            body=n.body,
+            url=n.url,
+            group_id=n.group_id,
+            urgent=n.urgent,
+            data=n.data,
+        )
+        for n in notes
+    ]
+    if not rows:
+        return []
+    rows = Notification.objects.bulk_create(rows, batch_size=2000)
+    events = [
+        (
+            n.user_id,
+            {"type": "notification.created", "title": n.title, "url": n.url, "urgent": n.urgent},
+        )
+        for n in rows
+    ]
+    transaction.on_commit(lambda: push_to_users(events))
+    if email:
+        # bulk_create returns primary keys on PostgreSQL and SQLite 3.35+.
+        pks = [n.pk for n in rows if n.pk]
+        if pks:
+            transaction.on_commit(lambda: queue_emails(pks))
+    return rows
+
+
+def queue_emails(notification_ids: list[int]) -> None:
+    """Enqueue the email task once per batch of notifications (never once per member)."""
+    from .tasks import send_notification_emails
+
+    for i in range(0, len(notification_ids), EMAIL_BATCH):
+        send_notification_emails(notification_ids[i : i + EMAIL_BATCH])
 
 
 @transaction.atomic
@@ -22,42 +91,26 @@ def notify(
     group_id: int | None = None,
     urgent: bool = False,
     email: bool = True,
+    data: dict | None = None,
 ) -> list[Notification]:
-    """Create one in-app notification per member, in bulk, then after commit push the bell
-    update to their open pages and queue the emails (sent by a Huey task, never here).
-
-    `body` is our own short text, never a member's message body.
-    """
-    ids = sorted(set(user_ids))
-    if not ids:
-        return []
-    rows = Notification.objects.bulk_create(
+    """The same notification for several members: bulk rows, then after commit the bell
+    updates and the emails (sent by a Huey task, never here). See `notify_many`."""
+    return _create(
         [
-            Notification(
+            Note(
                 user_id=uid,
-                kind=kind,
-                title=title[:200],
+                kind=str(kind),
+                title=title,
                 body=body,
                 url=url,
                 group_id=group_id,
                 urgent=urgent,
-            )
-            for uid in ids
-        ]
+                data=data or {},
+            )  # fmt: skip
+            for uid in sorted(set(user_ids))
+        ],
+        email=email,
     )
-    for uid in ids:
-        send_to_user_on_commit(
-            uid,
-            {"type": "notification.created", "title": title[:200], "url": url, "urgent": urgent},
-        )
-    if email:
-        from .tasks import send_notification_emails
-
-        # bulk_create returns primary keys on PostgreSQL and SQLite 3.35+.
-        pks = [n.pk for n in rows if n.pk]
-        if pks:
-            transaction.on_commit(lambda: send_notification_emails(pks))
-    return rows
 
 
 def notification_mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:

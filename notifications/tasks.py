@@ -37,47 +37,87 @@ def unsubscribe_url(user_id: int, kind: str) -> str:
 
 @db_task()
 def send_notification_emails(notification_ids: list[int]) -> int:
-    """Email each notification whose member wants email for its kind. Safe to run twice:
-    a row is claimed by setting emailed_at before sending."""
-    rows = list(
-        Notification.objects.filter(
-            pk__in=notification_ids, emailed_at__isnull=True
-        ).select_related("user")
-    )
-    opted_out = set(
-        Preference.objects.filter(user_id__in={n.user_id for n in rows}, email=False).values_list(
-            "user_id", "kind"
+    """Email a batch of notifications, each to its member if they want email for its kind.
+
+    Safe to run twice or in two workers at once: the batch's rows are claimed in one
+    transaction (rows another worker holds are skipped, rows already emailed are left) by
+    setting emailed_at, before anything is sent. A failed send un-claims its row. One SMTP
+    connection for the batch. Personal links (signed one-tap answers) come from
+    `notifications.links`, built here rather than in the job that created the rows."""
+    from django.core.mail import get_connection
+    from django.db import connection as db
+    from django.db import transaction
+
+    now = timezone.now()
+    with transaction.atomic():
+        qs = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True)
+        if db.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.select_related("user"))
+        opted_out = set(
+            Preference.objects.filter(
+                user_id__in={n.user_id for n in rows}, email=False
+            ).values_list("user_id", "kind")
         )
-    )
+        wanted = [
+            note
+            for note in rows
+            if note.user.is_active
+            and note.user.email
+            and (note.user_id, note.kind) not in opted_out
+        ]
+        Notification.objects.filter(pk__in=[n.pk for n in wanted]).update(emailed_at=now)
+    if not wanted:
+        return 0
     sent = 0
-    for note in rows:
-        user = note.user
-        if not user.is_active or not user.email or (note.user_id, note.kind) in opted_out:
-            continue
-        claimed = Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if not claimed:
-            continue
-        unsub = unsubscribe_url(note.user_id, note.kind)
-        link = f"{settings.SITE_URL}{note.url}" if note.url.startswith("/") else note.url
-        context = {"note": note, "user": user, "link": link, "unsubscribe_url": unsub}
-        message = EmailMultiAlternatives(
-            subject=f"[Village] {note.title}",
-            body=render_to_string("notifications/email.txt", context),
-            to=[user.email],
-            headers={
-                "List-Unsubscribe": f"<{unsub}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-        )
-        message.attach_alternative(
-            render_to_string("notifications/email.html", context), "text/html"
-        )
+    failed: list[int] = []
+    mail = get_connection(fail_silently=False)
+    try:
+        mail.open()
+    except Exception:
+        log.exception("could not open the mail connection")
+        Notification.objects.filter(pk__in=[n.pk for n in wanted]).update(emailed_at=None)
+        return 0
+    try:
+        for note in wanted:
+            try:
+                _message(note, connection=mail).send()
+                sent += 1
+            except Exception:
+                log.exception("could not email notification %s", note.pk)
+                failed.append(note.pk)
+    finally:
         try:
-            message.send()
-            sent += 1
-        except Exception:
-            log.exception("could not email notification %s", note.pk)
-            Notification.objects.filter(pk=note.pk).update(emailed_at=None)
+            mail.close()
+        except Exception:  # pragma: no cover - closing a broken connection
+            log.warning("closing the mail connection failed", exc_info=True)
+    if failed:
+        Notification.objects.filter(pk__in=failed).update(emailed_at=None)
     return sent
+
+
+def _message(note: Notification, *, connection) -> EmailMultiAlternatives:
+    from .links import email_actions
+
+    user = note.user
+    unsub = unsubscribe_url(note.user_id, note.kind)
+    link = f"{settings.SITE_URL}{note.url}" if note.url.startswith("/") else note.url
+    context = {
+        "note": note,
+        "user": user,
+        "link": link,
+        "actions": email_actions(note),
+        "unsubscribe_url": unsub,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"[Village] {note.title}",
+        body=render_to_string("notifications/email.txt", context),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsub}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string("notifications/email.html", context), "text/html")
+    return message

@@ -1,14 +1,17 @@
 """Reminders and nudges: who gets what, exactly once, at sensible local times, in bulk."""
 
 import datetime as dt
+import re
 import threading
 
 import pytest
 from django.db import connection
 
-from meetups import services
+from meetups import services, tokens
 from meetups.models import Delivery, NudgeReply
 from notifications.models import Notification
+
+from tests.factories import GroupFactory, MembershipFactory
 
 from .conftest import held, make_members
 
@@ -156,16 +159,34 @@ def reminder_setup(group, fac):
     return occ, going, maybe, no, regular, stranger
 
 
-def test_reminders_go_to_going_maybe_and_regulars(london_group, fac):
+def test_reminders_go_to_going_maybe_and_regulars(
+    london_group, fac, mailoutbox, django_capture_on_commit_callbacks
+):
     occ, going, maybe, no, regular, stranger = reminder_setup(london_group, fac)
     now = occ.starts_at - dt.timedelta(hours=23)  # 20:00 the day before
-    assert services.reminders_send(now=now).sent == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reminders_send(now=now).sent == 3
     got = set(Notification.objects.filter(kind="meetup_reminder").values_list("user_id", flat=True))
     assert got == {going.pk, maybe.pk, regular.pk}
     note = Notification.objects.filter(kind="meetup_reminder").first()
     assert "tomorrow at 7pm" in note.title
     assert "openstreetmap.org/search?query=Family+Hub" in note.body
-    assert f"/meetups/{occ.pk}/rsvp/going/" in note.body and "/rsvp/no/" in note.body
+    assert note.url.endswith(f"/meetups/{occ.pk}/")
+    assert note.data == {"occurrence": occ.pk}
+    # each email carries the member's own signed one-tap answers
+    by_person = {m.to[0]: m for m in mailoutbox}
+    assert set(by_person) == {going.email, maybe.email, regular.email}
+    links = {}
+    for email, message in by_person.items():
+        found = re.findall(r"https?://\S+/meetups/rsvp/(\S+)/", message.body)
+        assert len(found) == 3, message.body  # going, not sure, can't make it
+        links[email] = [tokens.read(tokens.Purpose.RSVP, t) for t in found]
+    assert [t.answer for t in links[going.email]] == ["going", "maybe", "no"]
+    assert {t.user_id for t in links[going.email]} == {going.pk}
+    assert {t.user_id for t in links[maybe.email]} == {maybe.pk}
+    assert {t.occurrence_id for ts in links.values() for t in ts} == {occ.pk}
+    html = by_person[going.email].alternatives[0][0]
+    assert "/meetups/rsvp/" in html and "Can&#x27;t make it" in html
     # run again: nothing new
     assert services.reminders_send(now=now).sent == 0
     # two hours before: the 2 h reminder, once
@@ -209,24 +230,81 @@ def _nudge_world(group, fac, n):
     return occ, members
 
 
-@pytest.mark.parametrize("n", [3, 40])
-def test_nudge_job_constant_queries(london_group, fac, django_assert_num_queries, n):
-    occ, members = _nudge_world(london_group, fac, n)
-    with django_assert_num_queries(15):
-        assert services.nudges_send(now=dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC)).sent == n
+def _many_groups_world(groups, n):
+    """In each group: n members who came every week until they missed the latest meetup
+    (a nudge each), and one who has now missed three in a row (a check-in suggestion to
+    the facilitator). Every group's latest register has just closed."""
+    for i in range(groups):
+        group = GroupFactory(time_zone="Europe/London")
+        fac = MembershipFactory(group=group, role="facilitator").user
+        members = make_members(group, n)
+        (drifter,) = make_members(group, 1)
+        held(group, fac, start_utc=WEEKS[0], present=[*members, drifter])
+        held(group, fac, start_utc=WEEKS[1], present=members)
+        held(group, fac, start_utc=WEEKS[2], present=members)
+        held(group, fac, start_utc=WEEKS[3], present=[fac])
+        services.occurrences_extend(now=WEEKS[3])
+        if i == 0:  # someone who said they'd come, and someone who opted out
+            services.prefs_set(user=members[0], group=group, nudges=False)
 
 
-@pytest.mark.parametrize("n", [3, 40])
-def test_reminder_job_constant_queries(london_group, fac, django_assert_num_queries, n):
-    members = make_members(london_group, n)
-    held(london_group, fac, start_utc=WEEKS[0], present=members)
-    held(london_group, fac, start_utc=WEEKS[1], present=members)
-    occ = services.one_off_create(
-        group=london_group, by=fac, title="W", on=WEEKS[2].date(), start_time=dt.time(19, 0),
-        place=services.Place(venue_name="Hub"), allow_past=True,
-    )  # fmt: skip
+@pytest.mark.parametrize("groups,n", [(1, 3), (4, 12)])
+def test_nudge_job_constant_queries(
+    groups, n, db, django_assert_num_queries, django_capture_on_commit_callbacks, mailoutbox
+):
+    """However many groups, meetups and members: the same queries (no per-meetup or
+    per-member work), one bulk insert of notifications, one after-commit callback for every
+    bell push and one for the emails (queued in batches, not per member)."""
+    _many_groups_world(groups, n)
+    now = dt.datetime(2026, 1, 28, 10, 0, tzinfo=UTC)
+    with django_capture_on_commit_callbacks() as callbacks:
+        with django_assert_num_queries(16):
+            result = services.nudges_send(now=now)
+    assert result.sent == groups * n - 1  # one member opted out
+    assert result.suggestions == groups
+    assert Notification.objects.filter(kind="missed_you").count() == groups * n - 1
+    assert Notification.objects.filter(kind="facilitator").count() == groups
+    assert len(callbacks) == 2  # bell pushes, emails
+
+
+@pytest.mark.parametrize("groups,n", [(1, 3), (3, 15)])
+def test_reminder_job_constant_queries(groups, n, db, django_assert_num_queries):
+    starts = []
+    for _ in range(groups):
+        group = GroupFactory(time_zone="Europe/London")
+        fac = MembershipFactory(group=group, role="facilitator").user
+        members = make_members(group, n)
+        held(group, fac, start_utc=WEEKS[0], present=members)
+        held(group, fac, start_utc=WEEKS[1], present=members)
+        occ = services.one_off_create(
+            group=group, by=fac, title="W", on=WEEKS[2].date(), start_time=dt.time(19, 0),
+            place=services.Place(venue_name="Hub"), allow_past=True,
+        )  # fmt: skip
+        starts.append(occ.starts_at)
     with django_assert_num_queries(12):
-        assert services.reminders_send(now=occ.starts_at - dt.timedelta(hours=5)).sent == n
+        assert services.reminders_send(now=starts[0] - dt.timedelta(hours=5)).sent == groups * n
+
+
+def test_bell_pushes_and_emails_are_batched(
+    db, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    """One push call for everyone, and one email task per EMAIL_BATCH notifications."""
+    from notifications import services as note_services
+
+    pushed, queued = [], []
+    monkeypatch.setattr(note_services, "push_to_users", lambda events: pushed.append(events))
+    monkeypatch.setattr(note_services, "EMAIL_BATCH", 4)
+    from notifications import tasks as note_tasks
+
+    monkeypatch.setattr(
+        note_tasks, "send_notification_emails", lambda ids: queued.append(list(ids))
+    )
+    _many_groups_world(2, 5)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.nudges_send(now=dt.datetime(2026, 1, 28, 10, 0, tzinfo=UTC))
+    sent = result.sent + 2  # plus a suggestion to each group's facilitator
+    assert len(pushed) == 1 and len(pushed[0]) == sent
+    assert [len(q) for q in queued] == [4, 4, 3]
 
 
 # --- exactly once ---------------------------------------------------------------------------
