@@ -95,6 +95,16 @@ def test_request_approve_and_manage_members(demo_data, phone):
     newcomer.reload()
     assert newcomer.get_by_role("link", name=re.compile("Open the group chat")).is_visible()
     screenshot(newcomer, "groups-page-member")
+
+    # Members see who's in the group: chosen names only, facilitators marked, no emails.
+    newcomer.get_by_role("link", name=re.compile("Who's here")).click()
+    assert newcomer.get_by_role("heading", name="Who's here").is_visible()
+    robin = newcomer.locator(".people-list__row", has_text="Robin")
+    assert robin.get_by_text("Facilitator").is_visible() and robin.get_by_text("(you)").is_visible()
+    assert "@example.com" not in newcomer.content()
+    screenshot(newcomer, "groups-people")
+    _fits_320(newcomer)
+    assert_accessible(newcomer, "who's here")
     newcomer.goto(f"{server.url}/")
     assert newcomer.get_by_role("link", name="SEND Parents Together").is_visible()
     screenshot(newcomer, "groups-home")
@@ -118,7 +128,7 @@ def test_open_join_shows_rules_and_invite_links_say_when_they_are_dead(demo_data
     tokens = server.shell(
         "from groups.models import Invite, Group\n"
         "from groups import services\n"
-        "g = Group.objects.get(name=\"Carers' Quiet Room\")\n"
+        'g = Group.objects.get(name="Carers\' Quiet Room")\n'
         "jo = g.memberships.filter(role='facilitator').first().user\n"
         "live = services.invite_create(group=g, created_by=jo)\n"
         "dead = services.invite_create(group=g, created_by=jo)\n"
@@ -136,3 +146,27 @@ def test_open_join_shows_rules_and_invite_links_say_when_they_are_dead(demo_data
     page.get_by_role("button", name="I agree, join this group").click()
     assert page.get_by_role("heading", name="Carers' Quiet Room", level=1).is_visible()
     assert page.get_by_role("link", name=re.compile("Open the group chat")).is_visible()
+
+    # The same link again: no second "Join", just the way in.
+    page.goto(f"{server.url}/groups/invite/{live}/")
+    assert page.get_by_text("You're already a member — open the group").is_visible()
+    assert page.get_by_role("button", name="I agree, join this group").count() == 0
+    screenshot(page, "groups-invite-member")
+    page.get_by_role("link", name="Open the group").click()
+    assert page.get_by_role("heading", name="Carers' Quiet Room", level=1).is_visible()
+
+
+def test_the_only_facilitator_is_asked_to_hand_over_first(demo_data, phone):
+    server = demo_data
+    page = phone()
+    log_in(page, server, "facilitator@example.com")
+    page.goto(f"{server.url}/groups/")
+    page.get_by_role("link", name=re.compile("Brierley Hill Parents")).click()
+    page.get_by_role("link", name="Leave this group").click()
+    assert page.get_by_text("You're the only facilitator — make someone else a").is_visible()
+    assert page.get_by_role("button", name="Leave this group").count() == 0
+    screenshot(page, "groups-leave-last-facilitator")
+    _fits_320(page)
+    assert_accessible(page, "leave (last facilitator)")
+    page.get_by_role("link", name="Choose a new facilitator").click()
+    assert page.get_by_role("heading", name="Members and requests").is_visible()
