@@ -28,9 +28,7 @@ def notification_list(*, user, limit: int = 100) -> list[Notification]:
 
 def preference_rows(*, user) -> list[PreferenceRow]:
     """One row per kind this member can receive, with whether email is on (default on)."""
-    off = set(
-        Preference.objects.filter(user=user, email=False).values_list("kind", flat=True)
-    )
+    off = set(Preference.objects.filter(user=user, email=False).values_list("kind", flat=True))
     is_moderator = bool(user.is_moderator or user.is_staff)
     return [
         PreferenceRow(kind=value, label=str(label), email=value not in off)
@@ -42,9 +40,7 @@ def preference_rows(*, user) -> list[PreferenceRow]:
 def notifications_export(user) -> dict:
     """This member's own notifications and email choices, for their data export."""
     return {
-        "email_choices": {
-            row.kind: row.email for row in preference_rows(user=user)
-        },
+        "email_choices": {row.kind: row.email for row in preference_rows(user=user)},
         "notifications": [
             {
                 "kind": n.kind,

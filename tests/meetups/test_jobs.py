@@ -10,7 +10,6 @@ from django.db import connection
 from meetups import services, tokens
 from meetups.models import Delivery, NudgeReply
 from notifications.models import Notification
-
 from tests.factories import GroupFactory, MembershipFactory
 
 from .conftest import held, make_members
@@ -257,9 +256,8 @@ def test_nudge_job_constant_queries(
     bell push and one for the emails (queued in batches, not per member)."""
     _many_groups_world(groups, n)
     now = dt.datetime(2026, 1, 28, 10, 0, tzinfo=UTC)
-    with django_capture_on_commit_callbacks() as callbacks:
-        with django_assert_num_queries(16):
-            result = services.nudges_send(now=now)
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(16):
+        result = services.nudges_send(now=now)
     assert result.sent == groups * n - 1  # one member opted out
     assert result.suggestions == groups
     assert Notification.objects.filter(kind="missed_you").count() == groups * n - 1

@@ -1,6 +1,5 @@
 """The bell's websocket: only its owner, only bell events, always with the fresh count."""
 
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -112,8 +111,6 @@ def test_routing_is_in_the_site_websocket_routes():
     from config.routing import websocket_urlpatterns as site_routes
 
     assert any(str(r.pattern) == "ws/notifications/" for r in site_routes)
-
-
 
 
 async def test_a_broken_channel_layer_closes_with_try_again(monkeypatch):

@@ -126,9 +126,7 @@ def test_other_views_still_need_csrf(user):
     assert client.post("/notifications/read-all/").status_code == 403
 
 
-def test_unsubscribed_kind_is_not_emailed(
-    db, user, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_unsubscribed_kind_is_not_emailed(db, user, mailoutbox, django_capture_on_commit_callbacks):
     token = unsubscribe_token(user.pk, "mention")
     Client().post(f"/notifications/unsubscribe/{token}/")
     with django_capture_on_commit_callbacks(execute=True):
