@@ -3,8 +3,11 @@
 A frame is built from the message's *current* state, so replaying the log gives the same end
 state as having watched it live. Bodies only ever go to viewers allowed to see them: a message
 is shown to a viewer when it is visible, or when it is held and the viewer is its author.
-Everyone else gets a `skip` frame for that sequence number (so their sequence has no hole) or,
-for hide/remove, just the id.
+Everyone else gets a `skip` frame for that sequence number (so their sequence has no hole).
+A message hidden pending review stays in its place as a placeholder (id, seq, time and state
+only: no body, author or reactions) so the conversation around it still makes sense; its
+author still sees it, marked hidden. A message a moderator removed (or a held message they
+rejected) is gone for everyone: `message.hidden` with just the id.
 """
 
 from __future__ import annotations
@@ -34,9 +37,14 @@ def shows_body(message: Message) -> bool:
     return message.state == Message.State.VISIBLE and message.deleted_at is None
 
 
+# States shown as a placeholder in place ("Hidden while a moderator looks at it").
+PLACEHOLDER_STATES = (Message.State.HIDDEN,)
+
+
 def visible_to(message: Message, viewer_id: int | None) -> bool:
-    """Does this message exist at all for this viewer (in the room, not the mod queue)?"""
-    if message.state == Message.State.VISIBLE:
+    """Does this message exist at all for this viewer (in the room, not the mod queue)?
+    Hidden ones do, as placeholders (see `message_view`); removed ones do not."""
+    if message.state == Message.State.VISIBLE or message.state in PLACEHOLDER_STATES:
         return True
     return (
         message.state == Message.State.HELD
@@ -61,6 +69,9 @@ def reply_dict(message: Message) -> dict[str, Any] | None:
         "id": target.pk,
         "snippet": target.body[:SNIPPET_CHARS] if ok else "",
         "author": (author_dict(target.author) or former_member()) if ok else None,
+        # "hidden" lets the quote say why it is empty; "visible" otherwise (deleted, removed
+        # and held quotes are simply "no longer here").
+        "state": "hidden" if target.state in PLACEHOLDER_STATES else "visible",
     }
 
 
@@ -82,6 +93,34 @@ def message_dict(message: Message) -> dict[str, Any]:
     }
 
 
+def placeholder_dict(message: Message) -> dict[str, Any]:
+    """A hidden message as everyone but its author sees it: where it was and why it is not
+    shown; never its body, author or reactions."""
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "author": None,
+        "body": "",
+        "reply_to": None,
+        "created_at": message.created_at.isoformat(),
+        "edited": False,
+        "deleted": False,
+        "state": message.state,
+        "reactions": {},
+        "pinned": False,
+    }
+
+
+def message_view(message: Message, viewer_id: int | None) -> dict[str, Any]:
+    """The message as this viewer sees it (call only when `visible_to` is true)."""
+    if message.state in PLACEHOLDER_STATES:
+        own = viewer_id is not None and message.author_id == viewer_id
+        if own and message.deleted_at is None:
+            return {**message_dict(message), "reactions": {}, "pinned": False}
+        return placeholder_dict(message)
+    return message_dict(message)
+
+
 def event_frame(
     *, type: str, seq: int, message: Message | None, data: dict[str, Any], viewer_id: int | None
 ) -> dict[str, Any]:
@@ -89,21 +128,28 @@ def event_frame(
     type = str(type)
     if type == T.ROOM_UPDATED or message is None:
         return {"type": type, "seq": seq, "room": data}
-    if type == T.MESSAGE_HIDDEN:
-        return {"type": type, "seq": seq, "message_id": message.pk}
     if not visible_to(message, viewer_id):
         if type == T.MESSAGE_CREATED:
             return {"type": "skip", "seq": seq}
         # e.g. an edit that screening holds: whoever still shows the old text drops it.
         return {"type": T.MESSAGE_HIDDEN.value, "seq": seq, "message_id": message.pk}
     if type == T.REACTION_CHANGED:
+        shown = message.state not in PLACEHOLDER_STATES and message.deleted_at is None
         return {
             "type": type,
             "seq": seq,
             "message_id": message.pk,
-            "reactions": reactions_dict(message),
+            "reactions": reactions_dict(message) if shown else {},
         }
-    return {"type": type, "seq": seq, "message": message_dict(message)}
+    if type == T.MESSAGE_HIDDEN:
+        # The placeholder (or, for its author, the message marked hidden) takes its place.
+        return {
+            "type": type,
+            "seq": seq,
+            "message_id": message.pk,
+            "message": message_view(message, viewer_id),
+        }
+    return {"type": type, "seq": seq, "message": message_view(message, viewer_id)}
 
 
 def event_frames_for_broadcast(

@@ -11,7 +11,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subq
 from django.db.models.functions import Coalesce
 
 from .models import Message, ReadMarker, Room, RoomEvent
-from .payloads import event_frame, message_dict
+from .payloads import PLACEHOLDER_STATES, event_frame, message_view
 
 
 def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
@@ -42,8 +42,9 @@ def _with_joins(qs):
 
 
 def room_messages_for(*, room: Room, viewer_id: int | None):
-    """Messages of this room the viewer may see in the room (visible, or their own held)."""
-    q = Q(state=Message.State.VISIBLE)
+    """Messages of this room the viewer may see in the room: visible ones, their own held
+    ones, and hidden or removed ones (shown as placeholders, see `payloads.message_view`)."""
+    q = Q(state=Message.State.VISIBLE) | Q(state__in=PLACEHOLDER_STATES)
     if viewer_id is not None:
         q |= Q(state=Message.State.HELD, author_id=viewer_id)
     return Message.objects.filter(room=room).filter(q)
@@ -137,7 +138,7 @@ def resume_frames(*, room: Room, viewer_id: int, last_seq: int) -> list[dict[str
             {
                 "type": "reset",
                 "head": head,
-                "messages": [message_dict(m) for m in page.messages],
+                "messages": [message_view(m, viewer_id) for m in page.messages],
                 "has_earlier": page.has_earlier,
             }
         ]

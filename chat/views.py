@@ -132,11 +132,14 @@ def _render_room(request, access, room, form, edit_form, error, status):
     reply_to = None
     reply_id = request.POST.get("reply_to") or request.GET.get("reply")
     if reply_id:
-        reply_to = next((m for m in page.messages if str(m.pk) == str(reply_id)), None)
+        reply_to = next(
+            (m for m in page.messages if str(m.pk) == str(reply_id) and m.state == "visible"),
+            None,
+        )
         if reply_to is None:
             reply_to = (
                 selectors.room_messages_for(room=room, viewer_id=None)
-                .filter(pk=_int(reply_id), deleted_at__isnull=True)
+                .filter(pk=_int(reply_id), deleted_at__isnull=True, state=Message.State.VISIBLE)
                 .select_related("author")
                 .first()
             )
@@ -150,7 +153,13 @@ def _render_room(request, access, room, form, edit_form, error, status):
     edit_id = request.POST.get("message_id") if edit_form else request.GET.get("edit")
     if edit_id:
         editing = next(
-            (m for m in page.messages if str(m.pk) == str(edit_id) and m.author_id == user.pk),
+            (
+                m
+                for m in page.messages
+                if str(m.pk) == str(edit_id)
+                and m.author_id == user.pk
+                and m.state in (Message.State.VISIBLE, Message.State.HELD)
+            ),
             None,
         )
         if editing is not None and edit_form is None:

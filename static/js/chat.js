@@ -80,6 +80,9 @@
     replyingTo: "Replying to ",
     gone: "Replying to a message that is no longer here",
     held: "Waiting for a moderator to check",
+    hidden: "Hidden while a moderator looks at it",
+    hiddenMine: "Only you can see this message. A moderator is looking at it, and we'll let you know what they decide.",
+    hiddenQuote: "Replying to a message hidden while a moderator looks at it",
     pinned: "Pinned",
     typingOne: " is typing…",
     typingMany: "Several people are typing…",
@@ -201,12 +204,32 @@
     return f;
   }
 
-  function buildMessage(m) {
-    var mine = m.author && m.author.id === userId;
-    var li = el("li", "msg" + (mine ? " msg--mine" : "") + (m.deleted ? " msg--deleted" : ""));
+  function buildPlaceholder(m) {
+    // Hidden while a moderator looks at it: only where it was, never who wrote it or what.
+    var li = el("li", "msg msg--placeholder");
     li.id = "m-" + m.id;
     li.setAttribute("data-message-id", m.id);
     li.setAttribute("data-seq", m.seq);
+    li.setAttribute("data-state", m.state);
+    li._message = m;
+    var p = el("p", "msg__body msg__body--placeholder");
+    var time = el("time", "msg__time", formatTime(m.created_at));
+    time.setAttribute("datetime", m.created_at);
+    p.appendChild(time);
+    p.appendChild(document.createTextNode(" " + T.hidden));
+    li.appendChild(p);
+    return li;
+  }
+
+  function buildMessage(m) {
+    var mine = m.author && m.author.id === userId;
+    if (m.state === "hidden" && (!mine || m.deleted)) return buildPlaceholder(m);
+    var li = el("li", "msg" + (mine ? " msg--mine" : "") + (m.deleted ? " msg--deleted" : "") +
+      (m.state === "hidden" ? " msg--hidden" : ""));
+    li.id = "m-" + m.id;
+    li.setAttribute("data-message-id", m.id);
+    li.setAttribute("data-seq", m.seq);
+    li.setAttribute("data-state", m.state);
     li._message = m;
 
     var head = el("div", "msg__head");
@@ -217,6 +240,7 @@
     if (m.edited && !m.deleted) head.appendChild(el("span", "msg__edited", T.edited));
     if (m.pinned) head.appendChild(el("span", "badge msg__pinned", T.pinned));
     if (m.state === "held") head.appendChild(el("span", "badge badge--warm", T.held));
+    if (m.state === "hidden") head.appendChild(el("span", "badge badge--warm", T.hidden));
     li.appendChild(head);
 
     if (m.reply_to) {
@@ -227,7 +251,7 @@
         r.appendChild(document.createTextNode(": "));
         r.appendChild(el("span", "msg__reply-snippet", m.reply_to.snippet));
       } else {
-        r.appendChild(el("span", "msg__reply-snippet", T.gone));
+        r.appendChild(el("span", "msg__reply-snippet", m.reply_to.state === "hidden" ? T.hiddenQuote : T.gone));
       }
       li.appendChild(r);
     }
@@ -240,6 +264,11 @@
     body.setAttribute("dir", "auto");
     appendLinkified(body, m.body || "");
     li.appendChild(body);
+    if (m.state === "hidden") {
+      // Only its author gets the text: no replies, reactions or edits until a moderator decides.
+      li.appendChild(el("p", "msg__note", T.hiddenMine));
+      return li;
+    }
     li.appendChild(buildReactions(m));
 
     var more = el("details", "msg__more");
@@ -329,7 +358,10 @@
       var li = a.closest("li.msg");
       if (!li || !li._message || !li._message.reply_to) return;
       var ok = m.state === "visible" && !m.deleted;
-      li._message.reply_to = { id: m.id, snippet: ok ? (m.body || "").slice(0, 120) : "", author: ok ? m.author : null };
+      li._message.reply_to = {
+        id: m.id, snippet: ok ? (m.body || "").slice(0, 120) : "", author: ok ? m.author : null,
+        state: m.state === "hidden" ? "hidden" : "visible"
+      };
       li.replaceWith(buildMessage(li._message));
     });
   }
@@ -357,9 +389,16 @@
         if (form) form.replaceWith(fresh);
       }
     } else if (t === "message.hidden") {
-      var gone = find(frame.message_id);
-      if (gone) gone.remove();
-      refreshReplies({ id: frame.message_id, state: "hidden" });
+      if (frame.message) {
+        // Hidden pending review: a placeholder takes its place (its author still sees it).
+        upsert(frame.message);
+        refreshReplies(frame.message);
+      } else {
+        // Removed by a moderator, or an edit held by screening: gone.
+        var gone = find(frame.message_id);
+        if (gone) gone.remove();
+        refreshReplies({ id: frame.message_id, state: "removed" });
+      }
       updatePinned({ id: frame.message_id, pinned: false });
     } else if (t === "room.updated") {
       if (hintEl && frame.room) {

@@ -46,8 +46,13 @@ class ClientState:
             if frame["message_id"] in self.messages:
                 self.messages[frame["message_id"]]["reactions"] = frame["reactions"]
         elif t == "message.hidden":
-            self.messages.pop(frame["message_id"], None)
-            self._refresh_replies({"id": frame["message_id"], "state": "hidden"})
+            if frame.get("message"):  # hidden pending review: a placeholder in its place
+                m = copy.deepcopy(frame["message"])
+                self.messages[m["id"]] = m
+                self._refresh_replies(m)
+            else:  # removed, or an edit held by screening: gone
+                self.messages.pop(frame["message_id"], None)
+                self._refresh_replies({"id": frame["message_id"], "state": "removed"})
         elif t == "room.updated":
             self.room = frame["room"]
 
@@ -60,6 +65,7 @@ class ClientState:
                     "id": m["id"],
                     "snippet": m["body"][:120] if ok else "",
                     "author": m["author"] if ok else None,
+                    "state": "hidden" if m.get("state") == "hidden" else "visible",
                 }
 
     def snapshot(self) -> dict[int, dict[str, Any]]:
@@ -68,7 +74,7 @@ class ClientState:
 
 def db_snapshot(room, viewer_id: int | None) -> dict[int, dict[str, Any]]:
     """What a fresh client should hold: every message the viewer may see, as now."""
-    from chat.payloads import message_dict
+    from chat.payloads import message_view
     from chat.selectors import room_messages_for
 
     qs = (
@@ -77,4 +83,4 @@ def db_snapshot(room, viewer_id: int | None) -> dict[int, dict[str, Any]]:
         .prefetch_related("reactions")
         .order_by("id")
     )
-    return {m.pk: message_dict(m) for m in qs}
+    return {m.pk: message_view(m, viewer_id) for m in qs}

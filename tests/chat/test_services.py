@@ -130,15 +130,26 @@ def test_set_state_hide_and_restore(
     with django_capture_on_commit_callbacks(execute=True):
         services.message_set_state(message=m, state=Message.State.HIDDEN, actor=moderator)
     frame = json.loads(sent[-1][1]["text"])
-    assert frame == {"type": "message.hidden", "seq": 2, "message_id": m.pk}
-    assert "unkind" not in sent[-1][1]["text"] and not sent[-1][1].get("private")
+    # Everyone gets a placeholder in its place: no body, author or reactions.
+    assert frame["type"] == "message.hidden" and frame["message_id"] == m.pk
+    assert frame["message"]["state"] == "hidden" and frame["message"]["author"] is None
+    assert frame["message"]["body"] == "" and frame["message"]["reactions"] == {}
+    assert "unkind" not in sent[-1][1]["text"] and member.public_name not in sent[-1][1]["text"]
+    # Its author still sees their words, marked hidden.
+    mine = json.loads(sent[-1][1]["private"][str(member.pk)])
+    assert mine["message"]["body"] == "something unkind" and mine["message"]["state"] == "hidden"
     with django_capture_on_commit_callbacks(execute=True):
         services.message_set_state(message=m, state=Message.State.VISIBLE, actor=moderator)
     frame = json.loads(sent[-1][1]["text"])
     assert frame["type"] == "message.restored" and frame["message"]["body"] == "something unkind"
-    services.message_set_state(message=m, state=Message.State.REMOVED, actor=moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_set_state(message=m, state=Message.State.REMOVED, actor=moderator)
     ev = RoomEvent.objects.order_by("-seq").first()
     assert (ev.type, ev.data, ev.actor_id) == ("message.hidden", {"state": "removed"}, moderator.pk)
+    # Removed is gone for everyone, its author included: just the id.
+    gone = json.loads(sent[-1][1]["text"])
+    assert gone == {"type": "message.hidden", "seq": 4, "message_id": m.pk}
+    assert not sent[-1][1].get("private")
     with pytest.raises(ValueError):
         services.message_set_state(message=m, state=Message.State.HELD, actor=moderator)
 

@@ -79,9 +79,42 @@ async def test_hide_removes_message_from_another_members_open_room(
     report = await db(services.report_message)(user=member, message_id=msg.pk, reason="unkind")
     await db(services.case_act)(actor=moderator, case_id=report.case_id, kind="hide", reason="x")
     hidden = (await watcher.until("message.hidden"))[-1]
-    assert hidden.get("message_id", hidden.get("message", {}).get("id")) == msg.pk
+    assert hidden["message_id"] == msg.pk
     assert "something unkind" not in str(hidden)
+    # A placeholder takes its place: no body, author or reactions.
+    assert hidden["message"]["state"] == "hidden" and hidden["message"]["author"] is None
     await watcher.close()
+
+
+async def test_author_sees_own_hidden_message_and_reversal_restores_it_for_all(
+    moderator, moderator2, member, author, group
+):
+    from tests.chat.conftest import Client
+
+    watcher, writer = Client(member, group), Client(author, group)
+    await watcher.connect()
+    await writer.connect()
+    msg = await db(post)(author, group, "something unkind")
+    await watcher.until("message.created")
+    await writer.until("message.created")
+    report = await db(services.report_message)(user=member, message_id=msg.pk, reason="unkind")
+    action = await db(services.case_act)(
+        actor=moderator, case_id=report.case_id, kind="hide", reason="Unkind"
+    )
+    mine = (await writer.until("message.hidden"))[-1]
+    assert mine["message"]["body"] == "something unkind" and mine["message"]["state"] == "hidden"
+    theirs = (await watcher.until("message.hidden"))[-1]
+    assert "something unkind" not in str(theirs)
+    appeal = await db(services.appeal_submit)(
+        user=author, action_id=action.pk, text="I was quoting someone else"
+    )
+    await db(services.appeal_decide)(
+        actor=moderator2, appeal_id=appeal.pk, decision="reversed", reason="Fair point"
+    )
+    back = (await watcher.until("message.restored"))[-1]
+    assert back["message"]["body"] == "something unkind" and back["message"]["state"] == "visible"
+    await watcher.close()
+    await writer.close()
 
 
 async def test_mute_reaches_the_open_socket(moderator, member, author, group):
