@@ -137,11 +137,13 @@ class Person:
     user_id: int
     name: str
     is_facilitator: bool
+    about: str = ""  # the member's own "about me", which the profile says members see
 
 
 def group_people(*, group: Group) -> list[Person]:
     """Everyone active in the group, facilitators first, then by name: one query, and only the
-    display name is read from the user table (emails never leave the database here)."""
+    display name and "about me" are read from the user table (emails never leave the database
+    here)."""
     rows = (
         Membership.objects.active()
         .filter(group=group)
@@ -153,15 +155,16 @@ def group_people(*, group: Group) -> list[Person]:
             )
         )
         .order_by("facilitating", "user__display_name", "pk")
-        .values_list("user_id", "user__display_name", "role")
+        .values_list("user_id", "user__display_name", "role", "user__about")
     )
     return [
         Person(
             user_id=user_id,
             name=name or str(FORMER_MEMBER),
             is_facilitator=role == Membership.Role.FACILITATOR,
+            about=about or "",
         )
-        for user_id, name, role in rows
+        for user_id, name, role, about in rows
     ]
 
 

@@ -371,7 +371,9 @@ def test_invite_landing_knows_members_and_requesters(client, jo):
 
 def test_members_see_who_is_here_names_only(client, jo):
     group = services.group_create(name="Walk and talk", facilitator=jo)
-    sam = UserFactory(display_name="Sam", email="sam-private@example.com")
+    sam = UserFactory(
+        display_name="Sam", email="sam-private@example.com", about="Mum of twins, loves walks."
+    )
     services.membership_join(user=sam, group=group)
     nickname = UserFactory(display_name="Sunny", email="real.name@example.com")
     services.membership_join(user=nickname, group=group)
@@ -392,6 +394,7 @@ def test_members_see_who_is_here_names_only(client, jo):
     assert names == ["Jo", "Sam", "Sunny"]  # facilitators first, then by name
     assert [p.is_facilitator for p in response.context["people"]] == [True, False, False]
     assert "Facilitator" in body and "(you)" in body
+    assert "Mum of twins, loves walks." in body  # "about me" is for other members to see
     assert "@" not in body.split("<main", 1)[-1]  # no email anywhere on the page
     assert "Gone Person" not in body and "Waiting Person" not in body
 
