@@ -123,6 +123,7 @@ def test_export_is_a_json_download_of_only_my_data(client, group):
     notify(user_ids=[me.pk], kind="mention", title="For me", email=False)
     notify(user_ids=[other.pk], kind="mention", title="For them only", email=False)
     make_post(other, group, body="their private worry")
+    make_post(me, group, body="my own question about sleep")
     client.force_login(me)
 
     response = client.get("/me/export/")
@@ -135,6 +136,7 @@ def test_export_is_a_json_download_of_only_my_data(client, group):
     assert data["accounts"]["email"] == "me@example.com"
     assert data["accounts"]["memberships"][0]["group"] == group.name
     assert [n["title"] for n in data["notifications"]["notifications"]] == ["For me"]
+    assert "my own question about sleep" in text  # my posts are mine to take away
     for secret in ("them@example.com", "Their Name", "For them only", "their private worry"):
         assert secret not in text
     # Every registered exporter is in the file.
