@@ -6,10 +6,15 @@ class ModerationConfig(AppConfig):
     verbose_name = "Moderation"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
+
         from accounts import privacy
         from chat import screening as chat_screening
+        from groups.models import Membership
 
         from . import privacy as moderation_privacy
+        from . import signals
         from .screening import screen_text
         from .services import screen_hook
 
@@ -18,3 +23,8 @@ class ModerationConfig(AppConfig):
         privacy.register(
             "moderation", export=moderation_privacy.export, erase=moderation_privacy.erase
         )
+        post_save.connect(signals.membership_changed, sender=Membership, dispatch_uid="mod-facil")
+        post_delete.connect(
+            signals.membership_changed, sender=Membership, dispatch_uid="mod-facil-del"
+        )
+        user_logged_in.connect(signals.logged_in, dispatch_uid="mod-facil-login")

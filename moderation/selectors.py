@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -19,6 +20,28 @@ from .models import Appeal, AuditEntry, Case, ModAction, Reason, Report
 
 CONTEXT_BEFORE = 3
 CONTEXT_AFTER = 2
+
+
+FACILITATOR_FLAG_SECONDS = 6 * 3600
+
+
+def _facilitator_flag_key(user_id: int) -> str:
+    return f"moderation:facilitates:{user_id}"
+
+
+def facilitates_any_group(user_id: int) -> bool:
+    """Is this user an active facilitator of any group? Cached per user: one light query on
+    a miss, none after. `forget_facilitator_flag` drops it whenever a membership changes."""
+    key = _facilitator_flag_key(user_id)
+    flag = cache.get(key)
+    if flag is None:
+        flag = int(Membership.objects.facilitators().filter(user_id=user_id).exists())
+        cache.set(key, flag, FACILITATOR_FLAG_SECONDS)
+    return bool(flag)
+
+
+def forget_facilitator_flag(user_id: int) -> None:
+    cache.delete(_facilitator_flag_key(user_id))
 
 
 def facilitated_group_ids(user) -> list[int]:

@@ -49,6 +49,7 @@ from .models import (
     Report,
     WatchTerm,
 )
+from .selectors import forget_facilitator_flag
 
 log = logging.getLogger("village.moderation")
 
@@ -591,6 +592,7 @@ def _apply(action: ModAction, case: Case) -> None:
         Membership.objects.filter(group=group, user=target).exclude(
             status=Membership.Status.BANNED
         ).update(status=Membership.Status.REMOVED, role=Membership.Role.MEMBER)
+        forget_facilitator_flag(target.pk)
         send_to_user_on_commit(target.pk, {"type": "membership.revoked", "group_id": group.pk})
     elif kind == K.SUSPEND:
         get_user_model().objects.filter(pk=target.pk).update(suspended_until=action.until)

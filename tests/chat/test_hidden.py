@@ -116,9 +116,7 @@ def test_removed_message_is_gone_and_restore_brings_it_back(
     assert html.index(f'id="m-{hidden["before"].pk}"') < html.index(f'id="m-{m.pk}"')
 
 
-def test_resume_and_reset_frames_carry_only_the_placeholder(
-    member, author, room, hidden, settings
-):
+def test_resume_and_reset_frames_carry_only_the_placeholder(member, author, room, hidden, settings):
     m = hidden["message"]
     frames = resume_frames(room=room, viewer_id=member.pk, last_seq=0)
     text = json.dumps(frames)
@@ -131,7 +129,8 @@ def test_resume_and_reset_frames_carry_only_the_placeholder(
     reaction = next(f for f in frames if f["type"] == "reaction.changed")
     assert reaction["reactions"] == {}
     quote = next(
-        f["message"]["reply_to"] for f in frames
+        f["message"]["reply_to"]
+        for f in frames
         if f["type"] == "message.created" and f["message"]["id"] == hidden["reply"].pk
     )
     assert quote == {"id": m.pk, "snippet": "", "author": None, "state": "hidden"}
