@@ -181,6 +181,7 @@ def _render_room(request, access, room, form, edit_form, error, status):
         "can_post": can_post,
         "can_react": can_react,
         "can_pin": can_pin,
+        "can_report": access.can(user, Action.REPORT_CONTENT),
         "muted_until": muted_until,
         "reply_to": reply_to,
         "emoji": Reaction.Emoji.choices,

@@ -231,3 +231,14 @@ def test_concern_chooser_lists_only_my_groups(client, member, group, other_group
     client.force_login(member)
     page = client.get("/moderation/concern/").content.decode()
     assert group.name in page and second.name in page and other_group.name not in page
+
+
+def test_group_page_and_chat_room_link_to_a_concern(client, member, moderator, group):
+    concern = f"/moderation/concern/{group.slug}/"
+    client.force_login(member)
+    for page in (f"/groups/{group.slug}/", f"/groups/{group.slug}/chat/"):
+        html = client.get(page).content.decode()
+        assert f'href="{concern}"' in html and "worried about someone in this group" in html
+    # A site moderator reading a room they are not in is not offered it (it would be a 404).
+    client.force_login(moderator)
+    assert concern not in client.get(f"/groups/{group.slug}/chat/").content.decode()
