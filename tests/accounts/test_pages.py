@@ -73,3 +73,20 @@ def test_accounts_never_imports_the_apps_above_it():
                 names = [node.module]
             bad += [f"{path.name}: {n}" for n in names if n.split(".")[0] in higher]
     assert not bad, bad
+
+
+def test_log_in_and_out_messages_are_warm_and_never_show_the_email(client, db):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(display_name="Rosie", email="rosie-private@example.com")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    response = client.post(
+        "/accounts/login/", {"login": user.email, "password": "village-test"}, follow=True
+    )
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "Hello, Rosie. You’re logged in." in said and "@" not in said
+    response = client.post("/accounts/logout/", follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "You've logged out." in said
