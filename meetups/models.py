@@ -108,6 +108,9 @@ class Occurrence(models.Model):
     register_closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when a facilitator reopens a closed register to fix it: it is not closed again
+    # automatically for a few hours, so they have time to make the change.
+    register_reopened_at = models.DateTimeField(null=True, blank=True)
     checkin_code = models.CharField(max_length=8, default=new_checkin_code)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -557,9 +557,19 @@ def attendance_unmark(*, occurrence: Occurrence, user_ids, by, now: datetime | N
 
 
 @transaction.atomic
-def register_save(*, occurrence: Occurrence, present_ids, by, now: datetime | None = None) -> None:
-    """The plain-form register: exactly these members are ticked present (walk-ins stay)."""
+def register_save(
+    *,
+    occurrence: Occurrence,
+    present_ids,
+    by,
+    now: datetime | None = None,
+    remove_walk_in: int | None = None,
+) -> None:
+    """The plain-form register: exactly these members are ticked present (walk-ins stay,
+    except `remove_walk_in`, taken off because they were added by mistake)."""
     now = now or timezone.now()
+    if remove_walk_in is not None:
+        walk_in_remove(occurrence=occurrence, attendance_id=remove_walk_in, by=by, now=now)
     present = set(present_ids)
     attendance_mark(occurrence=occurrence, user_ids=present, by=by, now=now)
     Attendance.objects.filter(occurrence=occurrence, user__isnull=False).exclude(
@@ -579,6 +589,51 @@ def walk_in_add(
     return Attendance.objects.create(
         occurrence=occurrence, walk_in_name=name, source=Attendance.Source.WALK_IN, marked_by=by
     )
+
+
+@transaction.atomic
+def walk_in_remove(
+    *, occurrence: Occurrence, attendance_id: int, by, now: datetime | None = None
+) -> None:
+    """Take a walk-in off the register (added by mistake, or twice)."""
+    now = now or timezone.now()
+    _check_register_open(occurrence, now)
+    deleted, _counts = Attendance.objects.filter(
+        pk=attendance_id, occurrence=occurrence, user__isnull=True
+    ).delete()
+    if not deleted:
+        raise ValidationError(_("That person isn't on this register any more."))
+
+
+#: How long after a meetup a facilitator can reopen its register to fix it. The same as how
+#: long a "we missed you" can still go out, so a fix never starts a late round of messages.
+REOPEN_WITHIN = rules.NUDGE_MAX_AGE
+
+
+def can_reopen(occ: Occurrence, now: datetime) -> bool:
+    return occ.register_closed and not occ.is_cancelled and now <= occ.ends_at + REOPEN_WITHIN
+
+
+@transaction.atomic
+def register_reopen(*, occurrence: Occurrence, by, now: datetime | None = None) -> Occurrence:
+    """Open a closed register again to fix a mistake. Messages already sent stay sent (each
+    member gets at most one nudge per meetup, ever); when it closes again, only people not
+    yet told are considered."""
+    now = now or timezone.now()
+    occ = _lock(occurrence)
+    if not occ.register_closed:
+        return occ
+    if occ.is_cancelled:
+        raise ValidationError(_("This meetup was cancelled, so there's no register."))
+    if now > occ.ends_at + REOPEN_WITHIN:
+        raise ValidationError(
+            _("This register can't be reopened any more: it's more than three days old.")
+        )
+    occ.register_closed_at = None
+    occ.register_closed_by = None
+    occ.register_reopened_at = now
+    occ.save(update_fields=["register_closed_at", "register_closed_by", "register_reopened_at"])
+    return occ
 
 
 def checkin_open(occ: Occurrence, now: datetime) -> bool:
@@ -630,12 +685,20 @@ def register_close(*, occurrence: Occurrence, by, now: datetime | None = None) -
 def registers_autoclose(*, now: datetime | None = None) -> int:
     """Close registers a few hours after the end. One query."""
     now = now or timezone.now()
-    return Occurrence.objects.filter(
-        status=Occurrence.Status.SCHEDULED,
-        register_closed_at__isnull=True,
-        ends_at__lte=now - AUTO_CLOSE_AFTER,
-        ends_at__gte=now - timedelta(days=14),
-    ).update(register_closed_at=now)
+    return (
+        Occurrence.objects.filter(
+            status=Occurrence.Status.SCHEDULED,
+            register_closed_at__isnull=True,
+            ends_at__lte=now - AUTO_CLOSE_AFTER,
+            ends_at__gte=now - timedelta(days=14),
+        )
+        .filter(
+            # a register reopened by hand gets a few hours before it closes by itself again
+            Q(register_reopened_at__isnull=True)
+            | Q(register_reopened_at__lte=now - AUTO_CLOSE_AFTER)
+        )
+        .update(register_closed_at=now)
+    )
 
 
 # --- members' choices -------------------------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
     path("/<int:pk>/register/tick/", views.register_tick, name="register_tick"),
     path("/<int:pk>/register/walk-in/", views.walk_in, name="walk_in"),
     path("/<int:pk>/register/close/", views.register_close, name="register_close"),
+    path("/<int:pk>/register/reopen/", views.register_reopen, name="register_reopen"),
     path("/<int:pk>/checkin/", views.checkin, name="checkin"),
     path("/<int:pk>/missed/", views.missed, name="missed"),
 ]

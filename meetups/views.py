@@ -325,20 +325,28 @@ def register(request, access, pk):
     occ = selectors.occurrence_get(group=access.group, pk=pk)
     if request.method == "POST":
         present = [int(v) for v in request.POST.getlist("present") if v.isdigit()]
+        remove = request.POST.get("remove_walk_in", "")
         try:
-            services.register_save(occurrence=occ, present_ids=present, by=request.user)
+            services.register_save(
+                occurrence=occ, present_ids=present, by=request.user,
+                remove_walk_in=int(remove) if remove.isdigit() else None,
+            )  # fmt: skip
         except ValidationError as exc:
             for m in _errors(exc):
                 messages.error(request, m)
         else:
-            messages.success(request, _("Register saved."))
+            if remove:
+                messages.success(request, _("Register saved, and the walk-in taken off."))
+            else:
+                messages.success(request, _("Register saved."))
         return redirect("meetups:register", slug=access.group.slug, pk=occ.pk)
     reg = selectors.register_for(occurrence=occ)
     return render(
         request,
         "meetups/register.html",
         _ctx(request, access, occ=occ, register=reg, walk_in_form=forms.WalkInForm(),
-             checkin_open=services.checkin_open(occ, timezone.now())),
+             checkin_open=services.checkin_open(occ, timezone.now()),
+             can_reopen=services.can_reopen(occ, timezone.now())),
     )  # fmt: skip
 
 
@@ -373,6 +381,23 @@ def walk_in(request, access, pk):
             raise ValidationError(_("Please write the person's first name (or a nickname)."))
         services.walk_in_add(occurrence=occ, name=form.cleaned_data["name"], by=request.user)
         messages.success(request, _("Added. Welcome to them!"))
+    except ValidationError as exc:
+        for m in _errors(exc):
+            messages.error(request, m)
+    return redirect("meetups:register", slug=access.group.slug, pk=occ.pk)
+
+
+@require_POST
+@guarded(Action.TAKE_REGISTER)
+def register_reopen(request, access, pk):
+    occ = selectors.occurrence_get(group=access.group, pk=pk)
+    try:
+        services.register_reopen(occurrence=occ, by=request.user)
+        messages.success(
+            request,
+            _("The register is open again. Close it when you're done (or it closes by itself "
+              "in a few hours)."),
+        )  # fmt: skip
     except ValidationError as exc:
         for m in _errors(exc):
             messages.error(request, m)
