@@ -1,46 +1,76 @@
 """The chat websocket: thin. It parses nothing itself (chat.protocol does), delivers room
-events strictly in sequence (dropping duplicates, filling gaps from the database), and heals
-itself: it re-joins its channel groups and re-checks permission periodically, and closes with a
-retriable code if the channel layer fails instead of staying open and deaf."""
+events strictly in sequence (dropping duplicates, holding early ones briefly, filling gaps from
+the database), and heals itself: it closes with a retriable code if the channel layer fails
+instead of staying open and deaf.
+
+Sockets do not talk to the channel layer one by one: chat.fanout subscribes each server process
+once per room and once per user, hands every socket the broadcast's ready-made text, and runs
+the room's heartbeat, presence and permission re-check for all of the process's sockets in the
+room at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 
-from . import presence, protocol
-from .events import encode, room_group, user_group
+from . import fanout, protocol
+from .events import encode
 
 log = logging.getLogger(__name__)
 
 TYPING_THROTTLE_SECONDS = 3.0
 MAX_PENDING = 500
 
+_socket_ids = itertools.count(1)
+
 
 class ChatConsumer(AsyncWebsocketConsumer):
     session: protocol.Session | None = None
 
+    async def __call__(self, scope, receive, send):
+        """Like Channels' consumer, but without a channel-layer channel per socket: chat.fanout
+        delivers to it directly, and a failing layer can then never crash the socket with 1011."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = f"chat.socket.{id(self):x}.{next(_socket_ids)}"
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive], self.dispatch)
+
     async def connect(self) -> None:
         self.session = None
+        self.presence_key = self.channel_name
         self.resumed = False
         self.sent_seq = 0
-        self.pending: list[tuple[int | None, str]] = []
+        self.held: dict[int, str] = {}  # early room events, by seq, until the gap closes
         self.overflowed = False
+        self.filling = False
+        self.writing = False
+        self.gap_timer: asyncio.TimerHandle | None = None
+        self.outbox: deque[str] = deque()
+        self.sending = False
         self.last_typing = 0.0
-        self.loop_task: asyncio.Task | None = None
-        self.lock = asyncio.Lock()
         self.closing = False
+        self.room_sub: fanout.RoomSubscription | None = None
+        self.user_sub: fanout.Subscription | None = None
+        self.recheck_at = time.monotonic() + float(settings.VILLAGE["CHAT_RECHECK_SECONDS"])
         await self.accept()
         slug = self.scope.get("url_route", {}).get("kwargs", {}).get("slug", "")
         try:
-            result = await database_sync_to_async(protocol.connect)(self.scope.get("user"), slug)
+            result = await fanout.db_read(protocol.connect)(self.scope.get("user"), slug)
         except Exception:
             log.exception("chat connect failed")
             await self._close(protocol.CLOSE_RETRY)
@@ -49,55 +79,70 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._close(result)
             return
         self.session = result
-        if not await self._join_groups():
+        if self.channel_layer is None:
+            await self._close(protocol.CLOSE_RETRY)
             return
-        self.loop_task = asyncio.ensure_future(self._housekeeping())
-        await self._presence(True)
+        try:
+            self.room_sub, self.user_sub = await fanout.hub_for(self.channel_layer).join(self)
+        except Exception:
+            log.warning("channel layer failed joining groups; closing to retry", exc_info=True)
+            await self._close(protocol.CLOSE_RETRY)
+            return
+        if self.closing:  # closed while joining
+            self._leave()
+            return
+        self.room_sub.presence(self, True)
 
     async def disconnect(self, code: int) -> None:
-        if self.loop_task is not None:
-            self.loop_task.cancel()
-        if self.session is None:
-            return
-        with contextlib.suppress(Exception):
-            await self.channel_layer.group_discard(
-                room_group(self.session.room_id), self.channel_name
-            )
-            await self.channel_layer.group_discard(
-                user_group(self.session.user_id), self.channel_name
-            )
-        with contextlib.suppress(Exception):
-            await self._presence(False)
+        self.closing = True
+        self._leave()
+
+    def _leave(self) -> None:
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+        room, self.room_sub = getattr(self, "room_sub", None), None
+        user, self.user_sub = getattr(self, "user_sub", None), None
+        if room is not None:
+            room.presence(self, False)  # announced, then the subscription may stop
+            room.remove(self)
+        if user is not None:
+            user.remove(self)
 
     async def _close(self, code: int) -> None:
         if self.closing:
             return
+        with contextlib.suppress(Exception):
+            await self._flush()  # e.g. the error frame that explains the close
         self.closing = True
-        if self.loop_task is not None and self.loop_task is not asyncio.current_task():
-            self.loop_task.cancel()
         await self.close(code=code)
 
-    async def _join_groups(self) -> bool:
-        assert self.session is not None
-        try:
-            await self.channel_layer.group_add(room_group(self.session.room_id), self.channel_name)
-            await self.channel_layer.group_add(user_group(self.session.user_id), self.channel_name)
-        except Exception:
-            log.warning("channel layer failed joining groups; closing to retry", exc_info=True)
-            await self._close(protocol.CLOSE_RETRY)
-            return False
-        return True
+    async def close_retry(self) -> None:
+        await self._close(protocol.CLOSE_RETRY)
 
-    async def _group_send(self, message: dict[str, Any]) -> None:
-        assert self.session is not None
+    async def close_forbidden(self) -> None:
+        await self._close(protocol.CLOSE_FORBIDDEN)
+
+    # --- sending, strictly in order -------------------------------------------------------------
+
+    async def push_text(self, text: str) -> None:
+        if self.closing:
+            return
+        self.outbox.append(text)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        if self.sending:
+            return  # the running flush sends it, in order
+        self.sending = True
         try:
-            await self.channel_layer.group_send(room_group(self.session.room_id), message)
-        except Exception:
-            log.warning("channel layer send failed; closing to retry", exc_info=True)
-            await self._close(protocol.CLOSE_RETRY)
+            while self.outbox and not self.closing:
+                await self.base_send({"type": "websocket.send", "text": self.outbox.popleft()})
+        finally:
+            self.sending = False
 
     async def _send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=encode(frame))
+        await self.push_text(encode(frame))
 
     # --- client frames ----------------------------------------------------------------------
 
@@ -124,38 +169,67 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         ftype = frame["type"]
         if ftype == "ping":
-            await self._send_frame({"type": "pong"})
+            await self.push_text('{"type":"pong"}')
             return
         if ftype == "typing":
             now = time.monotonic()
             if now - self.last_typing < TYPING_THROTTLE_SECONDS:
                 return
             self.last_typing = now
-        outcome = await database_sync_to_async(protocol.handle)(self.session, frame)
-        if ftype == "hello" and outcome.resumed_head is not None:
-            async with self.lock:
+        if ftype == "hello":
+            await self._hello(frame)
+            return
+        if ftype in protocol.CACHED_FRAMES:
+            outcome = await fanout.db_read(protocol.handle)(self.session, frame)
+        else:  # writes: one at a time per process, in the order they arrived
+            self.writing = True
+            try:
+                outcome = await database_sync_to_async(protocol.handle)(self.session, frame)
                 for f in outcome.frames:
-                    await self._send_frame(f)
-                self.sent_seq = outcome.resumed_head
-                self.resumed = True
-                pending, self.pending = self.pending, []
-                overflowed, self.overflowed = self.overflowed, False
-            if overflowed:
-                await self._fill_gap()
-            for seq, text in pending:
-                await self._deliver(seq, text)
-        else:
-            for f in outcome.frames:
-                await self._send_frame(f)
+                    self.outbox.append(encode(f))
+            finally:
+                self.writing = False
+            await self._release()
+            outcome.frames = []
+        for f in outcome.frames:
+            await self._send_frame(f)
         if ftype == "typing" and not outcome.frames:
             s = self.session
-            await self._group_send(
-                {
-                    "type": "chat.typing",
-                    "user_id": s.user_id,
-                    "text": encode({"type": "typing", "user": {"id": s.user_id, "name": s.name}}),
-                }
-            )
+            try:
+                await self.channel_layer.group_send(
+                    f"room.{s.room_id}",
+                    {
+                        "type": "chat.typing",
+                        "user_id": s.user_id,
+                        "text": encode(
+                            {"type": "typing", "user": {"id": s.user_id, "name": s.name}}
+                        ),
+                    },
+                )
+            except Exception:
+                log.warning("channel layer send failed; closing to retry", exc_info=True)
+                await self._close(protocol.CLOSE_RETRY)
+        if outcome.close_code:
+            await self._close(outcome.close_code)
+
+    async def _hello(self, frame: dict[str, Any]) -> None:
+        assert self.session is not None
+        was_resumed, self.resumed = self.resumed, False  # hold live events meanwhile
+        try:
+            outcome = await fanout.db_read(protocol.handle)(self.session, frame)
+        except BaseException:
+            self.resumed = was_resumed
+            raise
+        if outcome.resumed_head is not None:
+            for f in outcome.frames:
+                self.outbox.append(encode(f))
+            self.sent_seq = outcome.resumed_head
+            self.resumed = True
+        else:
+            self.resumed = was_resumed
+            for f in outcome.frames:
+                self.outbox.append(encode(f))
+        await self._release()
         if outcome.close_code:
             await self._close(outcome.close_code)
 
@@ -164,127 +238,144 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def room_event(self, message: dict[str, Any]) -> None:
         if self.session is None or self.closing:
             return
-        private = message.get("private") or {}
-        text = private.get(str(self.session.user_id)) or message.get("text")
+        private = message.get("private")
+        text = (private and private.get(str(self.session.user_id))) or message.get("text")
         if not isinstance(text, str):
             return
         seq = message.get("seq")
-        if not self.resumed:
-            if len(self.pending) >= MAX_PENDING:
-                self.pending.clear()
-                self.overflowed = True
-            self.pending.append((seq, text))
-            return
-        await self._deliver(seq, text)
-
-    async def _deliver(self, seq: int | None, text: str) -> None:
         if seq is None:
-            await self.send(text_data=text)
+            await self.push_text(text)
             return
-        if seq <= self.sent_seq:
+        if seq <= self.sent_seq and self.resumed:
             return  # a duplicate, or already sent by a resume
-        if seq > self.sent_seq + 1:
-            await self._fill_gap()  # a broadcast was lost or overtaken: the log has it
-            if seq <= self.sent_seq:
-                return
-        async with self.lock:
-            if seq <= self.sent_seq:
-                return
-            await self.send(text_data=text)
-            self.sent_seq = seq
+        if not self.live or seq != self.sent_seq + 1:
+            self._hold(seq, text)
+            if self.live:
+                self._watch_gap()
+            return
+        self.sent_seq = seq
+        self.outbox.append(text)
+        if self.held:
+            self._drain_held()
+        await self._flush()
+
+    @property
+    def live(self) -> bool:
+        """Live room events go straight out (else they are held, by seq): not while resuming,
+        filling a gap, or handling a write (its ack goes before its broadcast)."""
+        return self.resumed and not self.filling and not self.writing
+
+    def _hold(self, seq: int, text: str) -> None:
+        if len(self.held) >= MAX_PENDING:
+            self.held.clear()
+            self.overflowed = True
+        self.held[seq] = text
+
+    def _drain_held(self) -> None:
+        """Move held events that are now next in line to the outbox."""
+        held = self.held
+        for s in [s for s in held if s <= self.sent_seq]:
+            del held[s]
+        nxt = self.sent_seq + 1
+        while nxt in held:
+            self.outbox.append(held.pop(nxt))
+            self.sent_seq = nxt
+            nxt += 1
+
+    async def _release(self) -> None:
+        """After a resume or a fill: send what was held, and ask the log about what is missing."""
+        if self.live:
+            self._drain_held()
+        await self._flush()
+        if self.live:
+            if self.overflowed:
+                self.overflowed = False
+                await self._fill_gap()
+            elif self.held:
+                self._watch_gap()
+
+    def _watch_gap(self) -> None:
+        """An event arrived early: wait a moment for the missing ones (usually just overtaken
+        in flight), then ask the database."""
+        if self.gap_timer is None and not self.closing:
+            self.gap_timer = asyncio.get_running_loop().call_later(fanout.gap_wait(), self._gap_due)
+
+    def _gap_due(self) -> None:
+        self.gap_timer = None
+        if (
+            self.held
+            and self.live
+            and not self.closing
+            and min(self.held) > self.sent_seq + 1
+        ):
+            asyncio.ensure_future(self._fill_gap())
+
+    def expect(self, head: int) -> None:
+        """The room had committed up to `head` a moment ago: fill if we are still behind."""
+        if self.live and not self.closing and self.sent_seq < head:
+            asyncio.ensure_future(self._fill_gap())
+
+    async def heartbeat(self, head: int, text: str) -> None:
+        if self.closing or self.session is None:
+            return
+        if self.live and self.sent_seq < head:
+            # The heartbeat goes after the fill, so the client finds nothing missing.
+            asyncio.ensure_future(self._fill_then(text))
+            return
+        await self.push_text(text)
+
+    async def _fill_then(self, text: str) -> None:
+        await self._fill_gap()
+        await self.push_text(text)
 
     async def _fill_gap(self) -> None:
-        assert self.session is not None
-        async with self.lock:
-            frames = await database_sync_to_async(protocol.handle)(
+        if self.filling or self.closing or self.session is None:
+            return
+        self.filling = True
+        try:
+            outcome = await fanout.db_read(protocol.handle)(
                 self.session, {"type": "hello", "last_seq": self.sent_seq}
             )
-            for f in frames.frames:
-                if f.get("type") == "resume.done":
+            for f in outcome.frames:
+                ftype = f.get("type")
+                if ftype == "resume.done":
                     continue
-                await self._send_frame(f)
-            if frames.resumed_head is not None:
-                self.sent_seq = max(self.sent_seq, frames.resumed_head)
-            if frames.close_code:
-                await self._close(frames.close_code)
-
-    # --- ephemeral: typing and presence --------------------------------------------------------
-
-    async def chat_typing(self, message: dict[str, Any]) -> None:
-        if self.session and message.get("user_id") != self.session.user_id and not self.closing:
-            await self.send(text_data=message["text"])
-
-    async def chat_presence(self, message: dict[str, Any]) -> None:
-        if self.session and not self.closing:
-            await self.send(text_data=message["text"])
-
-    async def _presence(self, present: bool) -> None:
-        assert self.session is not None
-        s = self.session
-        members = await database_sync_to_async(presence.presence_update)(
-            room_id=s.room_id,
-            channel=self.channel_name,
-            user_id=s.user_id,
-            name=s.name,
-            present=present,
-        )
-        text = encode({"type": "presence", "members": members})
-        await self._group_send({"type": "chat.presence", "text": text})
+                if ftype == "reset":
+                    self.outbox.append(encode(f))
+                    self.sent_seq = max(self.sent_seq, f["head"])
+                    continue
+                seq = f.get("seq")
+                if isinstance(seq, int):
+                    if seq <= self.sent_seq:
+                        continue
+                    self.sent_seq = seq
+                self.outbox.append(encode(f))
+            if outcome.resumed_head is not None:
+                self.sent_seq = max(self.sent_seq, outcome.resumed_head)
+            if outcome.close_code:
+                await self._close(outcome.close_code)
+        except Exception:
+            log.warning("chat gap fill failed", exc_info=True)
+        finally:
+            self.filling = False
+        await self._release()
 
     # --- the server telling this user something ------------------------------------------------
 
     async def user_event(self, message: dict[str, Any]) -> None:
         if self.session is None or self.closing:
             return
+        self.session.forget_access()  # whatever it was, check permission afresh next time
         event = message.get("event") or {}
         etype = event.get("type")
         group_id = event.get("group_id")
         mine = group_id in (None, self.session.group_id)
         if etype == "membership.revoked":
             if group_id == self.session.group_id or (
-                group_id is None
-                and not await database_sync_to_async(protocol.still_allowed)(self.session)
+                group_id is None and not await fanout.db_read(protocol.still_allowed)(self.session)
             ):
                 await self._close(protocol.CLOSE_FORBIDDEN)
         elif etype == "membership.muted" and group_id == self.session.group_id:
             await self._send_frame({"type": "muted", "until": event.get("until")})
         elif etype == "support.offer" and mine:
             await self._send_frame({"type": "support.offer"})
-
-    # --- housekeeping: heartbeat, permission re-check, group refresh ---------------------------
-
-    async def _housekeeping(self) -> None:
-        cfg = settings.VILLAGE
-        beat = float(cfg["CHAT_HEARTBEAT_SECONDS"])
-        recheck = float(cfg["CHAT_RECHECK_SECONDS"])
-        last_check = time.monotonic()
-        try:
-            while not self.closing:
-                await asyncio.sleep(beat)
-                assert self.session is not None
-                if time.monotonic() - last_check >= recheck:
-                    last_check = time.monotonic()
-                    ok = await database_sync_to_async(protocol.still_allowed)(self.session)
-                    if not ok:
-                        await self._close(protocol.CLOSE_FORBIDDEN)
-                        return
-                    if not await self._join_groups():  # Redis may have forgotten us
-                        return
-                head = await database_sync_to_async(protocol.room_head)(self.session)
-                if self.resumed and head > self.sent_seq:
-                    await self._fill_gap()
-                await self._send_frame({"type": "heartbeat", "head": head})
-                s = self.session
-                await database_sync_to_async(presence.presence_update)(
-                    room_id=s.room_id,
-                    channel=self.channel_name,
-                    user_id=s.user_id,
-                    name=s.name,
-                    present=True,
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("chat housekeeping failed; closing to retry", exc_info=True)
-            with contextlib.suppress(Exception):
-                await self._close(protocol.CLOSE_RETRY)

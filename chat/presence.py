@@ -34,3 +34,23 @@ def presence_update(
     for uid, n, _exp in entries.values():
         members[uid] = n
     return [{"id": uid, "name": n} for uid, n in sorted(members.items(), key=lambda x: x[1])]
+
+
+def presence_apply(
+    *, room_id: int, updates: dict[str, tuple[int, str] | None]
+) -> list[dict[str, Any]]:
+    """Many sockets at once (one process's joins, leaves and heartbeat refreshes for a room):
+    `updates` maps a socket key to (user id, name), or None when it left. One read, one write."""
+    now = time.time()
+    entries: dict[str, list[Any]] = cache.get(_key(room_id)) or {}
+    entries = {c: e for c, e in entries.items() if e[2] > now}
+    for channel, who in updates.items():
+        if who is None:
+            entries.pop(channel, None)
+        else:
+            entries[channel] = [who[0], who[1], now + _ttl()]
+    cache.set(_key(room_id), entries, timeout=int(_ttl()) + 60)
+    members: dict[int, str] = {}
+    for uid, n, _exp in entries.values():
+        members[uid] = n
+    return [{"id": uid, "name": n} for uid, n in sorted(members.items(), key=lambda x: x[1])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +121,21 @@ class Session:
     name: str
     group_id: int
     room_id: int
+    # The last permission check, reused for a few seconds by read-only frames only (see
+    # CACHED_FRAMES). Writes always check afresh; a kick or mute over the user's group clears it.
+    user: Any = field(default=None, repr=False, compare=False)
+    access: Any = field(default=None, repr=False, compare=False)
+    room: Any = field(default=None, repr=False, compare=False)
+    checked_at: float = field(default=0.0, repr=False, compare=False)
+
+    def forget_access(self) -> None:
+        self.checked_at = 0.0
+
+
+#: How long a read-only frame may reuse the socket's last permission check.
+PERMISSION_CACHE_SECONDS = 5.0
+#: Frames that change nothing anyone else sees: they may use the cached check.
+CACHED_FRAMES = {"hello", "read", "typing", "ping"}
 
 
 def connect(user, slug: str) -> Session | int:
@@ -132,16 +148,29 @@ def connect(user, slug: str) -> Session | int:
         return CLOSE_FORBIDDEN
     room = services.room_for_group(access.group.pk)
     return Session(
-        user_id=user.pk, name=user.public_name, group_id=access.group.pk, room_id=room.pk
+        user_id=user.pk,
+        name=user.public_name,
+        group_id=access.group.pk,
+        room_id=room.pk,
+        user=user,
+        access=access,
+        room=room,
+        checked_at=time.monotonic(),
     )
 
 
-def _fresh(session: Session):
-    """The user and their access now (suspension, removal and mutes apply at once)."""
+def _fresh(session: Session, max_age: float = 0.0):
+    """The user and their access now (suspension, removal and mutes apply at once), or the
+    socket's check from less than `max_age` seconds ago (read-only frames only)."""
+    now = time.monotonic()
+    if max_age and session.user is not None and now - session.checked_at < max_age:
+        return session.user, session.access
+    session.checked_at = 0.0
     user = get_user_model().objects.filter(pk=session.user_id, is_active=True).first()
     if user is None:
         raise PermissionDenied("inactive")
     access = access_group(user, group_id=session.group_id, action=Action.READ_CHAT)
+    session.user, session.access, session.checked_at = user, access, now
     return user, access
 
 
@@ -163,6 +192,10 @@ def may_type(session: Session) -> bool:
 
 def room_head(session: Session) -> int:
     return selectors.room_head(room_id=session.room_id)
+
+
+def room_head_id(room_id: int) -> int:
+    return selectors.room_head(room_id=room_id)
 
 
 # --- frames -------------------------------------------------------------------------------------
@@ -223,8 +256,12 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
 
 def _handle(session: Session, f: dict[str, Any]) -> Outcome:
     ftype = f["type"]
-    user, access = _fresh(session)
-    room = services.room_for_group(session.group_id)
+    cached = ftype in CACHED_FRAMES
+    user, access = _fresh(session, PERMISSION_CACHE_SECONDS if cached else 0.0)
+    if cached and session.room is not None:
+        room = session.room  # only its id is used by reads
+    else:
+        room = session.room = services.room_for_group(session.group_id)
     is_fac = access.membership is not None and access.membership.is_facilitator
     if ftype == "hello":
         frames = selectors.resume_frames(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import json
 import uuid
 from typing import Any
@@ -119,3 +120,12 @@ def _chat_limits(request, settings):
         layer["CONFIG"] = {"capacity": 10_000}
     settings.CHANNEL_LAYERS = {"default": layer}
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_worker_connections(django_db_setup):
+    """Read-only chat work runs on a thread pool (chat.fanout.db_read); its threads end with
+    each test's event loop, but their database connections close only when collected. Collect
+    them before the test database is dropped (PostgreSQL refuses while sessions are open)."""
+    yield
+    gc.collect()

@@ -1,0 +1,355 @@
+"""Per-process fan-out for chat sockets: one channel-layer subscription per room (and per user)
+per server process, not per socket.
+
+A room broadcast therefore costs the channel layer one message per *process* that has sockets
+in the room; the process hands the already-serialised text to each of its local sockets. The
+room's subscription also runs the room's heartbeat for all its local sockets: one head read per
+room per process per beat, presence refreshed and announced in batches (coalesced), and the
+periodic permission re-check of every local socket in one database call.
+
+The channel layer is a hint (at-most-once, possibly duplicating): sockets still order, dedupe
+and fill gaps from the database by `seq` (chat.consumers). When the layer fails (Redis went
+away), every local socket of the subscription closes with 1013 "try again later", and the
+clients reconnect with backoff; nothing is left open and deaf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from . import presence, protocol
+from .events import encode, room_group, user_group
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .consumers import ChatConsumer
+
+log = logging.getLogger(__name__)
+
+#: Presence changes (joins, leaves) are announced at most this often per room and process.
+PRESENCE_DELAY_SECONDS = 0.5
+
+
+def db_read(fn):
+    """Read-only database work off the single thread-sensitive executor: heartbeats, resumes
+    and gap fills of many sockets then run side by side instead of queueing behind writes."""
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+def _beat() -> float:
+    return float(settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"])
+
+
+def _recheck() -> float:
+    return float(settings.VILLAGE["CHAT_RECHECK_SECONDS"])
+
+
+def gap_wait() -> float:
+    """How long a gap may stay open before the database is asked (an in-flight or overtaken
+    broadcast usually closes it for free in a few milliseconds)."""
+    return min(1.0, _beat())
+
+
+class Subscription:
+    """One channel-layer group joined once by this process, fanned out to local sockets."""
+
+    def __init__(self, hub: Hub, group: str):
+        self.hub = hub
+        self.group = group
+        self.channel = ""
+        self.members: dict[ChatConsumer, None] = {}  # insertion-ordered set
+        self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.task: asyncio.Task | None = None
+        self.closed = False
+
+    async def start(self) -> None:
+        try:
+            self.channel = await self.hub.layer.new_channel()
+            await self.hub.layer.group_add(self.group, self.channel)
+        except Exception as exc:
+            self.hub.drop(self)
+            self.closed = True
+            self.ready.set_exception(exc)
+            self.ready.exception()  # retrieved: waiters get it too
+            return
+        self.task = asyncio.ensure_future(self._receive_loop())
+        self.ready.set_result(True)
+
+    async def _receive_loop(self) -> None:
+        layer = self.hub.layer
+        try:
+            while True:
+                message = await layer.receive(self.channel)
+                await self.dispatch(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("channel layer receive failed for %s; closing to retry", self.group)
+            await self.fail()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def refresh(self) -> None:
+        """Join the group again (a Redis restart without persistence forgets memberships)."""
+        try:
+            await self.hub.layer.group_add(self.group, self.channel)
+        except Exception:
+            log.warning("channel layer failed re-joining %s; closing to retry", self.group)
+            await self.fail()
+
+    async def fail(self) -> None:
+        """The layer failed: close every local socket with a retriable code."""
+        self.hub.drop(self)
+        members, self.members = list(self.members), {}
+        for c in members:
+            with contextlib.suppress(Exception):
+                await c.close_retry()
+        await self.stop()
+
+    def remove(self, consumer: ChatConsumer) -> None:
+        self.members.pop(consumer, None)
+        if not self.members:
+            self.schedule_stop()
+
+    def schedule_stop(self) -> None:
+        if not self.members and not self.closed:
+            self.hub.drop(self)
+            asyncio.ensure_future(self.stop())
+
+    async def stop(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        current = asyncio.current_task()
+        if self.task is not None and self.task is not current:
+            self.task.cancel()
+        if self.channel:
+            with contextlib.suppress(Exception):
+                await self.hub.layer.group_discard(self.group, self.channel)
+
+
+class UserSubscription(Subscription):
+    """`user.<id>`: kicks, mutes and support offers for one user's local sockets."""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "user.event":
+            return
+        for c in list(self.members):
+            try:
+                await c.user_event(message)
+            except Exception:
+                log.exception("chat user event failed")
+
+
+class RoomSubscription(Subscription):
+    """`room.<id>`: the room's events, typing and presence, plus its heartbeat."""
+
+    def __init__(self, hub: Hub, group: str, room_id: int):
+        super().__init__(hub, group)
+        self.room_id = room_id
+        self.seen = 0  # highest seq received by broadcast
+        self.prev_head = 0
+        self.presence_pending: dict[str, tuple[int, str] | None] = {}
+        self.presence_task: asyncio.Task | None = None
+        self.beat_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        if not self.closed:
+            self.beat_task = asyncio.ensure_future(self._beat_loop())
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        mtype = message.get("type")
+        if mtype == "room.event":
+            seq = message.get("seq")
+            if isinstance(seq, int) and seq > self.seen:
+                self.seen = seq
+            for c in list(self.members):
+                try:
+                    await c.room_event(message)
+                except Exception:
+                    log.exception("chat room event failed")
+        elif mtype in ("chat.typing", "chat.presence"):
+            text = message.get("text")
+            if not isinstance(text, str):
+                return
+            author = message.get("user_id")
+            for c in list(self.members):
+                if mtype == "chat.typing" and c.session and c.session.user_id == author:
+                    continue
+                try:
+                    await c.push_text(text)
+                except Exception:
+                    log.exception("chat ephemeral frame failed")
+
+    # -- presence: coalesced -------------------------------------------------------------------
+
+    def presence(self, consumer: ChatConsumer, present: bool) -> None:
+        s = consumer.session
+        if s is None:
+            return
+        self.presence_pending[consumer.presence_key] = (s.user_id, s.name) if present else None
+        if self.presence_task is None or self.presence_task.done():
+            self.presence_task = asyncio.ensure_future(self._presence_flush())
+
+    async def _presence_flush(self) -> None:
+        await asyncio.sleep(PRESENCE_DELAY_SECONDS)
+        while self.presence_pending:
+            updates, self.presence_pending = self.presence_pending, {}
+            try:
+                members = await db_read(presence.presence_apply)(
+                    room_id=self.room_id, updates=updates
+                )
+                text = encode({"type": "presence", "members": members})
+                await self.hub.layer.group_send(self.group, {"type": "chat.presence", "text": text})
+            except Exception:
+                log.warning("presence update failed for room %s", self.room_id, exc_info=True)
+                if self.members:
+                    await self.fail()
+                return
+        if not self.members:
+            self.schedule_stop()
+
+    def schedule_stop(self) -> None:
+        if self.presence_task is not None and not self.presence_task.done():
+            return  # the flush stops us once the leave is announced
+        super().schedule_stop()
+
+    async def stop(self) -> None:
+        if self.beat_task is not None and self.beat_task is not asyncio.current_task():
+            self.beat_task.cancel()
+        await super().stop()
+
+    # -- heartbeat -----------------------------------------------------------------------------
+
+    async def _beat_loop(self) -> None:
+        beat = _beat()
+        try:
+            while not self.closed:
+                await asyncio.sleep(beat)
+                if self.closed or not self.members:
+                    continue
+                await self._beat()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("chat heartbeat failed for room %s; closing to retry", self.room_id)
+            with contextlib.suppress(Exception):
+                await self.fail()
+
+    async def _beat(self) -> None:
+        now = time.monotonic()
+        members = list(self.members)
+        due = [c for c in members if c.session is not None and c.recheck_at <= now]
+        refresh = {
+            c.presence_key: (c.session.user_id, c.session.name) for c in members if c.session
+        }
+        head, allowed = await db_read(_beat_reads)(self.room_id, refresh, [c.session for c in due])
+        recheck = _recheck()
+        for c, ok in zip(due, allowed, strict=True):
+            c.recheck_at = now + recheck
+            if not ok:
+                await c.close_forbidden()
+        # What every socket of the room should have by now: what arrived by broadcast, and
+        # whatever was already committed at the previous beat (a broadcast still in flight gets
+        # one more beat before the database is asked).
+        confirmed = min(head, max(self.seen, self.prev_head))
+        self.prev_head = head
+        text = encode({"type": "heartbeat", "head": confirmed})
+        for c in list(self.members):
+            await c.heartbeat(confirmed, text)
+        if head > confirmed:
+            # Committed but not seen here yet: check once more shortly (a lost last broadcast
+            # in an idle room is then caught within about a second, not a whole beat).
+            asyncio.get_running_loop().call_later(gap_wait(), self._confirm, head)
+
+    def _confirm(self, head: int) -> None:
+        if self.closed:
+            return
+        for c in list(self.members):
+            c.expect(head)
+
+
+def _beat_reads(room_id, refresh, sessions) -> tuple[int, list[bool]]:
+    head = protocol.room_head_id(room_id)
+    presence.presence_apply(room_id=room_id, updates=refresh)
+    return head, [protocol.still_allowed(s) for s in sessions]
+
+
+class Hub:
+    """This process's subscriptions on one channel layer."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.subs: dict[str, Subscription] = {}
+        self.maintenance: asyncio.Task | None = None
+
+    def drop(self, sub: Subscription) -> None:
+        if self.subs.get(sub.group) is sub:
+            del self.subs[sub.group]
+        if not self.subs and self.maintenance is not None:
+            self.maintenance.cancel()
+            self.maintenance = None
+
+    async def _subscribe(self, group: str, consumer: ChatConsumer, factory) -> Subscription:
+        sub = self.subs.get(group)
+        if sub is None or sub.closed:
+            sub = factory()
+            self.subs[group] = sub
+            await sub.start()
+        else:
+            await asyncio.shield(sub.ready)
+        if sub.closed:
+            raise ConnectionError(f"subscription to {group} closed")
+        sub.members[consumer] = None
+        self._ensure_maintenance()
+        return sub
+
+    async def join(self, consumer: ChatConsumer) -> tuple[RoomSubscription, Subscription]:
+        """Subscribe the socket to its room and its user; raises if the layer fails."""
+        s = consumer.session
+        assert s is not None
+        rg, ug = room_group(s.room_id), user_group(s.user_id)
+        room = await self._subscribe(rg, consumer, lambda: RoomSubscription(self, rg, s.room_id))
+        try:
+            user = await self._subscribe(ug, consumer, lambda: UserSubscription(self, ug))
+        except Exception:
+            room.remove(consumer)
+            raise
+        return room, user  # type: ignore[return-value]
+
+    def _ensure_maintenance(self) -> None:
+        if self.maintenance is None or self.maintenance.done():
+            self.maintenance = asyncio.ensure_future(self._maintain())
+
+    async def _maintain(self) -> None:
+        """Re-join every group now and then: Redis may have forgotten them."""
+        while self.subs:
+            await asyncio.sleep(_recheck() * (0.9 + 0.2 * random.random()))
+            for sub in list(self.subs.values()):
+                if not sub.closed and sub.ready.done():
+                    await sub.refresh()
+
+
+_hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def hub_for(layer) -> Hub:
+    """The hub of this event loop and layer (tests run many loops and layers in one process)."""
+    loop = asyncio.get_running_loop()
+    per_loop = _hubs.get(loop)
+    if per_loop is None:
+        per_loop = _hubs[loop] = weakref.WeakKeyDictionary()
+    hub = per_loop.get(layer)
+    if hub is None:
+        hub = per_loop[layer] = Hub(layer)
+    return hub
