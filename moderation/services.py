@@ -35,7 +35,7 @@ from groups.permissions import Action, access_group, can, can_site, membership_f
 from notifications.models import Kind
 from notifications.services import notify
 
-from . import events, matching
+from . import closed, events, matching
 from .models import (
     URGENT_REASONS,
     Appeal,
@@ -679,9 +679,12 @@ def _tell_target(action: ModAction) -> None:
         body=body,
         url=reverse("moderation:decision", args=[action.pk]),
         group_id=action.group_id,
-        # A site-wide ban deactivates the account, so email is the only way to tell them.
         email=True,
     )
+    if action.kind == K.BAN and action.site_wide:
+        # The account is now closed: the notification email (active members only) won't reach
+        # them, so a letter with their personal link to appeal or complain does.
+        closed.letter_on_commit(action.target_id, _("Your Village account has been closed"), body)
 
 
 # --- appeals --------------------------------------------------------------------------------
@@ -792,6 +795,12 @@ def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appea
                 url=reverse("moderation:decision", args=[action.pk]),
                 group_id=action.group_id,
             )
+            if decision == Appeal.Status.UPHELD and action.kind == K.BAN and action.site_wide:
+                closed.letter_on_commit(
+                    appeal.appellant_id,
+                    _("Your appeal was looked at: the decision stays"),
+                    _("The moderator's answer: %(reason)s") % {"reason": reason},
+                )
         events.queue_changed_on_commit(group_id=action.group_id, case_id=action.case_id)
     return appeal
 
@@ -958,4 +967,13 @@ def complaint_update(*, actor, complaint_id: int, status: str, outcome: str) -> 
             body=complaint.get_status_display() + (f": {outcome}" if outcome else ""),
             url=reverse("moderation:complaint_mine"),
         )
+        closed_account = not (
+            get_user_model().objects.filter(pk=complaint.complainant_id, is_active=True).exists()
+        )
+        if closed_account:
+            closed.letter_on_commit(
+                complaint.complainant_id,
+                _("An update on your complaint"),
+                complaint.get_status_display() + (f": {outcome}" if outcome else ""),
+            )
     return complaint

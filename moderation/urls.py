@@ -24,4 +24,6 @@ urlpatterns = [
     path("helplines/new/", views.helpline_edit, name="helpline_new"),
     path("helplines/<int:pk>/", views.helpline_edit, name="helpline_edit"),
     path("figures/", views.figures, name="figures"),
+    path("closed/resend/", views.closed_account_resend, name="closed_resend"),
+    path("closed/<str:token>/", views.closed_account, name="closed"),
 ]

@@ -435,3 +435,85 @@ def helpline_edit(request, pk: int | None = None):
 def figures(request):
     require_site(request.user, Action.VIEW_MODERATION_FIGURES)
     return render(request, "moderation/figures.html", {"figures": selectors.moderation_figures()})
+
+
+# --- closed accounts: appeal and complain without logging in ---------------------------------
+
+
+def closed_account(request, token: str):
+    """A closed (site-banned) account's one page, reached from the personal link in their
+    letter: read the decisions, appeal each once, complain and see the answers. Nothing else."""
+    from . import closed
+
+    user = closed.user_for(token)
+    if user is None:
+        return render(request, "moderation/closed_invalid.html", status=404)
+    decisions = selectors.decisions_about(user)
+    posted = request.POST.get("form") if request.method == "POST" else None
+    appeal_forms = {}
+    for action in decisions:
+        if action.is_appealable and not hasattr(action, "appeal") and not action.reversed_at:
+            bound = posted == "appeal" and request.POST.get("action_id") == str(action.pk)
+            appeal_forms[action.pk] = AppealForm(
+                request.POST if bound else None, prefix=f"appeal{action.pk}"
+            )
+    complaint_form = ComplaintForm(
+        request.POST if posted == "complaint" else None, prefix="complaint"
+    )
+    failed = False
+    if posted == "appeal":
+        form = appeal_forms.get(_int_or_none(request.POST.get("action_id")))
+        if form is not None and form.is_valid():
+            try:
+                services.appeal_submit(
+                    user=user,
+                    action_id=int(request.POST["action_id"]),
+                    text=form.cleaned_data["text"],
+                )
+            except ModerationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, _("Thank you. A different moderator will read your appeal and reply.")
+                )
+                return redirect("moderation:closed", token=token)
+        failed = True
+    elif posted == "complaint":
+        if complaint_form.is_valid():
+            try:
+                services.complaint_submit(
+                    user=user,
+                    about=complaint_form.cleaned_data["about"],
+                    text=complaint_form.cleaned_data["text"],
+                )
+            except ModerationError as exc:
+                complaint_form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, _("Thank you. We've got your complaint and will reply within 14 days.")
+                )
+                return redirect("moderation:closed", token=token)
+        failed = True
+    context = {
+        "person": user,
+        "decisions": [(a, appeal_forms.get(a.pk)) for a in decisions],
+        "complaint_form": complaint_form,
+        "complaints": Complaint.objects.filter(complainant=user),
+    }
+    return render(request, "moderation/closed.html", context, status=400 if failed else 200)
+
+
+@require_POST
+def closed_account_resend(request):
+    """From the "account inactive" page: email the personal link again (same answer always)."""
+    from . import closed
+
+    closed.resend_link(request.POST.get("email", ""))
+    return render(request, "moderation/closed_resent.html")
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
