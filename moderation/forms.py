@@ -164,3 +164,22 @@ class AuditFilterForm(forms.Form):
         choices=[("", _("Everything")), *AuditEntry.Event.choices],
     )
     group = forms.IntegerField(label=_("Group number"), required=False, min_value=1)
+    who = forms.CharField(
+        label=_("Who (name)"),
+        required=False,
+        max_length=80,
+        help_text=_("The person who reported, acted or appealed."),
+    )
+    item = forms.IntegerField(label=_("Item number"), required=False, min_value=1)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date is before the start date."))
+        return data

@@ -160,7 +160,17 @@ def appeals_waiting(user) -> list[Appeal]:
     )
 
 
-def audit_page(*, event: str = "", group_id: int | None = None, actor_id: int | None = None):
+def audit_page(
+    *,
+    event: str = "",
+    group_id: int | None = None,
+    actor_id: int | None = None,
+    who: str = "",
+    case_id: int | None = None,
+    since=None,
+    until=None,
+):
+    """The audit log, newest first, filtered by what, where, who, which item and when."""
     qs = AuditEntry.objects.select_related("actor", "group").order_by("-created_at", "-id")
     if event:
         qs = qs.filter(event=event)
@@ -168,6 +178,14 @@ def audit_page(*, event: str = "", group_id: int | None = None, actor_id: int | 
         qs = qs.filter(group_id=group_id)
     if actor_id:
         qs = qs.filter(actor_id=actor_id)
+    if who.strip():
+        qs = qs.filter(actor__display_name__icontains=who.strip())
+    if case_id:
+        qs = qs.filter(case_id_ref=case_id)
+    if since:
+        qs = qs.filter(created_at__date__gte=since)
+    if until:
+        qs = qs.filter(created_at__date__lte=until)
     return qs
 
 

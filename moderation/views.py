@@ -361,9 +361,22 @@ def audit_log(request):
     require_site(request.user, Action.VIEW_AUDIT_LOG)
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.audit_page(event=filters.get("event") or "", group_id=filters.get("group"))
+    qs = selectors.audit_page(
+        event=filters.get("event") or "",
+        group_id=filters.get("group"),
+        who=filters.get("who") or "",
+        case_id=filters.get("item"),
+        since=filters.get("since"),
+        until=filters.get("until"),
+    )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "moderation/audit.html", {"form": form, "page": page})
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "moderation/audit.html",
+        {"form": form, "page": page, "filters_qs": keep.urlencode()},
+    )
 
 
 @login_required

@@ -84,3 +84,36 @@ def test_audit_page_filters(entry, moderator, member, client):
     assert "Nothing matches" in page
     client.force_login(member)
     assert client.get("/moderation/audit/").status_code == 403
+
+
+def test_audit_page_filters_by_who_item_and_when(entry, moderator, member, client):
+    from django.utils import timezone
+
+    client.force_login(moderator)
+    mod_name = moderator.public_name
+
+    def rows(query: str) -> str:
+        page = client.get("/moderation/audit/?" + query)
+        assert page.status_code == 200
+        return page.content.decode().split('class="plain-list mod-audit"')[1]
+
+    by_mod = rows(f"who={mod_name}")
+    assert "Spam" in by_mod and "Report" not in by_mod  # the report was made by the member
+    assert "Nothing matches" in rows("who=nobody-with-this-name")
+    assert "Spam" in rows(f"item={entry.case_id_ref}")
+    assert "Nothing matches" in rows(f"item={entry.case_id_ref + 1}")
+    today = timezone.localdate().isoformat()
+    assert "Spam" in rows(f"since={today}&until={today}")
+    assert "Nothing matches" in rows("until=2000-01-01")
+    bad = client.get(f"/moderation/audit/?since={today}&until=2000-01-01").content.decode()
+    assert "The end date is before the start date." in bad
+
+
+def test_audit_paging_keeps_the_filters(entry, moderator, client):
+    for i in range(60):
+        services.audit(
+            event=AuditEntry.Event.ACTION, verb="warn", actor_id=moderator.pk, reason=f"r{i}"
+        )
+    client.force_login(moderator)
+    html = client.get("/moderation/audit/?event=action&who=Member").content.decode()
+    assert "event=action&amp;who=Member&amp;page=2" in html
