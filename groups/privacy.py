@@ -29,8 +29,15 @@ def export(user) -> list[dict]:
 def erase(user) -> None:
     """Runs inside the account-deletion transaction. Active and pending memberships become
     "left" (open chat sockets are cut off after commit); answers and messages are wiped.
-    Bans stay, so deleting an account is not a way back into a group."""
+    Bans stay, so deleting an account is not a way back into a group. Deletion is a legal
+    duty and is never refused, so a group losing its last facilitator this way is reported to
+    moderators and staff instead."""
+    from .services import tell_staff_no_facilitator
+
+    facilitated = []
     for membership in Membership.objects.select_for_update().filter(user=user):
+        if membership.is_facilitator:
+            facilitated.append(membership.group)
         was_active = membership.status == Membership.Status.ACTIVE
         if membership.status in (Membership.Status.ACTIVE, Membership.Status.PENDING):
             membership.status = Membership.Status.LEFT
@@ -43,3 +50,5 @@ def erase(user) -> None:
                 user.pk, {"type": "membership.revoked", "group_id": membership.group_id}
             )
     Invite.objects.filter(created_by=user).update(created_by=None)
+    for group in facilitated:
+        tell_staff_no_facilitator(group=group)

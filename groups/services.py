@@ -97,6 +97,35 @@ def _refuse_if_last_facilitator(membership: Membership) -> None:
         )
 
 
+def tell_staff_no_facilitator(*, group: Group) -> None:
+    """A group has just lost its last facilitator (a moderator removed them, or they deleted
+    their account, which we never refuse). Site moderators and staff are told, so someone
+    appoints a new one before the group drifts."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    if Membership.objects.facilitators().filter(group=group).exists():
+        return
+    people = get_user_model().objects.filter(
+        Q(is_staff=True) | Q(is_moderator=True), is_active=True
+    )
+    ids = list(people.values_list("pk", flat=True))
+    log.info("group without facilitator group=%s", group.pk)
+    if not ids:
+        return
+    notify(
+        user_ids=ids,
+        kind=Kind.FACILITATOR,
+        title=_("%(group)s has no facilitator now") % {"group": group.name},
+        body=_(
+            "Its last facilitator is no longer in the group. Please ask a trusted member to "
+            "step up, and make them a facilitator on the members page."
+        ),
+        url=reverse("groups:members", kwargs={"slug": group.slug}),
+        group_id=group.pk,
+    )
+
+
 def _revoke_on_commit(membership: Membership) -> None:
     send_to_user_on_commit(
         membership.user_id, {"type": "membership.revoked", "group_id": membership.group_id}
@@ -429,10 +458,13 @@ def membership_remove(*, membership: Membership, actor, ban: bool = False) -> Me
                 code="last_facilitator",
             ) from None
     was_active = locked.status == S.ACTIVE
+    was_facilitator = locked.is_facilitator
     locked.status = S.BANNED if ban else S.REMOVED
     locked.role = Membership.Role.MEMBER
     locked.decided_by = actor
     locked.save()
+    if was_facilitator:
+        tell_staff_no_facilitator(group=locked.group)
     if was_active:
         _revoke_on_commit(locked)
     log.info(

@@ -394,3 +394,29 @@ def test_one_of_two_facilitators_can_be_removed_by_the_other(group, facilitator)
     services.membership_remove(membership=other, actor=facilitator)
     other.refresh_from_db()
     assert other.status == S.REMOVED
+
+
+def test_moderator_removing_the_last_facilitator_tells_staff(group, facilitator, moderator):
+    staff = UserFactory(is_staff=True)
+    only = Membership.objects.get(user=facilitator, group=group)
+    services.membership_remove(membership=only, actor=moderator)
+    told = Notification.objects.filter(title__contains="has no facilitator now")
+    assert set(told.values_list("user_id", flat=True)) == {moderator.pk, staff.pk}
+    assert facilitator.pk not in told.values_list("user_id", flat=True)
+
+
+def test_deleting_the_last_facilitators_account_is_allowed_and_staff_are_told(group, facilitator):
+    from accounts.services import account_delete
+
+    staff = UserFactory(is_staff=True)
+    account_delete(user=facilitator, password="village-test")
+    assert not Membership.objects.facilitators().filter(group=group).exists()
+    told = Notification.objects.filter(title__contains="has no facilitator now")
+    assert list(told.values_list("user_id", flat=True)) == [staff.pk]
+
+
+def test_no_staff_note_while_another_facilitator_remains(group, facilitator, moderator):
+    MembershipFactory(group=group, role="facilitator")
+    only = Membership.objects.get(user=facilitator, group=group)
+    services.membership_remove(membership=only, actor=moderator)
+    assert not Notification.objects.filter(title__contains="has no facilitator now").exists()
