@@ -176,7 +176,9 @@ def _case_open(
 
 
 def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] = ()) -> None:
-    notify(
+    """The alert rows commit with the caller's transaction; their email is queued after
+    commit and, if the queue (Redis) is down then, the `resend_urgent_alerts` sweep sends it."""
+    rows = notify(
         user_ids=safeguarding_recipients(case.group_id, exclude=exclude),
         kind=Kind.SAFEGUARDING,
         title=title,
@@ -184,7 +186,36 @@ def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] =
         url=_queue_url() + f"#case-{case.pk}",
         group_id=case.group_id,
         urgent=True,
-        email=True,
+        email=False,
+    )
+    pks = [n.pk for n in rows if n.pk]
+    if pks:
+        transaction.on_commit(lambda: _queue_alert_emails(pks))
+
+
+def _queue_alert_emails(pks: list[int]) -> None:
+    from notifications.services import queue_emails
+
+    try:
+        queue_emails(pks)
+    except Exception:  # the queue is down: the rows are safe, the sweep will email them
+        log.warning("could not queue %d urgent alert emails; the sweep will", len(pks))
+
+
+def urgent_alerts_unsent(*, older_than: timedelta, within: timedelta) -> list[int]:
+    """Urgent safeguarding alerts whose email was never sent (e.g. queued while Redis was
+    down), from the last `within`, at least `older_than` old (so the normal path goes first)."""
+    from notifications.models import Notification
+
+    now = timezone.now()
+    return list(
+        Notification.objects.filter(
+            kind=Kind.SAFEGUARDING,
+            urgent=True,
+            emailed_at__isnull=True,
+            created_at__gte=now - within,
+            created_at__lte=now - older_than,
+        ).values_list("pk", flat=True)[:1000]
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from datetime import timedelta
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from . import closed
 
@@ -10,3 +13,17 @@ from . import closed
 @db_task(retries=3, retry_delay=60)
 def send_closed_account_letter(user_id: int, subject: str, text: str) -> bool:
     return closed.send_letter(user_id, subject, text)
+
+
+@db_periodic_task(crontab(minute="*/2"))
+@lock_task("moderation-resend-urgent-alerts")
+def resend_urgent_alerts() -> int:
+    """Email urgent safeguarding alerts that could not be queued when they were raised (the
+    rows were committed with the message; only the queue was down). Claiming rows in
+    `send_notification_emails` keeps this from ever sending one twice."""
+    from notifications.tasks import send_notification_emails
+
+    from .services import urgent_alerts_unsent
+
+    pks = urgent_alerts_unsent(older_than=timedelta(minutes=2), within=timedelta(days=1))
+    return send_notification_emails.call_local(pks) if pks else 0

@@ -120,3 +120,39 @@ def test_crisis_phrases_are_editable(moderator, author, group):
     services.crisis_phrase_add(actor=moderator, phrase="nobody would miss me")
     post(author, group, "Nobody would miss me tbh")
     assert Case.objects.filter(kind=Case.Kind.CRISIS).count() == 1
+
+
+def test_alert_email_is_sent_later_when_the_queue_is_down(
+    author, moderator, group, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis down: the channel layer and the email queue both fail. The message and the alert
+    row are committed, nothing breaks for the author, and the sweep emails the alert later."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from moderation.tasks import resend_urgent_alerts
+    from notifications import tasks as notification_tasks
+
+    def queue_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(chat_events, "get_channel_layer", lambda *a: BrokenLayer())
+    monkeypatch.setattr(moderation_events, "get_channel_layer", lambda *a: BrokenLayer())
+    with monkeypatch.context() as m:
+        m.setattr(notification_tasks, "send_notification_emails", queue_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            msg = post(author, group, "I can't go on anymore")
+    assert Message.objects.filter(pk=msg.pk).exists()
+    alert = Notification.objects.get(user=moderator, kind=Kind.SAFEGUARDING)
+    assert alert.emailed_at is None and not mail.outbox
+    assert resend_urgent_alerts.call_local() == 0  # too fresh: the normal path goes first
+    Notification.objects.filter(pk=alert.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert resend_urgent_alerts.call_local() >= 1
+    assert any(moderator.email in m.to for m in mail.outbox)
+    alert.refresh_from_db()
+    assert alert.emailed_at is not None
+    sent = len(mail.outbox)
+    assert resend_urgent_alerts.call_local() == 0 and len(mail.outbox) == sent  # never twice
