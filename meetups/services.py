@@ -42,7 +42,6 @@ AUTO_CLOSE_AFTER = timedelta(hours=3)
 CHECKIN_EARLY = timedelta(minutes=30)
 CHECKIN_LATE = timedelta(minutes=30)
 REGISTER_OPENS_BEFORE = timedelta(hours=1)
-HISTORY_WEEKS = 14
 
 
 def local_to_utc(day: date, at: time, time_zone: str) -> datetime:
@@ -808,8 +807,16 @@ def _values(qs):
     return fetch()
 
 
+def _lookback_start(occs, first: datetime) -> datetime:
+    """How far back the rules need history: EXPECTED_LOOKBACK meetups before `first` (the
+    decisions need no more: see rules.nudge_action), plus one slack meetup for a week whose
+    register wasn't taken and a day for the clocks changing, at the slowest rhythm here."""
+    rhythm = max((occ.series.interval_weeks if occ.series_id else 1) for occ in occs)
+    return first - timedelta(weeks=(rules.EXPECTED_LOOKBACK + 1) * rhythm, days=1)
+
+
 def _history(
-    group_ids: set[int], *, before: datetime, weeks: int = HISTORY_WEEKS
+    group_ids: set[int], *, before: datetime, since: datetime
 ) -> tuple[dict[int, list[int]], set[int]]:
     """Recent meetups with a register taken, per group, newest first (their ids), and who
     attended (a set of `_pair`s). Two queries. Meetups whose register nobody took don't count
@@ -819,7 +826,7 @@ def _history(
         status=Occurrence.Status.SCHEDULED,
         register_closed_at__isnull=False,
         starts_at__lt=before,
-        starts_at__gte=before - timedelta(weeks=weeks),
+        starts_at__gte=since,
     )
     attended = {
         row[0]
@@ -940,7 +947,9 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         group_ids = {occ.group_id for occ, _ in due}
         members = _members(group_ids)
         rsvps = _rsvps([occ.pk for occ, _ in due])
-        history, attended = _history(group_ids, before=now)
+        history, attended = _history(
+            group_ids, before=now, since=_lookback_start([occ for occ, _ in due], now)
+        )
         rows = []
         for occ, kind in due:
             recent = history.get(occ.group_id, [])[: rules.EXPECTED_LOOKBACK]
@@ -1025,13 +1034,8 @@ def _nudge_all(occs: list[Occurrence], now: datetime, result: JobResult) -> None
     group_ids = {occ.group_id for occ in occs}
     latest = max(occ.starts_at for occ in occs)
     earliest = min(occ.starts_at for occ in occs)
-    # The rules look back at most EXPECTED_LOOKBACK + 2 meetups before each one: read just
-    # enough weeks of history for the slowest rhythm among these groups (plus a week's slack).
-    rhythm = max((occ.series.interval_weeks if occ.series_id else 1) for occ in occs)
-    weeks = min(HISTORY_WEEKS * 2, (rules.EXPECTED_LOOKBACK + 3) * rhythm + 1)
-    span = (latest - earliest) + timedelta(weeks=weeks)
     history, attended = _history(
-        group_ids, before=latest + timedelta(seconds=1), weeks=max(weeks, span.days // 7 + 1)
+        group_ids, before=latest + timedelta(seconds=1), since=_lookback_start(occs, earliest)
     )
     members = _members(group_ids)
     rsvps = _rsvps([occ.pk for occ in occs])
@@ -1075,6 +1079,9 @@ def _nudge_all(occs: list[Occurrence], now: datetime, result: JobResult) -> None
                     continue
                 kind = Delivery.Kind.NUDGE
             elif action == rules.NudgeAction.SUGGEST:
+                if quiet(occ.time_zone):  # the facilitators' evening is theirs too
+                    result.deferred += 1
+                    continue
                 kind = Delivery.Kind.CHECKIN_SUGGESTION
             else:
                 continue

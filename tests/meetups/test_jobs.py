@@ -110,6 +110,20 @@ def test_third_miss_asks_facilitators_to_check_in_and_stops_nudges(london_group,
     assert len(nudge_notes(m)) == 2
 
 
+def test_check_in_suggestion_waits_for_the_facilitators_morning(london_group, fac):
+    (m,) = make_members(london_group, 1)
+    held(london_group, fac, start_utc=WEEKS[0], present=[m])
+    for week in WEEKS[1:3]:
+        held(london_group, fac, start_utc=week, present=[fac])
+        services.nudges_send(now=week.replace(hour=10) + dt.timedelta(days=1))
+    occ = held(london_group, fac, start_utc=WEEKS[3], present=[fac])
+    late = occ.ends_at + dt.timedelta(minutes=30)  # 21:00 in London
+    night = services.nudges_send(now=late)
+    assert (night.suggestions, night.deferred) == (0, 1)
+    assert not Notification.objects.filter(user=fac, kind="facilitator").exists()
+    assert services.nudges_send(now=late.replace(hour=8) + dt.timedelta(days=1)).suggestions == 1
+
+
 def test_nobody_nudged_when_no_register_was_taken(london_group, fac):
     (m,) = make_members(london_group, 1)
     held(london_group, fac, start_utc=WEEKS[0], present=[m])
