@@ -93,9 +93,13 @@ class MemberLists:
     members: list[Membership]
     invites: list[Invite]
     member_count: int = field(init=False)
+    facilitator_count: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.member_count = len(self.members)
+        self.facilitator_count = sum(
+            1 for m in self.members if m.role == Membership.Role.FACILITATOR
+        )
 
 
 def member_management(*, group: Group) -> MemberLists:

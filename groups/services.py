@@ -500,6 +500,21 @@ def membership_make_facilitator(*, membership: Membership, actor) -> Membership:
     return locked
 
 
+@transaction.atomic
+def membership_step_down(*, user, group: Group) -> Membership:
+    """A facilitator goes back to being an ordinary member. Refused for the last facilitator,
+    under the group lock, exactly like leaving."""
+    group = _lock_group(group.pk)
+    membership = _existing(user.pk, group)
+    if membership is None or not membership.is_facilitator:
+        raise GroupError(_("You're not a facilitator of this group."), code="not_facilitator")
+    _refuse_if_last_facilitator(membership)
+    membership.role = Membership.Role.MEMBER
+    membership.save(update_fields=["role", "updated_at"])
+    log.info("membership stepped down group=%s user=%s", group.pk, user.pk)
+    return membership
+
+
 # --- invites ------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path(
         "<slug:slug>/members/<int:pk>/facilitator/", views.make_facilitator, name="make_facilitator"
     ),
+    path("<slug:slug>/members/step-down/", views.step_down, name="step_down"),
     path("<slug:slug>/invites/new/", views.invite_create, name="invite_create"),
     path("<slug:slug>/invites/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),
 ]

@@ -241,6 +241,8 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage": manage,
             "can_invite": access.can(request.user, Action.MANAGE_INVITES),
             "can_remove": access.can(request.user, Action.REMOVE_MEMBER),
+            "is_facilitator": Role.FACILITATOR in access.roles,
+            "last_facilitator": Role.FACILITATOR in access.roles and lists.facilitator_count <= 1,
             "decision_form": DecisionForm(),
             "invite_form": InviteForm(),
             "invites": [
@@ -323,6 +325,19 @@ def make_facilitator(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             _("%(name)s is now a facilitator.") % {"name": membership.user.public_name},
         )
     return redirect("groups:members", slug=access.group.slug)
+
+
+@login_required
+@require_POST
+def step_down(request: HttpRequest, slug: str) -> HttpResponse:
+    access = access_group(request.user, slug=slug, action=Action.MANAGE_MEMBERS)
+    try:
+        services.membership_step_down(user=request.user, group=access.group)
+    except services.GroupError as error:
+        messages.info(request, error.message)
+        return redirect("groups:members", slug=access.group.slug)
+    messages.success(request, _("Thank you for facilitating. You're an ordinary member again now."))
+    return _detail(access.group)
 
 
 @login_required

@@ -420,3 +420,19 @@ def test_no_staff_note_while_another_facilitator_remains(group, facilitator, mod
     only = Membership.objects.get(user=facilitator, group=group)
     services.membership_remove(membership=only, actor=moderator)
     assert not Notification.objects.filter(title__contains="has no facilitator now").exists()
+
+
+def test_step_down_keeps_membership_and_is_refused_for_the_last_facilitator(group, facilitator):
+    assert _code(services.membership_step_down, user=facilitator, group=group) == (
+        "last_facilitator"
+    )
+    helper = MembershipFactory(group=group, role="facilitator")
+    services.membership_step_down(user=facilitator, group=group)
+    mine = Membership.objects.get(user=facilitator, group=group)
+    assert mine.status == S.ACTIVE and mine.role == "member"
+    assert _code(services.membership_step_down, user=facilitator, group=group) == (
+        "not_facilitator"
+    )
+    assert _code(services.membership_step_down, user=helper.user, group=group) == (
+        "last_facilitator"
+    )

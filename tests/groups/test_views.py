@@ -185,6 +185,23 @@ def test_last_facilitator_is_told_kindly_and_stays(client, group, facilitator):
     assert Membership.objects.get(user=facilitator, group=group).is_facilitator
 
 
+def test_step_down_from_the_members_page(client, group, facilitator):
+    client.force_login(facilitator)
+    members_url = reverse("groups:members", args=[group.slug])
+    body = client.get(members_url).content.decode()
+    assert "You're the only facilitator" in body and "Step down as facilitator" not in body
+    refused = client.post(reverse("groups:step_down", args=[group.slug]), follow=True)
+    assert "make someone else a facilitator first" in _messages(refused)
+    MembershipFactory(group=group, role="facilitator")
+    assert "Step down as facilitator" in client.get(members_url).content.decode()
+    response = client.post(reverse("groups:step_down", args=[group.slug]), follow=True)
+    assert "ordinary member again" in _messages(response)
+    mine = Membership.objects.get(user=facilitator, group=group)
+    assert mine.is_active and mine.role == "member"
+    # An ordinary member has nothing to step down from.
+    assert client.post(reverse("groups:step_down", args=[group.slug])).status_code == 403
+
+
 def test_request_form_keeps_answers_and_says_what_is_wrong(client, user, jo):
     group = services.group_create(
         name="SEND", join_policy="request", join_questions=["Age?", "Hopes?"], facilitator=jo
