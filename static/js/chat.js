@@ -81,7 +81,8 @@
     gone: "Replying to a message that is no longer here",
     held: "Waiting for a moderator to check",
     hidden: "Hidden while a moderator looks at it",
-    hiddenMine: "Only you can see this message. A moderator is looking at it, and we'll let you know what they decide.",
+    hiddenBadge: "Hidden for now",
+    hiddenMine: "Only you can see this message: it's hidden while a moderator looks at it. We'll let you know what they decide.",
     hiddenQuote: "Replying to a message hidden while a moderator looks at it",
     pinned: "Pinned",
     typingOne: " is typing…",
@@ -204,6 +205,17 @@
     return f;
   }
 
+  function fillQuote(a, reply) {
+    a.textContent = "";
+    if (reply.snippet) {
+      a.appendChild(el("bdi", "msg__reply-author", (reply.author && reply.author.name) || T.former));
+      a.appendChild(document.createTextNode(": "));
+      a.appendChild(el("span", "msg__reply-snippet", reply.snippet));
+    } else {
+      a.appendChild(el("span", "msg__reply-snippet", reply.state === "hidden" ? T.hiddenQuote : T.gone));
+    }
+  }
+
   function buildPlaceholder(m) {
     // Hidden while a moderator looks at it: only where it was, never who wrote it or what.
     var li = el("li", "msg msg--placeholder");
@@ -240,19 +252,13 @@
     if (m.edited && !m.deleted) head.appendChild(el("span", "msg__edited", T.edited));
     if (m.pinned) head.appendChild(el("span", "badge msg__pinned", T.pinned));
     if (m.state === "held") head.appendChild(el("span", "badge badge--warm", T.held));
-    if (m.state === "hidden") head.appendChild(el("span", "badge badge--warm", T.hidden));
+    if (m.state === "hidden") head.appendChild(el("span", "badge badge--warm", T.hiddenBadge));
     li.appendChild(head);
 
     if (m.reply_to) {
       var r = el("a", "msg__reply");
       r.href = "#m-" + m.reply_to.id;
-      if (m.reply_to.snippet) {
-        r.appendChild(el("bdi", "msg__reply-author", (m.reply_to.author && m.reply_to.author.name) || T.former));
-        r.appendChild(document.createTextNode(": "));
-        r.appendChild(el("span", "msg__reply-snippet", m.reply_to.snippet));
-      } else {
-        r.appendChild(el("span", "msg__reply-snippet", m.reply_to.state === "hidden" ? T.hiddenQuote : T.gone));
-      }
+      fillQuote(r, m.reply_to);
       li.appendChild(r);
     }
 
@@ -356,13 +362,18 @@
     var links = list.querySelectorAll('a.msg__reply[href="#m-' + m.id + '"]');
     Array.prototype.forEach.call(links, function (a) {
       var li = a.closest("li.msg");
-      if (!li || !li._message || !li._message.reply_to) return;
+      if (!li) return;
       var ok = m.state === "visible" && !m.deleted;
-      li._message.reply_to = {
+      var reply = {
         id: m.id, snippet: ok ? (m.body || "").slice(0, 120) : "", author: ok ? m.author : null,
         state: m.state === "hidden" ? "hidden" : "visible"
       };
-      li.replaceWith(buildMessage(li._message));
+      if (li._message && li._message.reply_to) {
+        li._message.reply_to = reply;
+        li.replaceWith(buildMessage(li._message));
+      } else {
+        fillQuote(a, reply); // a server-rendered message: same structure, just the quote
+      }
     });
   }
 

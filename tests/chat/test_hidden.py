@@ -82,7 +82,8 @@ def test_author_sees_their_own_message_marked_hidden(client, author, group, room
     html = client.get(url(group)).content.decode()
     li = _li(html, hidden["message"].pk)
     assert SECRET.replace("'", "&#x27;") in li
-    assert PLACEHOLDER in li and "Only you can see this message" in li
+    assert "Hidden for now" in li
+    assert "Only you can see this message: it's hidden while a moderator looks at it" in li
     assert "msg--hidden" in li
     # No edit, reply, react or delete while a moderator decides.
     assert "data-chat-edit" not in li and "data-chat-reply" not in li and "msg__more" not in li

@@ -1,6 +1,8 @@
 """In a real browser at phone size: a member reports a message, a moderator sees it arrive in
-the live queue and hides it, it disappears from the member's open room, the author appeals,
-and a second moderator reverses the decision. Screenshots and axe checks along the way."""
+the live queue and hides it, a placeholder takes its place in the member's open room (and in
+the quote of her reply) while its author still sees it marked hidden, the author appeals, and a
+second moderator reverses the decision: the message is back in place. Screenshots and axe
+checks along the way."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from tests.e2e.helpers import assert_accessible, log_in, screenshot
 pytestmark = pytest.mark.e2e
 
 SLUG = "brierley-hill-parents-circle"
+PLACEHOLDER = "Hidden while a moderator looks at it"
 
 
 def _second_moderator(server) -> str:
@@ -77,9 +80,22 @@ def test_report_hide_appeal_reverse(demo_data, phone):
     screenshot(alex, "moderation-queue")
     assert_accessible(alex, "moderation queue with an item")
 
-    # Priya is back in the room; Alex hides the message; it goes from her screen at once.
+    # Priya is back in the room and replies to it; Sam still has the room open.
     _room(priya, server)
     expect(priya.locator(".msg__body", has_text=text)).to_be_visible()
+    expect(priya.locator(".chat__concern a")).to_have_text(
+        "I'm worried about someone in this group"
+    )
+    msg = priya.locator(".msg", has_text=text).last
+    msg.locator("summary").click()
+    msg.locator("[data-chat-reply]").click()
+    reply_text = f"That's not fair, we're all trying {uuid.uuid4().hex[:4]}"
+    priya.fill("[data-composer-input]", reply_text)
+    priya.click(".composer__send")
+    reply = priya.locator(".msg", has_text=reply_text)
+    expect(reply.locator(".msg__reply")).to_contain_text(text[:40])
+
+    # Alex hides the message: a placeholder takes its place on Priya's screen at once.
     item.get_by_label("Hide the message").check()
     item.get_by_label("Reason (the member is told this, and it goes in the log)").fill(
         "Calling other parents useless breaks our kindness rule."
@@ -87,6 +103,22 @@ def test_report_hide_appeal_reverse(demo_data, phone):
     item.get_by_role("button", name="Do this").click()
     expect(alex.locator(".flash", has_text="Done")).to_be_visible()
     expect(priya.locator(".msg__body", has_text=text)).to_have_count(0)
+    expect(priya.locator(".msg--placeholder", has_text=PLACEHOLDER)).to_have_count(1)
+    expect(reply.locator(".msg__reply")).to_contain_text(
+        "Replying to a message hidden while a moderator looks at it"
+    )
+    expect(priya.locator(".msg--placeholder")).not_to_contain_text("Sam")
+    screenshot(priya, "moderation-hidden-member")
+    # Sam, its author, still sees his words, marked hidden, with a note only he sees.
+    mine = sam.locator(".msg--hidden", has_text=text)
+    expect(mine).to_contain_text("Hidden for now")
+    expect(mine).to_contain_text("Only you can see this message")
+    screenshot(sam, "moderation-hidden-author")
+    # A fresh page load shows the same (server-rendered, no body for Priya).
+    priya.reload()
+    expect(priya.locator(".msg--placeholder", has_text=PLACEHOLDER)).to_have_count(1)
+    assert text not in priya.content()
+    assert_accessible(priya, "room with a hidden message")
 
     # Sam is told why and appeals once.
     sam.goto(f"{server.url}/moderation/decisions/")
@@ -117,7 +149,11 @@ def test_report_hide_appeal_reverse(demo_data, phone):
     morgan.get_by_role("button", name="Decide").click()
     expect(morgan.locator(".flash", has_text="Decided")).to_be_visible()
 
-    # The message is back for everyone.
+    # The message is back in place for everyone, live in Priya's open room.
+    expect(priya.locator(".msg__body", has_text=text)).to_be_visible()
+    expect(priya.locator(".msg--placeholder")).to_have_count(0)
+    expect(reply.locator(".msg__reply")).to_contain_text(text[:40])
+    screenshot(priya, "moderation-restored-member")
     _room(priya, server)
     expect(priya.locator(".msg__body", has_text=text)).to_be_visible()
     sam.reload()
