@@ -6,6 +6,7 @@ checks along the way."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -175,3 +176,52 @@ def test_support_terms_and_complaint_pages(demo_data, phone):
     expect(page.locator(".errorlist").first).to_be_visible()
     screenshot(page, "moderation-complaint")
     assert_accessible(page, "complaint")
+
+
+def test_a_banned_member_can_still_appeal_and_complain(demo_data, phone):
+    server = demo_data
+    email = f"casey-{uuid.uuid4().hex[:6]}@example.com"
+    server.shell(
+        "import uuid\n"
+        "from accounts.models import User\n"
+        "from allauth.account.models import EmailAddress\n"
+        "from chat.services import message_send, room_for_group\n"
+        "from groups.models import Group, Membership\n"
+        "from moderation import services\n"
+        f"u = User.objects.create_user({email!r}, 'village-demo', display_name='Casey')\n"
+        "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)\n"
+        f"g = Group.objects.get(slug={SLUG!r})\n"
+        "Membership.objects.create(user=u, group=g)\n"
+        "m = message_send(user=u, room=room_for_group(g.pk), body='Cheap pills, DM me',"
+        " client_id=uuid.uuid4()).message\n"
+        "priya = User.objects.get(email='parent2@example.com')\n"
+        "alex = User.objects.get(email='moderator@example.com')\n"
+        "r = services.report_message(user=priya, message_id=m.pk, reason='spam')\n"
+        "services.case_act(actor=alex, case_id=r.case_id, kind='ban', site_wide=True,"
+        " reason='Selling medicines in a parents group')\n"
+    )
+    page = phone()
+    log_in(page, server, email)
+    expect(page.get_by_role("heading", name="This account is closed")).to_be_visible()
+    screenshot(page, "moderation-closed-login")
+    assert_accessible(page, "closed account log-in page")
+
+    (letter,) = server.emails_to(email)
+    body = letter.get_payload(decode=True).decode()
+    link = next(w for w in body.split() if "/moderation/closed/" in w)
+    page.goto(link)
+    expect(page.locator("body")).to_contain_text("Selling medicines in a parents group")
+    page.get_by_label("Why do you think this decision was wrong?").fill(
+        "Someone else used my phone. I'm sorry it happened."
+    )
+    page.get_by_role("button", name="Send my appeal").click()
+    expect(page.locator("[data-appeal-status]")).to_contain_text("Waiting for a moderator")
+    page.get_by_label("A moderation decision").check()
+    page.get_by_label("Tell us what happened").fill("I was never warned before the ban.")
+    page.get_by_role("button", name="Send complaint").click()
+    expect(page.locator("[data-complaint]")).to_contain_text("Received")
+    screenshot(page, "moderation-closed-account")
+    assert_accessible(page, "closed account page")
+    # The link opens only this page: the rest of Village still asks them to log in.
+    page.goto(f"{server.url}/groups/{SLUG}/chat/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
