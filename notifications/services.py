@@ -32,7 +32,6 @@ class Note:
     data: dict = field(default_factory=dict)
 
 
-@transaction.atomic
 def notify_many(notes: Iterable[Note], *, email: bool = True) -> list[int]:
     """Create many notifications (each its own member, text and link) in bulk; returns their
     ids. After commit, one callback pushes every bell update in a single batch and another
@@ -42,14 +41,23 @@ def notify_many(notes: Iterable[Note], *, email: bool = True) -> list[int]:
     notes = list(notes)
     if not notes:
         return []
-    if connection.vendor != "postgresql":
-        return [n.pk for n in _create(notes, email=email)]
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            return [n.pk for n in _create(notes, email=email)]
+        return _insert_many(notes, email=email)
+
+
+def _insert_many(notes: list[Note], *, email: bool) -> list[int]:
+    """PostgreSQL: every notification in one INSERT .. SELECT FROM unnest(..)."""
     texts: dict[tuple, int] = {}
     user_ids: list[int] = []
     text_idx: list[int] = []
+    dumped: dict[int, str] = {}  # callers share one data dict per meetup: dump it once
     for n in notes:
-        key = (str(n.kind), n.title[:200], n.body, n.url, n.group_id, n.urgent,
-               json.dumps(n.data, sort_keys=True))  # fmt: skip
+        data = dumped.get(id(n.data))
+        if data is None:
+            data = dumped[id(n.data)] = json.dumps(n.data, sort_keys=True)
+        key = (str(n.kind), n.title[:200], n.body, n.url, n.group_id, n.urgent, data)
         user_ids.append(n.user_id)
         text_idx.append(texts.setdefault(key, len(texts) + 1))
     cols = list(zip(*texts, strict=True))
