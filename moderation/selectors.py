@@ -35,8 +35,13 @@ def facilitates_any_group(user_id: int) -> bool:
     key = _facilitator_flag_key(user_id)
     flag = cache.get(key)
     if flag is None:
-        flag = int(Membership.objects.facilitators().filter(user_id=user_id).exists())
-        cache.set(key, flag, FACILITATOR_FLAG_SECONDS)
+        return refresh_facilitator_flag(user_id)
+    return bool(flag)
+
+
+def refresh_facilitator_flag(user_id: int) -> bool:
+    flag = int(Membership.objects.facilitators().filter(user_id=user_id).exists())
+    cache.set(_facilitator_flag_key(user_id), flag, FACILITATOR_FLAG_SECONDS)
     return bool(flag)
 
 

@@ -2,7 +2,7 @@
 
 A role or status change drops the flag at once and again after commit (so a rolled-back
 change or a read in between cannot leave it stale); the next page recomputes it with one light
-query. Logging in warms it, so ordinary pages add no query. Bulk `.update()`s of memberships
+query. Logging in recomputes it, so ordinary pages add no query. Bulk `.update()`s of memberships
 (moderation's remove and ban) call `forget_facilitator_flag` themselves.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .selectors import facilitates_any_group, forget_facilitator_flag
+from .selectors import forget_facilitator_flag, refresh_facilitator_flag
 
 
 def membership_changed(sender, instance, **kwargs) -> None:
@@ -23,4 +23,4 @@ def membership_changed(sender, instance, **kwargs) -> None:
 
 def logged_in(sender, request, user, **kwargs) -> None:
     if not (getattr(user, "is_moderator", False) or user.is_staff):
-        facilitates_any_group(user.pk)
+        refresh_facilitator_flag(user.pk)

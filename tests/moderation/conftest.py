@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.core.cache import cache
 
 from chat.services import message_send, room_for_group
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
@@ -17,10 +16,16 @@ def post(user, group, body: str = "Hello everyone"):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()  # chat's rate limits live in the cache
+def _fresh_cache(settings):
+    """A private cache per test (chat's rate limits and the header flag live there): never
+    `cache.clear()`, which on the Redis cache flushes the whole shared database."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"moderation-test-{uuid.uuid4().hex}",
+        }
+    }
     yield
-    cache.clear()
 
 
 @pytest.fixture
