@@ -19,7 +19,6 @@ import time
 from collections import deque
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -181,10 +180,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if ftype in protocol.CACHED_FRAMES:
             outcome = await fanout.db_read(protocol.handle)(self.session, frame)
-        else:  # writes: one at a time per process, in the order they arrived
+        else:  # writes: live events wait until the ack is out
             self.writing = True
             try:
-                outcome = await database_sync_to_async(protocol.handle)(self.session, frame)
+                outcome = await fanout.db_write(protocol.handle)(self.session, frame)
                 for f in outcome.frames:
                     self.outbox.append(encode(f))
             finally:
@@ -243,6 +242,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(text, str):
             return
         seq = message.get("seq")
+        if message.get("kind") == "room.updated":
+            self.session.forget_access()  # e.g. slow mode: read the room afresh
         if seq is None:
             await self.push_text(text)
             return

@@ -7,11 +7,13 @@ and clients resume from it).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -31,9 +33,35 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The server's event loop, when this code runs in one of its worker threads."""
+    local = SyncToAsync.threadlocal
+    if getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop = getattr(local, "main_event_loop", None)
+    return loop if loop is not None and loop.is_running() and not loop.is_closed() else None
+
+
+def _sent(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("channel layer send failed", exc_info=future.exception())
+
+
 def _group_send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
+        return
+    loop = _server_loop()
+    if loop is not None:
+        # In the server: hand the send to its event loop and return at once, so the writing
+        # thread never waits for a busy loop or for Redis. (Two sends may overtake each other;
+        # sockets order events by seq.)
+        try:
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        except RuntimeError:  # the loop is shutting down
+            log.warning("channel layer send to %s dropped: server stopping", group)
+            return
+        future.add_done_callback(_sent)
         return
     try:
         async_to_sync(layer.group_send)(group, message)
@@ -50,7 +78,7 @@ def broadcast_room_on_commit(
     message sees it; everyone else gets a `skip` for that seq). Each frame is serialised once.
     """
     text = encode(frame)
-    message: dict[str, Any] = {"type": "room.event", "text": text}
+    message: dict[str, Any] = {"type": "room.event", "text": text, "kind": frame.get("type")}
     if "seq" in frame:
         message["seq"] = frame["seq"]
     if private:

@@ -121,8 +121,9 @@ class Session:
     name: str
     group_id: int
     room_id: int
-    # The last permission check, reused for a few seconds by read-only frames only (see
-    # CACHED_FRAMES). Writes always check afresh; a kick or mute over the user's group clears it.
+    # The last permission check (and the room row read with it), reused for a few seconds
+    # (PERMISSION_CACHE_SECONDS). A kick or mute over the user's group, or a room.updated
+    # event, clears it at once; a lost kick is caught when it lapses.
     user: Any = field(default=None, repr=False, compare=False)
     access: Any = field(default=None, repr=False, compare=False)
     room: Any = field(default=None, repr=False, compare=False)
@@ -132,9 +133,9 @@ class Session:
         self.checked_at = 0.0
 
 
-#: How long a read-only frame may reuse the socket's last permission check.
+#: How long a frame may reuse the socket's last permission check.
 PERMISSION_CACHE_SECONDS = 5.0
-#: Frames that change nothing anyone else sees: they may use the cached check.
+#: Frames that write nothing anyone else sees (the consumer runs them as reads).
 CACHED_FRAMES = {"hello", "read", "typing", "ping"}
 
 
@@ -170,6 +171,7 @@ def _fresh(session: Session, max_age: float = 0.0):
     if user is None:
         raise PermissionDenied("inactive")
     access = access_group(user, group_id=session.group_id, action=Action.READ_CHAT)
+    session.room = services.room_for_group(session.group_id)  # e.g. slow mode, fresh
     session.user, session.access, session.checked_at = user, access, now
     return user, access
 
@@ -256,12 +258,8 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
 
 def _handle(session: Session, f: dict[str, Any]) -> Outcome:
     ftype = f["type"]
-    cached = ftype in CACHED_FRAMES
-    user, access = _fresh(session, PERMISSION_CACHE_SECONDS if cached else 0.0)
-    if cached and session.room is not None:
-        room = session.room  # only its id is used by reads
-    else:
-        room = session.room = services.room_for_group(session.group_id)
+    user, access = _fresh(session, PERMISSION_CACHE_SECONDS)
+    room = session.room
     is_fac = access.membership is not None and access.membership.is_facilitator
     if ftype == "hello":
         frames = selectors.resume_frames(

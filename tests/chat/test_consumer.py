@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -229,12 +230,19 @@ async def test_revoked_for_another_group_is_ignored(member, group, make_client):
     await a.close()
 
 
-async def test_removed_member_cannot_act_even_without_kick_message(member, group, make_client):
+async def test_removed_member_cannot_act_even_without_kick_message(
+    member, group, make_client, monkeypatch
+):
+    """A lost kick: the socket's cached permission check lapses within
+    PERMISSION_CACHE_SECONDS (shortened here), and then the next action is refused."""
+    from chat import protocol
     from groups.models import Membership
 
+    monkeypatch.setattr(protocol, "PERMISSION_CACHE_SECONDS", 0.2)
     a = make_client(member, group)
     await a.connect()
     await db(Membership.objects.filter(user=member).update)(status=Membership.Status.REMOVED)
+    await asyncio.sleep(0.3)
     ack = await a.message("still here?")
     assert ack["type"] == "error" and ack["code"] == "forbidden"
     assert (await a.recv())["type"] == "__closed__"
