@@ -163,3 +163,18 @@ def test_a_suspended_member_can_log_in_and_appeal(client, moderator, member, aut
     assert Appeal.objects.get().appellant == author
     client.post(reverse("moderation:complaint"), {"about": "decision", "text": "Too long"})
     assert Complaint.objects.get().complainant == author
+
+
+def test_a_member_banned_from_one_group_can_log_in_and_appeal(
+    client, moderator, member, author, group
+):
+    msg = post(author, group, "you are all idiots")
+    report = services.report_message(user=member, message_id=msg.pk, reason="unkind")
+    action = services.case_act(
+        actor=moderator, case_id=report.case_id, kind="ban", reason="Repeated insults"
+    )
+    assert client.login(email=author.email, password="village-test")
+    decisions = client.get(reverse("moderation:my_decisions")).content.decode()
+    assert reverse("moderation:decision", args=[action.pk]) in decisions
+    client.post(reverse("moderation:decision", args=[action.pk]), {"text": "Please reconsider"})
+    assert Appeal.objects.get().appellant == author
