@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
+from tests.accounts.conftest import private_cache
 from tests.config.test_security import ROOT, production_env
 
 PROXY = "10.0.0.5"  # the proxy every request arrives from
@@ -18,9 +18,7 @@ PROXY = "10.0.0.5"  # the proxy every request arrives from
 @pytest.fixture
 def behind_one_proxy(settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
-    cache.clear()
-    yield
-    cache.clear()
+    private_cache(settings)  # never cache.clear(): on Redis that flushes the shared database
 
 
 PAUSED = "paused logging in for a few minutes"
@@ -48,11 +46,10 @@ def test_one_persons_failed_logins_do_not_lock_out_everyone_behind_the_proxy(db,
 def test_without_the_setting_everyone_behind_the_proxy_shares_one_limit(db, settings):
     """Why the setting matters (and what the test above would catch if it were ignored)."""
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
-    cache.clear()
+    private_cache(settings)
     for n in range(12):
         _fail_login(Client(), n, "203.0.113.7")
     assert _fail_login(Client(), 99, "198.51.100.23")
-    cache.clear()
 
 
 def test_production_reads_the_proxy_count_and_keeps_limits_in_redis():
