@@ -177,6 +177,13 @@ def membership_in_group(*, group: Group, membership_id: int) -> Membership | Non
     return Membership.objects.select_related("user").filter(pk=membership_id, group=group).first()
 
 
+def group_is_full(*, group: Group) -> bool:
+    """Advisory (for pages): services check again under the group lock."""
+    if group.member_limit is None:
+        return False
+    return Membership.objects.active().filter(group=group).count() >= group.member_limit
+
+
 def is_last_facilitator(*, membership: Membership | None) -> bool:
     """Is this the group's only active facilitator? (One query, or none for other members.)
     Services ask under the group lock; pages ask beforehand to explain kindly."""

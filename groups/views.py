@@ -407,6 +407,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
             "invite": found,
             "membership": membership,
             "status": membership.status if membership else "",
+            "full": selectors.group_is_full(group=group),
         },
     )
 

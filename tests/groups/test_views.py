@@ -383,6 +383,20 @@ def test_invite_landing_knows_members_and_requesters(client, jo):
     assert "can't join this group" in body and "I agree, join this group" not in body
 
 
+def test_invite_landing_says_a_full_group_is_full_before_anyone_tries(client, hidden, jo, user):
+    hidden.member_limit = 1  # Jo fills it
+    hidden.save()
+    invite = services.invite_create(group=hidden, created_by=jo)
+    url = reverse("groups:invite", args=[invite.token])
+    client.force_login(user)
+    body = client.get(url).content.decode()
+    assert "this group is full at the moment" in body
+    assert "I agree, join this group" not in body
+    response = client.post(url)  # an old tab: still refused, kindly
+    assert "full" in response.content.decode()
+    assert not Membership.objects.filter(user=user, group=hidden).exists()
+
+
 # --- the members' own list ------------------------------------------------------------------------
 
 
