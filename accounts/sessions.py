@@ -39,10 +39,21 @@ def prune(*, user_id: int) -> None:
     ):
         return
     from django.contrib.sessions.models import Session
+    from django.utils import timezone
 
-    LoginSession.objects.filter(user_id=user_id).exclude(
-        session_key__in=Session.objects.values("session_key")
-    ).delete()
+    # The member's own few keys first, then those of them still alive: both by index, never a
+    # scan of everyone's sessions.
+    keys = list(LoginSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
+    if not keys:
+        return
+    live = set(
+        Session.objects.filter(session_key__in=keys, expire_date__gt=timezone.now()).values_list(
+            "session_key", flat=True
+        )
+    )
+    dead = [k for k in keys if k not in live]
+    if dead:
+        LoginSession.objects.filter(session_key__in=dead).delete()
 
 
 def end_all(*, user_id: int) -> int:

@@ -1,6 +1,8 @@
 """Sessions are recorded per member, so account deletion logs them out everywhere with one
 indexed lookup instead of decoding everybody's sessions."""
 
+import re
+
 from allauth.account.models import EmailAddress
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
@@ -18,6 +20,17 @@ PASSWORD = "village-test"
 def _verified(user):
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
+
+
+def _assert_no_session_scan(queries) -> None:
+    """Every read of django_session (including subqueries) is narrowed by a WHERE."""
+    reads = [
+        m.group("rest")
+        for q in queries
+        for m in re.finditer(r'FROM "django_session"(?: U\d+)?(?P<rest>.{0,300})', q["sql"])
+    ]
+    for rest in reads:
+        assert rest.lstrip().startswith("WHERE") and "session_key" in rest, rest
 
 
 def _keys(user) -> set[str]:
@@ -79,12 +92,23 @@ def _deletion_queries(n_other_sessions: int) -> int:
         store.create()
     with CaptureQueriesContext(connection) as captured:
         account_delete(user=user, password=PASSWORD)
-    on_sessions = [q["sql"] for q in captured.captured_queries if "django_session" in q["sql"]]
-    assert on_sessions  # the member's own session was ended...
-    for sql in on_sessions:  # ...each by its key: never a scan of everyone's sessions
-        assert "WHERE" in sql and "session_key" in sql.split("WHERE", 1)[1], sql
+    assert any("django_session" in q["sql"] for q in captured.captured_queries)
+    _assert_no_session_scan(captured.captured_queries)  # each of the member's own, by key
     return len(captured.captured_queries)
 
 
 def test_deletion_does_not_grow_with_everyone_elses_sessions(db):
     assert _deletion_queries(1) == _deletion_queries(40)
+
+
+def test_records_of_ended_sessions_are_pruned_at_the_next_log_in(db):
+    user = _verified(UserFactory())
+    old_phone = Client()
+    old_phone.force_login(user)
+    old_key = old_phone.session.session_key
+    Session.objects.filter(session_key=old_key).delete()  # expired and cleared away
+    new_phone = Client()
+    with CaptureQueriesContext(connection) as captured:
+        new_phone.force_login(user)
+    assert _keys(user) == {new_phone.session.session_key}
+    _assert_no_session_scan(captured.captured_queries)
