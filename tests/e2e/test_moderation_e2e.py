@@ -171,6 +171,13 @@ def test_support_terms_and_complaint_pages(demo_data, phone):
     assert_accessible(page, "support")
     page.goto(f"{server.url}/moderation/terms/")
     assert_accessible(page, "terms")
+    # The group page offers "I'm worried about someone in this group" to members.
+    page.goto(f"{server.url}/groups/{SLUG}/")
+    link = page.get_by_role("link", name="I'm worried about someone in this group")
+    expect(link).to_be_visible()
+    screenshot(page, "moderation-group-concern-link")
+    link.click()
+    expect(page).to_have_url(re.compile(rf"/moderation/concern/{SLUG}/$"))
     page.goto(f"{server.url}/moderation/complaint/")
     page.get_by_role("button", name="Send complaint").click()
     expect(page.locator(".errorlist").first).to_be_visible()
