@@ -43,7 +43,8 @@ def _with_joins(qs):
 
 def room_messages_for(*, room: Room, viewer_id: int | None):
     """Messages of this room the viewer may see in the room: visible ones, their own held
-    ones, and hidden or removed ones (shown as placeholders, see `payloads.message_view`)."""
+    ones, and hidden ones (a placeholder, or the author's own copy: `payloads.message_view`).
+    Removed messages are gone."""
     q = Q(state=Message.State.VISIBLE) | Q(state__in=PLACEHOLDER_STATES)
     if viewer_id is not None:
         q |= Q(state=Message.State.HELD, author_id=viewer_id)
