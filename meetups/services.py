@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Q
+from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -816,11 +816,11 @@ def _lookback_start(occs, first: datetime) -> datetime:
 
 
 def _history(
-    group_ids: set[int], *, before: datetime, since: datetime
+    group_ids: set[int], *, before: datetime, since: datetime, users=None
 ) -> tuple[dict[int, list[int]], set[int]]:
     """Recent meetups with a register taken, per group, newest first (their ids), and who
-    attended (a set of `_pair`s). Two queries. Meetups whose register nobody took don't count
-    as misses."""
+    attended (a set of `_pair`s), only for `users` (a subquery of user ids) if given. Two
+    queries. Meetups whose register nobody took don't count as misses."""
     recent = Occurrence.objects.filter(
         group_id__in=group_ids,
         status=Occurrence.Status.SCHEDULED,
@@ -828,18 +828,18 @@ def _history(
         starts_at__lt=before,
         starts_at__gte=since,
     )
-    attended = {
-        row[0]
-        for row in _values(
-            Attendance.objects.filter(occurrence__in=recent, user__isnull=False)
-            .annotate(pair=_PAIR_SQL)
-            .values_list("pair")
-        )
-    }
-    taken = {pair >> 32 for pair in attended}
+    rows = Attendance.objects.filter(occurrence__in=recent, user__isnull=False)
+    if users is not None:
+        rows = rows.filter(user_id__in=users)
+    attended = {row[0] for row in _values(rows.annotate(pair=_PAIR_SQL).values_list("pair"))}
+    ticked = Attendance.objects.filter(occurrence=OuterRef("pk"), user__isnull=False)
     per_group: dict[int, list[int]] = defaultdict(list)
-    for occ_id, group_id in recent.order_by("-starts_at", "-id").values_list("id", "group_id"):
-        if occ_id in taken:
+    for occ_id, group_id, taken in (
+        recent.annotate(taken=Exists(ticked))
+        .order_by("-starts_at", "-id")
+        .values_list("id", "group_id", "taken")
+    ):
+        if taken:
             per_group[group_id].append(occ_id)
     return per_group, attended
 
@@ -854,6 +854,28 @@ def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
     ):
         out[gid].append((uid, role, tz))
     return out
+
+
+def _absentees(occs: list[Occurrence], group_ids: set[int]):
+    """The members the nudge rules have to think about: active, not facilitators, and not
+    ticked at the meetup that just happened (where a group has two such meetups, all its
+    members). A queryset, so it can also be a subquery."""
+    candidate_ids = [occ.pk for occ in occs]
+    per_group = defaultdict(int)
+    for occ in occs:
+        per_group[occ.group_id] += 1
+    several = [gid for gid, n in per_group.items() if n > 1]
+    came = Attendance.objects.filter(
+        occurrence_id__in=candidate_ids,
+        occurrence__group_id=OuterRef("group_id"),
+        user_id=OuterRef("user_id"),
+    )
+    return (
+        Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
+        .filter(user__is_active=True)
+        .exclude(role=Membership.Role.FACILITATOR)
+        .filter(Q(group_id__in=several) | ~Exists(came))
+    )
 
 
 def _rsvps(occ_ids) -> dict[int, tuple[str, bool]]:
@@ -1034,10 +1056,20 @@ def _nudge_all(occs: list[Occurrence], now: datetime, result: JobResult) -> None
     group_ids = {occ.group_id for occ in occs}
     latest = max(occ.starts_at for occ in occs)
     earliest = min(occ.starts_at for occ in occs)
+    # Only the members who missed a meetup need deciding about (about a fifth): read their
+    # history alone, not everyone's.
+    absent = _absentees(occs, group_ids)
     history, attended = _history(
-        group_ids, before=latest + timedelta(seconds=1), since=_lookback_start(occs, earliest)
+        group_ids,
+        before=latest + timedelta(seconds=1),
+        since=_lookback_start(occs, earliest),
+        users=absent.values("user_id"),
     )
-    members = _members(group_ids)
+    members: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for uid, gid, role, tz in _values(
+        absent.values_list("user_id", "group_id", "role", "user__time_zone")
+    ):
+        members[gid].append((uid, role, tz))
     rsvps = _rsvps([occ.pk for occ in occs])
     opted_out = set(
         MeetupPrefs.objects.filter(group_id__in=group_ids, nudges=False).values_list(
@@ -1114,6 +1146,16 @@ def _nudge_all(occs: list[Occurrence], now: datetime, result: JobResult) -> None
             ).only("display_name")
         }
 
+    facilitators: dict[int, list[int]] = defaultdict(list)
+    if suggested:
+        for uid, gid in (
+            Membership.objects.facilitators()
+            .filter(
+                group_id__in={occ_by_id[oid].group_id for oid in suggested}, user__is_active=True
+            )
+            .values_list("user_id", "group_id")
+        ):
+            facilitators[gid].append(uid)
     notes: list[Note] = []
     for oid, uids in nudged.items():
         occ = occ_by_id[oid]
@@ -1151,8 +1193,7 @@ def _nudge_all(occs: list[Occurrence], now: datetime, result: JobResult) -> None
                 url=url,
                 group_id=group.pk,
             )  # fmt: skip
-            for fac, role, _tz in members.get(occ.group_id, [])
-            if role == facilitator
+            for fac in facilitators.get(occ.group_id, [])
         ]
         result.suggestions += len(uids)
     notify_many(notes)
