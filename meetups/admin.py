@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from .models import Attendance, Delivery, MeetupPrefs, MeetupSeries, NudgeReply, Occurrence, Rsvp
+from .models import (
+    Attendance,
+    CalendarFeed,
+    Delivery,
+    MeetupPrefs,
+    MeetupSeries,
+    NudgeReply,
+    Occurrence,
+    Rsvp,
+)
 
 
 @admin.register(MeetupSeries)
@@ -62,3 +71,18 @@ admin.site.register(
     raw_id_fields=["occurrence", "user"],
     list_display=["occurrence", "user", "choice", "created_at"],
 )
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Staff can revoke a private calendar link (delete it); the secret token is never shown."""
+
+    list_display = ["user", "created_at"]
+    exclude = ["token"]
+    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

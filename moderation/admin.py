@@ -2,7 +2,19 @@
 
 from django.contrib import admin
 
-from .models import AuditEntry, Case, Complaint, CrisisPhrase, Helpline, WatchTerm
+from config.adminkit import ViewOnlyAdmin
+
+from .models import (
+    Appeal,
+    AuditEntry,
+    Case,
+    Complaint,
+    CrisisPhrase,
+    Helpline,
+    ModAction,
+    Report,
+    WatchTerm,
+)
 
 
 @admin.register(AuditEntry)
@@ -41,3 +53,30 @@ class HelplineAdmin(admin.ModelAdmin):
 admin.site.register(Complaint)
 admin.site.register(WatchTerm)
 admin.site.register(CrisisPhrase)
+
+
+# Reports, actions and appeals change only through moderation.services (which writes the audit
+# log and the live updates): view-only here. Report notes are not shown (they are read in the
+# queue, which is logged); reporters' names never reach authors.
+
+
+@admin.register(Report)
+class ReportAdmin(ViewOnlyAdmin):
+    list_display = ["pk", "case_id", "group", "reason", "by_facilitator", "created_at"]
+    list_filter = ["reason", "by_facilitator"]
+    exclude = ["note"]
+    list_select_related = ["group"]
+
+
+@admin.register(ModAction)
+class ModActionAdmin(ViewOnlyAdmin):
+    list_display = ["pk", "kind", "group", "actor", "target", "until", "reversed_at", "created_at"]
+    list_filter = ["kind", "site_wide"]
+    list_select_related = ["group", "actor", "target"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ViewOnlyAdmin):
+    list_display = ["pk", "action_id", "appellant", "status", "decided_by", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["appellant", "decided_by"]
