@@ -15,6 +15,7 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -175,7 +176,11 @@ class Bench:
         if gc:
             env["BENCH_GC"] = "freeze"
         return self.stack.start_server(
-            kind, app="bench.village_asgi:application", cpus=SERVER_CPUS, extra_env=env
+            kind,
+            app="bench.village_asgi:application",
+            cpus=SERVER_CPUS,
+            extra_env=env,
+            backlog=self.args.backlog,
         )
 
     def start_tutorial(self, layer="core") -> AppServer:
@@ -183,6 +188,7 @@ class Bench:
             "daphne",
             app="bench.tutorial.asgi:application",
             cpus=SERVER_CPUS,
+            backlog=self.args.backlog,
             extra_env={"DJANGO_SETTINGS_MODULE": "bench.tutorial.settings", "BENCH_LAYER": layer},
         )
 
@@ -236,7 +242,21 @@ class Bench:
             }
         )
         log(f"scenario {name} ...")
+        spy = None
+        if self.args.profile:  # py-spy on the server for the whole scenario (collapsed stacks)
+            out = Path(self.args.profile) / f"{name}.txt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            spy = subprocess.Popen(
+                [self.args.py_spy, "record", "-p", str(server.pid), "-f", "raw", "-r", "200",
+                 "-o", str(out), "--nonblocking"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         raw = run_loadgen(job, timeout=600)
+        if spy is not None:
+            spy.send_signal(2)
+            with contextlib.suppress(Exception):
+                spy.wait(20)
         res = median_reps(raw) if "error" not in raw else raw
         res["server"] = server.kind
         res["note"] = note
@@ -652,6 +672,14 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
     )
+    p.add_argument(
+        "--backlog",
+        type=int,
+        default=2048,
+        help="daphne's listen backlog (-e tcp:...:backlog=N; 0 = daphne's default of 50)",
+    )
+    p.add_argument("--profile", default="", help="a folder: py-spy each load scenario's server")
+    p.add_argument("--py-spy", default="py-spy")
     p.add_argument("--no-doc", action="store_true", help="print, do not write docs/performance.md")
     p.add_argument(
         "--merge",

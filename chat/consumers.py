@@ -16,7 +16,6 @@ import contextlib
 import itertools
 import logging
 import time
-from collections import deque
 from typing import Any
 
 from channels.exceptions import StopConsumer
@@ -59,7 +58,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.filling = False
         self.writing = False
         self.gap_timer: asyncio.TimerHandle | None = None
-        self.outbox: deque[str] = deque()
+        self.outbox: list[str] = []  # small: most sockets are idle
         self.sending = False
         self.last_typing = 0.0
         self.closing = False
@@ -136,7 +135,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.sending = True
         try:
             while self.outbox and not self.closing:
-                await self.base_send({"type": "websocket.send", "text": self.outbox.popleft()})
+                await self.base_send({"type": "websocket.send", "text": self.outbox.pop(0)})
         finally:
             self.sending = False
 

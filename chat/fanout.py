@@ -71,17 +71,24 @@ def _with_tidy_connections(fn):
     return run
 
 
+def _one_thread() -> bool:
+    """SQLite (the embedded default, and the test database) has one writer and locks whole
+    tables against readers in other threads: keep Channels' one database thread there."""
+    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
 def db_read(fn):
-    """Read-only database work off the single thread-sensitive executor: heartbeats, resumes
-    and gap fills of many sockets then run side by side instead of queueing behind writes."""
-    return sync_to_async(_with_tidy_connections(fn), thread_sensitive=False)
+    """Read-only database work off the single thread-sensitive executor (PostgreSQL):
+    heartbeats, resumes and gap fills of many sockets run side by side instead of queueing
+    behind writes on one thread."""
+    return sync_to_async(_with_tidy_connections(fn), thread_sensitive=_one_thread())
 
 
 def db_write(fn):
     """Writes run on the same pool: each is one short transaction under its room's row lock,
     so writes to different rooms no longer queue behind each other on one thread (a socket
     still sends its own frames one at a time, in order)."""
-    return sync_to_async(_with_tidy_connections(fn), thread_sensitive=False)
+    return sync_to_async(_with_tidy_connections(fn), thread_sensitive=_one_thread())
 
 
 def _beat() -> float:
@@ -278,13 +285,14 @@ class RoomSubscription(Subscription):
                 await asyncio.sleep(beat)
                 if self.closed or not self.members:
                     continue
-                await self._beat()
+                try:
+                    await self._beat()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # e.g. the database briefly away: try again next beat
+                    log.warning("chat heartbeat failed for room %s", self.room_id, exc_info=True)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning("chat heartbeat failed for room %s; closing to retry", self.room_id)
-            with contextlib.suppress(Exception):
-                await self.fail()
 
     async def _beat(self) -> None:
         now = time.monotonic()
@@ -295,6 +303,9 @@ class RoomSubscription(Subscription):
         }
         head, allowed = await db_read(_beat_reads)(self.room_id, refresh, [c.session for c in due])
         recheck = _recheck()
+        for c in members:
+            if c.session is not None:
+                c.session.release_if_stale(now)
         for c, ok in zip(due, allowed, strict=True):
             c.recheck_at = now + recheck
             if not ok:

@@ -132,6 +132,12 @@ class Session:
     def forget_access(self) -> None:
         self.checked_at = 0.0
 
+    def release_if_stale(self, now: float) -> None:
+        """Drop a lapsed check's objects (an idle socket then holds no model instances)."""
+        if self.user is not None and now - self.checked_at >= PERMISSION_CACHE_SECONDS:
+            self.user = self.access = self.room = None
+            self.checked_at = 0.0
+
 
 #: How long a frame may reuse the socket's last permission check.
 PERMISSION_CACHE_SECONDS = 5.0
@@ -164,16 +170,17 @@ def _fresh(session: Session, max_age: float = 0.0):
     """The user and their access now (suspension, removal and mutes apply at once), or the
     socket's check from less than `max_age` seconds ago (read-only frames only)."""
     now = time.monotonic()
-    if max_age and session.user is not None and now - session.checked_at < max_age:
-        return session.user, session.access
+    user, access, room, at = session.user, session.access, session.room, session.checked_at
+    if max_age and None not in (user, access, room) and now - at < max_age:
+        return user, access, room
     session.checked_at = 0.0
     user = get_user_model().objects.filter(pk=session.user_id, is_active=True).first()
     if user is None:
         raise PermissionDenied("inactive")
     access = access_group(user, group_id=session.group_id, action=Action.READ_CHAT)
-    session.room = services.room_for_group(session.group_id)  # e.g. slow mode, fresh
-    session.user, session.access, session.checked_at = user, access, now
-    return user, access
+    room = services.room_for_group(session.group_id)  # e.g. slow mode, fresh
+    session.user, session.access, session.room, session.checked_at = user, access, room, now
+    return user, access, room
 
 
 def still_allowed(session: Session) -> bool:
@@ -186,7 +193,7 @@ def still_allowed(session: Session) -> bool:
 
 def may_type(session: Session) -> bool:
     try:
-        user, access = _fresh(session)
+        user, access, _room = _fresh(session)
     except (Http404, PermissionDenied):
         return False
     return access.can(user, Action.POST_MESSAGE)
@@ -258,8 +265,7 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
 
 def _handle(session: Session, f: dict[str, Any]) -> Outcome:
     ftype = f["type"]
-    user, access = _fresh(session, PERMISSION_CACHE_SECONDS)
-    room = session.room
+    user, access, room = _fresh(session, PERMISSION_CACHE_SECONDS)
     is_fac = access.membership is not None and access.membership.is_facilitator
     if ftype == "hello":
         frames = selectors.resume_frames(

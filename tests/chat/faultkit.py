@@ -319,10 +319,14 @@ class Stack:
         cpus: Iterable[int] | None = None,
         extra_env: dict[str, str] | None = None,
         port: int | None = None,
+        backlog: int | None = None,
     ) -> AppServer:
         port = port or free_port()
         log = self.tmp / f"{kind}-{port}.log"
-        if kind == "daphne":
+        if kind == "daphne" and backlog:  # Twisted listens with a backlog of 50 by default
+            endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog={backlog}"
+            cmd = [str(BIN / "daphne"), "-e", endpoint, app]
+        elif kind == "daphne":
             cmd = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
         elif kind == "uvicorn":
             cmd = [
