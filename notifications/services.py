@@ -72,9 +72,16 @@ def _insert_many(notes: list[Note], *, email: bool) -> list[int]:
                 (user_id, kind, title, body, url, group_id, urgent, created_at, data)
             SELECT n.user_id, t.kind, t.title, t.body, t.url, t.group_id, t.urgent, %s,
                    t.data::jsonb
-            FROM unnest(%s::bigint[], %s::bigint[]) AS n(user_id, i) JOIN t ON t.i = n.i
+            FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ',')::bigint[])
+                AS n(user_id, i) JOIN t ON t.i = n.i
             RETURNING id, user_id, title, url, urgent""",
-            [*(list(c) for c in cols), timezone.now(), user_ids, text_idx],
+            # The long id lists travel as one comma-joined string each (cheap to send).
+            [
+                *(list(c) for c in cols),
+                timezone.now(),
+                ",".join(map(str, user_ids)),
+                ",".join(map(str, text_idx)),
+            ],  # fmt: skip
         )
         created = cur.fetchall()
     events = [
