@@ -26,6 +26,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from chat.events import send_to_user_on_commit
 from chat.models import Message
@@ -679,25 +680,27 @@ def _undo(action: ModAction, actor) -> None:
             ).update(status=Membership.Status.ACTIVE)
 
 
-_TOLD: dict[str, str] = {
-    K.HIDE: "A moderator has hidden one of your messages",
-    K.DELETE: "A moderator has removed one of your messages",
-    K.WARN: "A moderator has sent you a private note",
-    K.MUTE: "You've been paused from posting in a group for a while",
-    K.REMOVE: "You've been removed from a group",
-    K.SUSPEND: "Your account is paused from posting for a while",
-    K.BAN: "You've been banned",
+_TOLD = {
+    K.HIDE: gettext_lazy("A moderator has hidden one of your messages for now"),
+    K.DELETE: gettext_lazy("A moderator has taken down one of your messages"),
+    K.WARN: gettext_lazy("A private note from a moderator"),
+    K.MUTE: gettext_lazy("You can't post in a group for a little while"),
+    K.REMOVE: gettext_lazy("You're no longer a member of a group"),
+    K.SUSPEND: gettext_lazy("Your account can't post for a little while"),
+    K.BAN: gettext_lazy("You can no longer take part"),
 }
 
 
 def _tell_target(action: ModAction) -> None:
     if action.target_id is None or action.kind not in _TOLD:
         return
-    group_name = action.group.name if action.group_id else ""
-    body = _("In %(group)s. The reason: %(reason)s") % {
-        "group": group_name,
-        "reason": action.reason,
-    }
+    if action.group_id:
+        body = _("This is about %(group)s. The reason a moderator gave: %(reason)s") % {
+            "group": action.group.name,
+            "reason": action.reason,
+        }
+    else:
+        body = _("The reason a moderator gave: %(reason)s") % {"reason": action.reason}
     if action.until:
         body += " " + _("Until %(until)s.") % {
             "until": timezone.localtime(action.until).strftime("%-d %b %Y, %H:%M")
@@ -706,7 +709,7 @@ def _tell_target(action: ModAction) -> None:
     notify(
         user_ids=[action.target_id],
         kind=Kind.MODERATION,
-        title=_(_TOLD[action.kind]),
+        title=str(_TOLD[action.kind]),
         body=body,
         url=reverse("moderation:decision", args=[action.pk]),
         group_id=action.group_id,

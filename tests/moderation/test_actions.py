@@ -40,12 +40,14 @@ def test_every_action_needs_a_reason(moderator, case, message, reason):
     assert not ModAction.objects.exists()
 
 
-def test_hide_and_author_is_told_with_reason(moderator, case, message, author):
+def test_hide_and_author_is_told_with_reason(moderator, case, message, author, group):
     action = act(moderator, case, "hide", reason="Name-calling")
     message.refresh_from_db()
     assert message.state == Message.State.HIDDEN
     note = Notification.objects.get(user=author, kind=Kind.MODERATION)
     assert "Name-calling" in note.body
+    assert group.name in note.body
+    assert note.title == "A moderator has hidden one of your messages for now"
     assert note.url == f"/moderation/decisions/{action.pk}/"
     assert AuditEntry.objects.filter(event="action", verb="hide", actor_id=moderator.pk).exists()
 
