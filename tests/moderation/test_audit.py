@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 
 from moderation import services
 from moderation.models import AuditEntry, ImmutableError
@@ -117,3 +119,22 @@ def test_audit_paging_keeps_the_filters(entry, moderator, client):
     client.force_login(moderator)
     html = client.get("/moderation/audit/?event=action&who=Member").content.decode()
     assert "event=action&amp;who=Member&amp;page=2" in html
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="a PostgreSQL trigger")
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE moderation_auditentry SET reason = 'rewritten'",
+        "DELETE FROM moderation_auditentry",
+    ],
+)
+def test_the_database_refuses_raw_changes(entry, sql):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    entry.refresh_from_db()
+    assert entry.reason == "Spam"
