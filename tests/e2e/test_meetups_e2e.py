@@ -97,14 +97,31 @@ def test_weekly_meetup_register_and_missed_you(demo_data, phone):
     sam_row.get_by_role("checkbox").check()
     expect(sam_row.locator("[data-status]")).to_have_text("Saved ✓")
     expect(jo.locator("[data-present-count]")).to_have_text("1")
+    # A walk-in added by mistake (typed twice) is taken off again.
+    for _ in range(2):
+        jo.fill("input[name=name]", "Alex")
+        jo.get_by_role("button", name="Add them").click()
+        expect(jo.get_by_text("Added. Welcome to them!")).to_be_visible()
+    expect(jo.locator(".register__row--walkin", has_text="Alex")).to_have_count(2)
     screenshot(jo, "meetups-register")
     assert_accessible(jo, "register page")
+    jo.get_by_role("button", name="Take Alex off the register").first.click()
+    expect(jo.get_by_text("the walk-in taken off")).to_be_visible()
+    expect(jo.locator(".register__row--walkin", has_text="Alex")).to_have_count(1)
+    jo.get_by_role("button", name="Close the register").click()
+    expect(jo.get_by_text("Register closed. Thank you for running the group.")).to_be_visible()
+    # Closed by mistake? It can be reopened, and the page says sent messages stay sent.
+    expect(jo.get_by_text("stay sent")).to_be_visible()
+    screenshot(jo, "meetups-register-closed")
+    jo.get_by_role("button", name="Reopen the register").click()
+    expect(jo.get_by_text("The register is open again.")).to_be_visible()
     jo.get_by_role("button", name="Close the register").click()
     expect(jo.get_by_text("Register closed. Thank you for running the group.")).to_be_visible()
     assert "Sam" in _last_line(
         server.shell(
             "from meetups.models import Attendance\n"
-            f"print([a.user.display_name for a in Attendance.objects.filter(occurrence_id={pk})])"
+            f"print([a.user.display_name for a in Attendance.objects.filter(occurrence_id={pk},"
+            " user__isnull=False)])"
         )
     )
 
@@ -128,6 +145,29 @@ def test_weekly_meetup_register_and_missed_you(demo_data, phone):
     mails = [m for m in server.emails_to("parent2@example.com") if "We missed you" in m["Subject"]]
     assert len(mails) == 1
     assert mails[0]["List-Unsubscribe"]
+
+    # 6. The email's own one-tap link works without logging in: opening it shows one big
+    #    button (nothing changes on opening: mail scanners fetch links), tapping it answers.
+    text = next(
+        part.get_payload(decode=True).decode()
+        for part in mails[0].walk()
+        if part.get_content_type() == "text/plain"
+    )
+    contact = re.search(r"get in touch: \S+?(/meetups/missed/[^/\s]+/)", text)
+    assert contact, text
+    stranger = phone()  # a fresh browser: not logged in
+    stranger.goto(f"{server.url}{contact.group(1)}")
+    button = stranger.get_by_role("button", name="I'd like someone to get in touch")
+    expect(button).to_be_visible()
+    screenshot(stranger, "meetups-one-tap")
+    assert_accessible(stranger, "one-tap answer page")
+    button.click()
+    expect(stranger.get_by_text("someone will be in touch soon")).to_be_visible()
+    screenshot(stranger, "meetups-one-tap-done")
+    stranger.goto(f"{server.url}{contact.group(1)[:-6]}xxxxx/")  # a damaged link
+    expect(stranger.get_by_role("heading", name="This link doesn't work")).to_be_visible()
+    expect(stranger.get_by_role("link", name="Log in to answer")).to_be_visible()
+    screenshot(stranger, "meetups-one-tap-bad-link")
 
     # Sam was there: no nudge for Sam.
     sam_notes = _last_line(
