@@ -113,7 +113,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         with contextlib.suppress(Exception):
             await self._flush()  # e.g. the error frame that explains the close
         self.closing = True
-        await self.close(code=code)
+        try:
+            await self.close(code=code)
+        except Exception:
+            # daphne (autobahn) lets an application close only with 1000 or 3000-4999: there
+            # "try again later" is 4013 (clients reconnect on anything but 4401/4403).
+            await self.close(code=protocol.CLOSE_RETRY_APP if code < 3000 else 1000)
 
     async def close_retry(self) -> None:
         await self._close(protocol.CLOSE_RETRY)

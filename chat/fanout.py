@@ -21,6 +21,7 @@ import functools
 import logging
 import random
 import time
+import uuid
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +140,9 @@ class Subscription:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.warning("channel layer receive failed for %s; closing to retry", self.group)
+            log.warning(
+                "channel layer receive failed for %s; closing to retry", self.group, exc_info=True
+            )
             await self.fail()
 
     async def dispatch(self, message: dict[str, Any]) -> None:  # pragma: no cover - abstract
@@ -158,8 +161,10 @@ class Subscription:
         self.hub.drop(self)
         members, self.members = list(self.members), {}
         for c in members:
-            with contextlib.suppress(Exception):
+            try:
                 await c.close_retry()
+            except Exception:
+                log.warning("chat: closing a socket failed", exc_info=True)
         await self.stop()
 
     def remove(self, consumer: ChatConsumer) -> None:
@@ -323,11 +328,32 @@ class RoomSubscription(Subscription):
             # in an idle room is then caught within about a second, not a whole beat).
             asyncio.get_running_loop().call_later(gap_wait(), self._confirm, head)
 
+    async def beat_now(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._beat()
+
     def _confirm(self, head: int) -> None:
         if self.closed:
             return
         for c in list(self.members):
             c.expect(head)
+
+
+#: How often each process checks whether Redis restarted (one cache read).
+RESTART_CHECK_SECONDS = 2.0
+_EPOCH_KEY = "chat:redis-epoch"
+
+
+def _redis_epoch() -> str | None:
+    """A random value kept in the shared cache (the same Redis as the channel layer in
+    production): when it changes, Redis was restarted or emptied and forgot every group."""
+    from django.core.cache import cache
+
+    value = cache.get(_EPOCH_KEY)
+    if value is None:
+        cache.add(_EPOCH_KEY, uuid.uuid4().hex, timeout=None)
+        value = cache.get(_EPOCH_KEY)
+    return value
 
 
 def _beat_reads(room_id, refresh, sessions) -> tuple[int, list[bool]]:
@@ -383,12 +409,34 @@ class Hub:
             self.maintenance = asyncio.ensure_future(self._maintain())
 
     async def _maintain(self) -> None:
-        """Re-join every group now and then: Redis may have forgotten them."""
+        """Re-join every group now and then (Redis may have forgotten them), and at once when
+        Redis is seen to have restarted empty: then also heartbeat every room at once, so a
+        broadcast lost meanwhile is filled from the database within seconds."""
+        epoch = None
+        next_refresh = time.monotonic() + _recheck() * (0.9 + 0.2 * random.random())
         while self.subs:
-            await asyncio.sleep(_recheck() * (0.9 + 0.2 * random.random()))
+            await asyncio.sleep(min(RESTART_CHECK_SECONDS, _recheck()))
+            restarted = False
+            try:
+                seen = await db_read(_redis_epoch)()
+            except Exception:
+                log.warning("chat: could not read the Redis epoch", exc_info=True)
+                seen = None
+            if seen is not None:
+                restarted = epoch is not None and seen != epoch
+                epoch = seen
+            if not restarted and time.monotonic() < next_refresh:
+                continue
+            next_refresh = time.monotonic() + _recheck() * (0.9 + 0.2 * random.random())
+            if restarted:
+                log.warning("chat: Redis restarted; re-joining %d groups", len(self.subs))
             for sub in list(self.subs.values()):
                 if not sub.closed and sub.ready.done():
                     await sub.refresh()
+            if restarted:
+                for sub in list(self.subs.values()):
+                    if isinstance(sub, RoomSubscription) and not sub.closed:
+                        asyncio.ensure_future(sub.beat_now())
 
 
 _hubs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

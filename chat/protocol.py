@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_RETRY = 1013  # "try again later": the client reconnects with backoff
+CLOSE_RETRY_APP = 4013  # the same where the server refuses 1013 (daphne: only 1000, 3000-4999)
 
 CLIENT_TYPES = {
     "hello",

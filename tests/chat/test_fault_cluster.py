@@ -123,6 +123,10 @@ async def test_redis_restart_mid_chat_probe_reaches_everyone_and_all_converge(st
         assert len(history) == 9
         acked = {cid for c in clients for cid in c.acks}
         assert acked <= {cid for _, _, cid in history}
+        # Sockets the restart closed were closed as "try again later" (1013, or 4013 where
+        # daphne refuses 1013), never as a server crash (1011).
+        codes = [code for c in clients for code in c.close_codes]
+        assert 1011 not in codes, codes
     finally:
         for c in clients:
             await c.close()

@@ -126,3 +126,29 @@ async def test_layer_failure_on_connect_closes_with_retriable_code(
     c = make_client(member, group)
     await c.comm.connect()
     assert (await c.recv())["code"] == 1013
+
+
+async def test_layer_receive_failure_closes_every_socket_with_retriable_code(
+    group, room, make_client, monkeypatch
+):
+    """Redis went away under the process's room subscription: every local socket of the room
+    closes with 1013 (the client reconnects with backoff), none stays open and deaf, and
+    Channels never gets to crash a socket with 1011."""
+    users = await db(lambda: [MembershipFactory(group=group).user for _ in range(2)])()
+    a, b = make_client(users[0], group), make_client(users[1], group)
+    await a.connect()
+    await b.connect()
+    layer = get_channel_layer()
+    original = layer.receive
+
+    async def broken(channel):
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(layer, "receive", broken)
+    # Wake the waiting subscription: its next receive takes the broken path.
+    wake = {"type": "chat.presence", "text": '{"type":"presence","members":[]}'}
+    await layer.group_send(f"room.{room.pk}", wake)
+    for c in (a, b):
+        closed = await c.until("__closed__")
+        assert closed[-1]["code"] == 1013
+    assert original is not None
