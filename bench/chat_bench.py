@@ -429,12 +429,14 @@ def render(results: dict) -> str:
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_gib']} GiB RAM, Linux {m['kernel']}, "
         f"Python {m['python']}; {m['versions']}; {m['redis_server'].split(' sha')[0]}. "
-        f"Load average at start: {' '.join(m['loadavg_at_start'])}.",
+        f"Load average at start: {' '.join(m['loadavg_at_start'])}"
+        + (f", at the end: {' '.join(results['loadavg_at_end'])}" if results.get("loadavg_at_end") else "")
+        + (f"; the run took {round(results['elapsed_s'] / 60)} min." if results.get("elapsed_s") else "."),
         "",
-        "**Caveat: these figures were taken on a shared, busy 2-core machine** (other test suites "
-        "were running at the same time). Server under test pinned to CPU 0, load generator to "
-        "CPU 1; Redis and PostgreSQL are not pinned and compete with both. Treat absolute "
-        "figures as pessimistic and compare rows within the same run.",
+        "**Caveat: a shared 2-core machine.** Server under test pinned to CPU 0, load generator "
+        "to CPU 1; Redis and PostgreSQL are not pinned and compete with both (see the load "
+        "averages above). Treat absolute figures as pessimistic and compare rows within the same "
+        "run.",
         "",
         "Open-loop: every client sends on a fixed schedule (random phase); latency is from the "
         "*intended* send time to receipt at every other member, so a stalled server cannot hide "
@@ -455,7 +457,7 @@ def render(results: dict) -> str:
         ("village_3x", "**Village, 3× load**"),
         ("village_big_room", "**Village, 1 room × 200, 5 msgs/s**"),
         ("village_1x_pubsub_layer", "Village 1×, RedisPubSubChannelLayer"),
-        ("village_1x_gc_tuned", "Village 1×, without the start-up GC tuning"),
+        ("village_1x_gc_tuned", "Village 1×, GC tuned at start-up (bench/village_asgi.py)"),
         ("village_1x_uvicorn", "Village 1× under uvicorn"),
         ("village_3x_uvicorn", "Village 3× under uvicorn"),
     ]
@@ -699,6 +701,7 @@ def main() -> None:
         results = old
     results["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["elapsed_s"] = round(time.monotonic() - t0)
+    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     section = render(results)
     if args.no_doc:
         print(json.dumps(results["scenarios"], default=str))

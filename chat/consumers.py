@@ -89,6 +89,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing:  # closed while joining
             self._leave()
             return
+        # The socket is checked and joined: it no longer needs the login session or the
+        # handshake headers (an idle socket is mostly what it keeps).
+        self.scope.pop("session", None)
+        self.scope.pop("headers", None)
+        self.scope.pop("cookies", None)
         self.room_sub.presence(self, True)
 
     async def disconnect(self, code: int) -> None:
