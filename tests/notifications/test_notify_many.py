@@ -106,3 +106,32 @@ def test_email_task_claims_once_and_unclaims_failures(monkeypatch, mailoutbox):
     assert Notification.objects.get(user=bad).emailed_at is None  # will be tried again
     assert tasks.send_notification_emails.call_local(ids) == 0  # ok is never emailed twice
     assert len(mailoutbox) == 1
+
+
+def test_only_members_with_an_open_page_are_sent_to(monkeypatch):
+    """On the Redis layer, members with no open page cost no group_send (the batch asks Redis
+    who has a subscriber first); the one online member still gets the push. Any other layer
+    sends to every member's group."""
+    from asgiref.sync import async_to_sync
+
+    from chat.events import user_group
+
+    layer = get_channel_layer()
+    async_to_sync(layer.group_add)(user_group(7001), "chan-online")
+    sends = []
+    real_send = layer.group_send
+
+    async def counting_send(group, message):
+        sends.append(group)
+        await real_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counting_send)
+    events = [(uid, {"type": "notification.created"}) for uid in range(7000, 7300)]
+    sent = push.push_to_users(events)
+    if hasattr(layer, "_group_key"):  # channels_redis (CI runs the suite on Redis)
+        assert sends == [user_group(7001)]
+        assert sent == 1
+    else:
+        assert len(sends) == 300
+    got = async_to_sync(layer.receive)("chan-online")
+    assert got == {"type": "user.event", "event": {"type": "notification.created"}}
