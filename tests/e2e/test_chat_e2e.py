@@ -135,3 +135,50 @@ def test_room_without_javascript(demo_data, browser):
         screenshot(page, "chat-room-nojs-320")
     finally:
         context.close()
+
+
+HOSTILE_NAME = '<img src=x onerror="window.pwned=1">\u202eMo'
+
+CREATE_HOSTILE_MEMBER = f"""
+from allauth.account.models import EmailAddress
+from accounts.models import User
+from groups.models import Group, Membership
+u = User.objects.create_user("hostile@example.com", "village-demo", display_name={HOSTILE_NAME!r})
+EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)
+Membership.objects.create(group=Group.objects.get(slug={SLUG!r}), user=u)
+"""
+
+DELETE_HOSTILE_MEMBER = """
+from accounts.models import User
+User.objects.filter(email="hostile@example.com").delete()  # the post stays, as a former member's
+"""
+
+
+def test_a_hostile_display_name_arrives_inert_through_the_js_client(demo_data, phone):
+    """The name travels in live frames (message, typing, presence) and is set as text, never
+    as HTML, by chat.js."""
+    server = demo_data
+    server.manage("shell", "-c", CREATE_HOSTILE_MEMBER)
+    try:
+        _hostile_name_checks(server, phone)
+    finally:  # the demo data is shared with later browser tests: leave it as it was
+        server.manage("shell", "-c", DELETE_HOSTILE_MEMBER)
+
+
+def _hostile_name_checks(server, phone):
+    sam, mo = phone(), phone()
+    log_in(sam, server, "parent@example.com")
+    log_in(mo, server, "hostile@example.com")
+    _room(sam, server)
+    _room(mo, server)
+    presence = sam.locator("[data-chat-presence]")
+    expect(presence).to_contain_text("onerror")  # the name is shown, as text
+    mo.fill("[data-composer-input]", "hello from")
+    expect(sam.locator("[data-chat-typing]")).to_contain_text("onerror")
+    mo.click(".composer__send")
+    live = sam.locator(".msg", has_text="hello from").last
+    expect(live.locator(".msg__head")).to_contain_text("onerror")
+    for where in (live, presence, sam.locator("[data-chat-typing]")):
+        assert where.locator("img, script").count() == 0
+    assert sam.evaluate("window.pwned === undefined")
+    assert sam.locator("img[src=x]").count() == 0
