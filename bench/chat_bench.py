@@ -170,11 +170,11 @@ class Bench:
 
     # -- servers
     def start_village(
-        self, kind="daphne", layer="settings", layer_config=None, gc=False
+        self, kind="daphne", layer="settings", layer_config=None, gc_tuning=True
     ) -> AppServer:
         env = {"BENCH_LAYER": layer, "BENCH_LAYER_CONFIG": json.dumps(layer_config or {})}
-        if gc:
-            env["BENCH_GC"] = "freeze"
+        if not gc_tuning:
+            env["VILLAGE_GC_TUNING"] = "0"
         return self.stack.start_server(
             kind,
             app="bench.village_asgi:application",
@@ -362,13 +362,19 @@ class Bench:
             )
         if want("gc"):
             self.load(
-                "village_1x_gc_tuned",
-                self.start_village(gc=True),
+                "village_1x_no_gc_tuning",
+                self.start_village(gc_tuning=False),
                 "village",
                 self.rooms,
                 period1,
-                note="gc.freeze() + gc.set_threshold(50000, 20, 100) at start-up",
+                note="VILLAGE_GC_TUNING=0: no gc.freeze() / set_threshold at start-up",
             )
+            if want("idle"):
+                self.idle(
+                    "village_idle_storm_no_gc_tuning",
+                    self.start_village(gc_tuning=False),
+                    min(a.idle_seconds, 30),
+                )
         if want("uvicorn"):
             self.load(
                 "village_1x_uvicorn", self.start_village("uvicorn"), "village", self.rooms, period1
@@ -457,7 +463,7 @@ def render(results: dict) -> str:
         ("village_3x", "**Village, 3× load**"),
         ("village_big_room", "**Village, 1 room × 200, 5 msgs/s**"),
         ("village_1x_pubsub_layer", "Village 1×, RedisPubSubChannelLayer"),
-        ("village_1x_gc_tuned", "Village 1×, GC tuned at start-up (bench/village_asgi.py)"),
+        ("village_1x_no_gc_tuning", "Village 1×, without the start-up GC tuning"),
         ("village_1x_uvicorn", "Village 1× under uvicorn"),
         ("village_3x_uvicorn", "Village 3× under uvicorn"),
     ]
@@ -495,7 +501,11 @@ def render(results: dict) -> str:
                 f"| {r['rate']} | {_f(r['p50_ms'], 2)} | {_f(r['p99_ms'], 2)} | {_f(r['p999_ms'], 2)} | {_f(r['max_ms'], 2)} |"
             )
         lines.append("")
-    for key, label in (("village_idle_storm", "daphne"), ("village_idle_storm_uvicorn", "uvicorn")):
+    for key, label in (
+        ("village_idle_storm", "daphne"),
+        ("village_idle_storm_no_gc_tuning", "daphne, without the start-up GC tuning"),
+        ("village_idle_storm_uvicorn", "uvicorn"),
+    ):
         r = s.get(key)
         if not r:
             continue

@@ -1,13 +1,4 @@
-"""Village's ASGI app, optionally with start-up GC tuning (BENCH_GC=freeze) to measure it."""
-
-import gc
-import os
+"""Village's ASGI app for the benchmark. config.asgi tunes the garbage collector at start-up;
+VILLAGE_GC_TUNING=0 (the `village_1x_no_gc_tuning` row) measures it without."""
 
 from config.asgi import application  # noqa: F401
-
-if os.environ.get("BENCH_GC") == "freeze":
-    # Everything imported so far is long-lived: move it out of the collector's way, and
-    # collect the young generation less often (fewer, cheaper pauses).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
