@@ -231,6 +231,10 @@ class Bench:
 
     def load(self, name, server, protocol, rooms, period, note=""):
         job = self.rooms_job(server, protocol, rooms)
+        if protocol == "village":
+            heads = self.room_heads(rooms)
+            for r, room in zip(rooms, job["rooms"], strict=True):
+                room["last_seq"] = int(heads.get(str(r.room_id), 0))
         job.update(
             {
                 "mode": "load",
@@ -267,10 +271,23 @@ class Bench:
         server.stop()
         return res
 
+    def room_heads(self, rooms=None) -> dict:
+        """Each room's current seq: an idle client starts from the page it just loaded (the
+        browser renders the latest messages and sends `hello` with their seq), not from 0,
+        which after the load scenarios would be a `reset` with 50 messages per socket."""
+        ids = [r.room_id for r in (rooms or self.rooms)]
+        return self.stack.shell_json(
+            "import json; from chat.models import Room; "
+            f"print(json.dumps({{r.pk: r.last_seq for r in Room.objects.filter(pk__in={ids!r})}}))"
+        )
+
     def idle(self, name, server, hold):
         job = self.rooms_job(
             server, "village", self.rooms, per_room_sessions=self.args.idle_sessions
         )
+        heads = self.room_heads()
+        for r, room in zip(self.rooms, job["rooms"], strict=True):
+            room["last_seq"] = int(heads.get(str(r.room_id), 0))
         job.update({"mode": "idle", "hold": hold, "connect_concurrency": 20})
         log(
             f"scenario {name}: {sum(len(r['sessions']) for r in job['rooms'])} sockets, hold {hold}s ..."

@@ -228,7 +228,9 @@ def build_clients(job: dict) -> list[Client]:
     idx = 0
     for r, room in enumerate(job["rooms"]):
         for session in room["sessions"]:
-            clients.append(Client(idx=idx, room=r, url=job["base"] + room["path"], session=session))
+            c = Client(idx=idx, room=r, url=job["base"] + room["path"], session=session)
+            c.last_seq = int(room.get("last_seq", 0))  # from the page the client just loaded
+            clients.append(c)
             idx += 1
     return clients
 
