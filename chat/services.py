@@ -272,6 +272,8 @@ def message_send(
                 state=state,
             )
             message.save()
+            # A new message has no reactions yet: its frames need not ask the database.
+            message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
             event = room_event_append(
                 room=locked, type=T.MESSAGE_CREATED, message=message, actor_id=user.pk
             )
@@ -280,6 +282,7 @@ def message_send(
                 _mentions(message, locked, user)
             screening.after_send(message, verdict)
             _broadcast(locked, event, message)
+            del message._prefetched_objects_cache  # callers may react to it later
             if verdict.crisis:
                 send_to_user_on_commit(
                     user.pk, {"type": "support.offer", "group_id": room.group_id}
