@@ -29,6 +29,7 @@ def test_send_is_one_transaction_of_constant_size(django_assert_num_queries):
     assert sum(s.startswith("RELEASE SAVEPOINT") for s in sql) == 1
     writes = [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))]
     assert len(writes) == 3  # the message, the room's head, the event-log row
+    assert not [s for s in sql if "chat_reaction" in s]  # a new message has none to read
     small = len(sql)
 
     for i in range(150):
