@@ -116,7 +116,7 @@ def _validate(ftype: str, f: dict[str, Any], cid: Any) -> None:
 
 @dataclass
 class Session:
-    """What a consumer knows about its socket, refreshed on every action."""
+    """What a consumer knows about its socket; its permission check is reused briefly."""
 
     user_id: int
     name: str
@@ -168,8 +168,9 @@ def connect(user, slug: str) -> Session | int:
 
 
 def _fresh(session: Session, max_age: float = 0.0):
-    """The user and their access now (suspension, removal and mutes apply at once), or the
-    socket's check from less than `max_age` seconds ago (read-only frames only)."""
+    """The user and their access now, or the socket's check from less than `max_age` seconds
+    ago. Frames pass PERMISSION_CACHE_SECONDS; a kick, mute or room update over the channel
+    layer clears the check at once (`Session.forget_access`), and a lost one lapses."""
     now = time.monotonic()
     user, access, room, at = session.user, session.access, session.room, session.checked_at
     if max_age and None not in (user, access, room) and now - at < max_age:
