@@ -16,7 +16,7 @@ from chat.models import Message
 from groups.models import Membership
 from groups.permissions import Action, can_site
 
-from .models import Appeal, AuditEntry, Case, ModAction, Reason, Report
+from .models import Appeal, AuditEntry, Case, Complaint, ModAction, Reason, Report
 
 CONTEXT_BEFORE = 3
 CONTEXT_AFTER = 2
@@ -192,6 +192,11 @@ def audit_page(
     if until:
         qs = qs.filter(created_at__date__lte=until)
     return qs
+
+
+def complaints_by(user):
+    """A member's own complaints, newest first, with their answers."""
+    return Complaint.objects.filter(complainant=user)
 
 
 def decisions_about(user) -> list[ModAction]:

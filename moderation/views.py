@@ -247,7 +247,7 @@ def complaint(request):
 
 @login_required
 def complaint_mine(request):
-    complaints = Complaint.objects.filter(complainant=request.user)
+    complaints = selectors.complaints_by(request.user)
     return render(request, "moderation/complaint_mine.html", {"complaints": complaints})
 
 
@@ -511,7 +511,7 @@ def closed_account(request, token: str):
         "person": user,
         "decisions": [(a, appeal_forms.get(a.pk)) for a in decisions],
         "complaint_form": complaint_form,
-        "complaints": Complaint.objects.filter(complainant=user),
+        "complaints": selectors.complaints_by(user),
     }
     return render(request, "moderation/closed.html", context, status=400 if failed else 200)
 
