@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,6 +54,27 @@ def room_lock(room_id: int) -> Room:
     return Room.objects.select_for_update().get(pk=room_id)
 
 
+_TAKE_SEQ = (
+    f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq"
+)
+
+
+def room_take_seq(room_id: int) -> int:
+    """Lock the room row and take its next sequence number, in one statement.
+
+    Caller must be inside a transaction: the row stays locked until it commits (so sequence
+    order is commit order), and a rollback gives the number back (so there are no holes).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("room_take_seq must run inside a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SEQ, [room_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Room.DoesNotExist(room_id)
+    return int(row[0])
+
+
 def room_event_append(
     *,
     room: Room,
@@ -63,21 +84,25 @@ def room_event_append(
     data: dict[str, Any] | None = None,
     frame: dict[str, Any] | None = None,
     broadcast: bool = False,
+    seq: int | None = None,
 ) -> RoomEvent:
     """Give a durable change the room's next sequence number and log it.
 
     Contract: the caller holds the room lock (`room_lock`) inside the same transaction as the
-    change, so sequence order is commit order with no holes. With `broadcast=True` the event's
+    change, so sequence order is commit order with no holes; or it took `seq` with
+    `room_take_seq` (which locks the row too) in that transaction. With `broadcast=True` the event's
     frames (built from the message's state, per viewer) go to the room after commit; `frame`
     (without seq) is an older way to broadcast a ready-made frame.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("room_event_append must run inside a transaction")
-    room.last_seq += 1
-    Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
+    if seq is None:
+        room.last_seq += 1
+        Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
+        seq = room.last_seq
     event = RoomEvent.objects.create(
         room=room,
-        seq=room.last_seq,
+        seq=seq,
         type=type,
         message=message,
         actor_id=actor_id,
@@ -96,18 +121,31 @@ def room_event_append(
 # --- limits -----------------------------------------------------------------------------------
 
 
+def _count_hit(key: str, timeout: int) -> int:
+    """Add one to a counter in the shared cache that lives `timeout` seconds; its new value.
+
+    On Redis this is one round trip (SET NX EX and INCR in a pipeline); elsewhere add + incr.
+    """
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
+        raw = cache.make_and_validate_key(key)
+        pipe = backend.get_client(raw, write=True).pipeline(transaction=False)
+        pipe.set(raw, 0, ex=timeout, nx=True)
+        pipe.incr(raw)
+        return int(pipe.execute()[1])
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def _rate_limit_check(user_id: int) -> None:
     """Per-user limit shared by all of the user's sockets and processes (the shared cache)."""
     count, seconds = _cfg("CHAT_RATE_LIMIT_COUNT"), _cfg("CHAT_RATE_LIMIT_SECONDS")
     window = int(timezone.now().timestamp() // seconds)
-    key = f"chat:rate:{user_id}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
-    try:
-        n = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        n = 1
-    if n > count:
+    if _count_hit(f"chat:rate:{user_id}:{window}", seconds + 1) > count:
         raise ChatError(
             "rate_limited",
             _("You're sending messages very quickly. Take a breath and try again in a moment."),
@@ -238,50 +276,58 @@ def message_send(
         cid = uuid.UUID(str(client_id))
     except (TypeError, ValueError):
         raise ChatError("invalid", _("That message had no valid id. Please try again.")) from None
-    existing = _existing(user.pk, cid)
-    if existing is not None:
-        return _same_room(existing, room)
-    text = clean_body(body)
-    reply_to = None
-    if reply_to_id not in (None, ""):
-        reply_to = _room_message(room, reply_to_id)
-        if not visible_to_all(reply_to):
-            raise ChatError("not_found", _("We couldn't find the message you're replying to."))
-    _slow_mode_check(room, user.pk, is_facilitator)
-    _rate_limit_check(user.pk)
-    verdict = screening.screen(text, group_id=room.group_id, user_id=user.pk)
-    if verdict.action >= screening.Screen.BLOCK:
-        raise ChatError(
-            "blocked",
-            verdict.message or _("We couldn't post that message. Please change it and try again."),
-        )
+    try:
+        text = clean_body(body)
+        reply_to = None
+        if reply_to_id not in (None, ""):
+            reply_to = _room_message(room, reply_to_id)
+            if not visible_to_all(reply_to):
+                raise ChatError(
+                    "not_found", _("We couldn't find the message you're replying to.")
+                )
+        _slow_mode_check(room, user.pk, is_facilitator)
+        _rate_limit_check(user.pk)
+        verdict = screening.screen(text, group_id=room.group_id, user_id=user.pk)
+        if verdict.action >= screening.Screen.BLOCK:
+            raise ChatError(
+                "blocked",
+                verdict.message
+                or _("We couldn't post that message. Please change it and try again."),
+            )
+    except ChatError:
+        # A re-send of a message we already stored (the outbox after a reconnect) is acked,
+        # whatever the limits say now. Only refused sends pay for this lookup.
+        existing = _existing(user.pk, cid)
+        if existing is not None:
+            return _same_room(existing, room)
+        raise
     state = Message.State.HELD if verdict.action >= screening.Screen.HOLD else Message.State.VISIBLE
     try:
         with transaction.atomic():
-            locked = room_lock(room.pk)
-            existing = _existing(user.pk, cid)
-            if existing is not None:
-                return _same_room(existing, room)
+            # One statement locks the room and takes the seq. A second send of the same
+            # client id (a re-send, or the same instant from another socket) then fails the
+            # (author, client_id) unique constraint, rolls back (the seq with it: no hole) and
+            # is acked below with the stored message.
+            seq = room_take_seq(room.pk)
             message = Message(
-                room=locked,
-                seq=locked.last_seq + 1,
+                room=room,
+                seq=seq,
                 author=user,
                 client_id=cid,
                 body=text,
                 reply_to=reply_to,
                 state=state,
             )
-            message.save()
+            message.save(force_insert=True)
             # A new message has no reactions yet: its frames need not ask the database.
             message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
             event = room_event_append(
-                room=locked, type=T.MESSAGE_CREATED, message=message, actor_id=user.pk
+                room=room, type=T.MESSAGE_CREATED, message=message, actor_id=user.pk, seq=seq
             )
-            assert event.seq == message.seq
             if state == Message.State.VISIBLE:
-                _mentions(message, locked, user)
+                _mentions(message, room, user)
             screening.after_send(message, verdict)
-            _broadcast(locked, event, message)
+            _broadcast(room, event, message)
             del message._prefetched_objects_cache  # callers may react to it later
             if verdict.crisis:
                 send_to_user_on_commit(
@@ -292,7 +338,7 @@ def message_send(
         if existing is None:
             raise
         return _same_room(existing, room)
-    room.last_seq = locked.last_seq
+    room.last_seq = max(room.last_seq, seq)
     return SendResult(message=message, created=True, crisis=verdict.crisis)
 
 

@@ -15,7 +15,8 @@ class ModerationConfig(AppConfig):
 
         from . import privacy as moderation_privacy
         from . import signals
-        from .screening import screen_text
+        from .models import CrisisPhrase, WatchTerm
+        from .screening import lists_changed, screen_text
         from .services import screen_hook
 
         chat_screening.register_screener(screen_text)
@@ -27,4 +28,9 @@ class ModerationConfig(AppConfig):
         post_delete.connect(
             signals.membership_changed, sender=Membership, dispatch_uid="mod-facil-del"
         )
+        for model in (WatchTerm, CrisisPhrase):
+            post_save.connect(lists_changed, sender=model, dispatch_uid=f"screen-{model.__name__}")
+            post_delete.connect(
+                lists_changed, sender=model, dispatch_uid=f"screen-del-{model.__name__}"
+            )
         user_logged_in.connect(signals.logged_in, dispatch_uid="mod-facil-login")

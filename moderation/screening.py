@@ -1,12 +1,23 @@
 """The screener moderation plugs into chat.screening: watch lists and crisis phrases.
 
-One automaton holds every watch term and crisis phrase; it is rebuilt only when the lists
-change (the rows are read each time: one small query)."""
+One automaton holds every watch term and crisis phrase. Each process keeps it, with the
+version of the lists it was built from, and sending a message reads no table:
+
+- a change to either list (`lists_changed`, connected to their post_save and post_delete)
+  drops this process's copy at once and, after commit, bumps the version in the shared cache;
+- other processes compare that version at most once every `RECHECK_SECONDS`, so a new term
+  applies everywhere within a second;
+- if the shared cache can't be read, the copy is rebuilt from the tables instead.
+"""
 
 from __future__ import annotations
 
+import time
+import uuid
 from functools import lru_cache
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chat.screening import Screen, Verdict
@@ -27,7 +38,53 @@ def _matcher(rows: tuple[tuple[str, object], ...]) -> matching.Matcher:
     return matching.build(rows)
 
 
+VERSION_KEY = "moderation:screening:version"
+RECHECK_SECONDS = 1.0
+
+#: (matcher, version it was built at, monotonic time the version was last compared)
+_copy: tuple[matching.Matcher, object, float] | None = None
+
+
 def current_matcher() -> matching.Matcher:
+    global _copy
+    now = time.monotonic()
+    copy = _copy
+    if copy is not None and now - copy[2] < RECHECK_SECONDS:
+        return copy[0]
+    try:
+        version = cache.get(VERSION_KEY)
+    except Exception:  # the shared cache is down: trust only the tables
+        _copy = None
+        return _load_matcher()
+    if copy is not None and copy[1] == version:
+        _copy = (copy[0], version, now)
+        return copy[0]
+    matcher = _load_matcher()  # read after the version, so a change in between rebuilds again
+    _copy = (matcher, version, now)
+    return matcher
+
+
+def forget() -> None:
+    """Drop this process's copy of the lists (the next message reads them again)."""
+    global _copy
+    _copy = None
+
+
+def _bump() -> None:
+    forget()
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # other processes catch up when the cache is back
+        pass
+
+
+def lists_changed(sender=None, **kwargs) -> None:
+    """A watch term or crisis phrase was saved or deleted."""
+    forget()
+    transaction.on_commit(_bump)
+
+
+def _load_matcher() -> matching.Matcher:
     terms = WatchTerm.objects.values_list("normalised", "pk", "action")
     phrases = CrisisPhrase.objects.filter(active=True).values_list("normalised", flat=True)
     rows = tuple((n, (pk, action)) for n, pk, action in terms) + tuple(

@@ -6,6 +6,17 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _fresh_screening_lists():
+    """Each process keeps the watch lists (moderation.screening); a test's rolled-back rows
+    must not linger in that copy for the next test."""
+    from moderation import screening
+
+    screening.forget()
+    yield
+    screening.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_static(settings):
     settings.STORAGES = {
         **settings.STORAGES,

@@ -28,11 +28,58 @@ def test_send_is_one_transaction_of_constant_size(django_assert_num_queries):
     assert sum(s.startswith("SAVEPOINT") for s in sql) == 1
     assert sum(s.startswith("RELEASE SAVEPOINT") for s in sql) == 1
     writes = [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))]
-    assert len(writes) == 3  # the message, the room's head, the event-log row
+    assert len(writes) == 3  # the room's head (locks it, takes the seq), the message, the event
+    assert sql[1].startswith("UPDATE") and "RETURNING" in sql[1]
+    assert len(sql) == 5  # and nothing else: no client-id lookup, no reads at all
     assert not [s for s in sql if "chat_reaction" in s]  # a new message has none to read
+    assert not [s for s in sql if "moderation_" in s]  # the watch lists are kept in the process
     small = len(sql)
 
     for i in range(150):
         _send((sam, priya)[i % 2].user, room, f"message {i}")
     with django_assert_num_queries(small):
         _send(priya.user, room)
+
+
+def test_a_resend_is_acked_even_when_the_limit_is_reached(settings):
+    """The outbox re-sends after a reconnect: what was stored is acked, not refused."""
+    settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 3}
+    sam = MembershipFactory()
+    room = services.room_for_group(sam.group_id)
+    first_id = uuid.uuid4()
+    first = services.message_send(user=sam.user, room=room, body="one", client_id=first_id)
+    _send(sam.user, room, "two")
+    _send(sam.user, room, "three")
+    with pytest.raises(services.ChatError) as refused:
+        _send(sam.user, room, "four")
+    assert refused.value.code == "rate_limited"
+    again = services.message_send(user=sam.user, room=room, body="one", client_id=first_id)
+    assert not again.created
+    assert (again.message.pk, again.message.seq) == (first.message.pk, first.message.seq)
+    assert room.messages.count() == 3
+
+
+def test_a_sequential_resend_leaves_no_hole_in_the_sequence():
+    sam = MembershipFactory()
+    room = services.room_for_group(sam.group_id)
+    cid = uuid.uuid4()
+    first = services.message_send(user=sam.user, room=room, body="hi", client_id=cid)
+    again = services.message_send(user=sam.user, room=room, body="hi", client_id=cid)
+    assert not again.created and again.message.pk == first.message.pk
+    nxt = _send(sam.user, room, "next")
+    assert nxt.message.seq == first.message.seq + 1
+    room.refresh_from_db()
+    assert room.last_seq == nxt.message.seq
+    assert list(room.events.values_list("seq", flat=True).order_by("seq")) == [
+        first.message.seq,
+        nxt.message.seq,
+    ]
+
+
+def test_count_hit_counts_within_its_window():
+    from django.core.cache import cache
+
+    key = f"test:hits:{uuid.uuid4()}"
+    assert [services._count_hit(key, 5) for _ in range(3)] == [1, 2, 3]
+    cache.delete(key)
+    assert services._count_hit(key, 5) == 1

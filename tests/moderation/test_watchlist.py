@@ -114,3 +114,73 @@ def test_watchlist_page_shows_error_for_bad_pattern(moderator, client):
     assert response.status_code == 400
     assert "plain word or phrase" in response.content.decode()
     assert not WatchTerm.objects.exists()
+
+
+# --- the process's copy of the lists -------------------------------------------------------------
+
+
+def test_sending_reads_the_lists_once_then_keeps_them(moderator, author, group):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.watch_term_add(actor=moderator, term="payday loan", action="hold")
+    post(author, group, "first")
+    with CaptureQueriesContext(connection) as ctx:
+        msg = post(author, group, "a payday loan advert")
+    assert msg.state == Message.State.HELD  # the kept copy still screens
+    assert not [q for q in ctx.captured_queries if "moderation_watchterm" in q["sql"]]
+
+
+def test_a_change_in_this_process_applies_to_the_next_message(moderator, author, group):
+    post(author, group, "warm the copy up")
+    term = services.watch_term_add(actor=moderator, term="buy cheap pills", action="block")
+    with pytest.raises(ChatError):
+        post(author, group, "buy cheap pills")
+    services.watch_term_remove(actor=moderator, term_id=term.pk)
+    assert post(author, group, "buy cheap pills").state == Message.State.VISIBLE
+
+
+def test_another_process_change_applies_within_a_recheck(moderator, author, group, monkeypatch):
+    """Another process adds a term: this one sees the version move in the shared cache."""
+    from django.core.cache import cache
+
+    from moderation import screening
+
+    post(author, group, "warm the copy up")
+    # as another process would: the row, then (after its commit) the version bump; its
+    # signal handlers run there, not here, so this process's copy is left as it was
+    from django.db.models.signals import post_save
+
+    post_save.disconnect(sender=WatchTerm, dispatch_uid="screen-WatchTerm")
+    try:
+        WatchTerm.objects.create(
+            term="buy cheap pills",
+            normalised=matching.validate_term("buy cheap pills"),
+            action=WatchTerm.Action.BLOCK,
+        )
+    finally:
+        post_save.connect(
+            screening.lists_changed, sender=WatchTerm, dispatch_uid="screen-WatchTerm"
+        )
+    assert post(author, group, "buy cheap pills").state == Message.State.VISIBLE  # kept copy
+    cache.set(screening.VERSION_KEY, "moved-on")
+    monkeypatch.setattr(screening, "RECHECK_SECONDS", 0.0)
+    with pytest.raises(ChatError):
+        post(author, group, "buy cheap pills please")
+
+
+def test_lists_are_read_from_the_tables_when_the_shared_cache_is_down(
+    moderator, author, group, monkeypatch
+):
+    from moderation import screening
+
+    services.watch_term_add(actor=moderator, term="buy cheap pills", action="block")
+
+    def down(*a, **kw):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(screening.cache, "get", down)
+    monkeypatch.setattr(screening, "RECHECK_SECONDS", 0.0)
+    for _ in range(2):
+        with pytest.raises(ChatError):
+            post(author, group, "buy cheap pills")
