@@ -97,7 +97,8 @@ def main() -> None:
         prof.disable()
     time.sleep(0.3)  # let the loop finish the last broadcasts
     cpu = time.process_time() - t0
-    print(f"{n} sends: {cpu / n * 1000:.2f} ms CPU per send (wall {time.perf_counter() - w0:.1f} s)")
+    wall = time.perf_counter() - w0
+    print(f"{n} sends: {cpu / n * 1000:.2f} ms CPU per send (wall {wall:.1f} s)")
     if prof:
         pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
 

@@ -312,12 +312,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _gap_due(self) -> None:
         self.gap_timer = None
-        if (
-            self.held
-            and self.live
-            and not self.closing
-            and min(self.held) > self.sent_seq + 1
-        ):
+        if self.held and self.live and not self.closing and min(self.held) > self.sent_seq + 1:
             asyncio.ensure_future(self._fill_gap())
 
     def expect(self, head: int) -> None:

@@ -7,11 +7,13 @@ version of the lists it was built from, and sending a message reads no table:
   drops this process's copy at once and, after commit, bumps the version in the shared cache;
 - other processes compare that version at most once every `RECHECK_SECONDS`, so a new term
   applies everywhere within a second;
-- if the shared cache can't be read, the copy is rebuilt from the tables instead.
+- if the shared cache can't be read, the copy is rebuilt from the tables instead, and no copy
+  is kept longer than `MAX_AGE_SECONDS` (a bump lost while the cache was down heals then).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from functools import lru_cache
@@ -38,29 +40,32 @@ def _matcher(rows: tuple[tuple[str, object], ...]) -> matching.Matcher:
     return matching.build(rows)
 
 
+log = logging.getLogger(__name__)
+
 VERSION_KEY = "moderation:screening:version"
 RECHECK_SECONDS = 1.0
+MAX_AGE_SECONDS = 60.0
 
-#: (matcher, version it was built at, monotonic time the version was last compared)
-_copy: tuple[matching.Matcher, object, float] | None = None
+#: (matcher, the version it was built at, when it was built, when the version was compared)
+_copy: tuple[matching.Matcher, object, float, float] | None = None
 
 
 def current_matcher() -> matching.Matcher:
     global _copy
     now = time.monotonic()
     copy = _copy
-    if copy is not None and now - copy[2] < RECHECK_SECONDS:
+    if copy is not None and now - copy[3] < RECHECK_SECONDS:
         return copy[0]
     try:
         version = cache.get(VERSION_KEY)
     except Exception:  # the shared cache is down: trust only the tables
         _copy = None
         return _load_matcher()
-    if copy is not None and copy[1] == version:
-        _copy = (copy[0], version, now)
+    if copy is not None and copy[1] == version and now - copy[2] < MAX_AGE_SECONDS:
+        _copy = (copy[0], version, copy[2], now)
         return copy[0]
     matcher = _load_matcher()  # read after the version, so a change in between rebuilds again
-    _copy = (matcher, version, now)
+    _copy = (matcher, version, now, now)
     return matcher
 
 
@@ -74,8 +79,12 @@ def _bump() -> None:
     forget()
     try:
         cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # other processes catch up when the cache is back
-        pass
+    except Exception:
+        log.warning(
+            "screening lists changed but the shared cache is down: other processes "
+            "pick the change up within %s s",
+            MAX_AGE_SECONDS,
+        )
 
 
 def lists_changed(sender=None, **kwargs) -> None:

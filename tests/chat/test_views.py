@@ -236,7 +236,7 @@ def test_unread_counts(member, group, room):
 def test_linkify_is_safe():
     from chat.templatetags.chat_tags import linkify
 
-    out = linkify('see https://example.org/a?b=1&c=2). and javascript:alert(1) <b>x</b>')
+    out = linkify("see https://example.org/a?b=1&c=2). and javascript:alert(1) <b>x</b>")
     assert '<a href="https://example.org/a?b=1&amp;c=2" rel="noopener nofollow ugc"' in out
     assert "<b>" not in out and "&lt;b&gt;" in out
     assert 'href="javascript' not in out

@@ -184,3 +184,24 @@ def test_lists_are_read_from_the_tables_when_the_shared_cache_is_down(
     for _ in range(2):
         with pytest.raises(ChatError):
             post(author, group, "buy cheap pills")
+
+
+def test_no_copy_is_kept_longer_than_its_max_age(moderator, author, group, monkeypatch):
+    """A version bump lost while the shared cache was down heals within MAX_AGE_SECONDS."""
+    from moderation import screening
+
+    post(author, group, "warm the copy up")
+    WatchTerm.objects.bulk_create(  # no signals: as if the bump had been lost
+        [
+            WatchTerm(
+                term="buy cheap pills",
+                normalised=matching.validate_term("buy cheap pills"),
+                action=WatchTerm.Action.BLOCK,
+            )
+        ]
+    )
+    assert post(author, group, "buy cheap pills").state == Message.State.VISIBLE
+    monkeypatch.setattr(screening, "RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(screening, "MAX_AGE_SECONDS", 0.0)
+    with pytest.raises(ChatError):
+        post(author, group, "buy cheap pills please")
