@@ -251,8 +251,19 @@ class Bench:
             out = Path(self.args.profile) / f"{name}.txt"
             out.parent.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen(
-                [self.args.py_spy, "record", "-p", str(server.pid), "-f", "raw", "-r", "200",
-                 "-o", str(out), "--nonblocking"],
+                [
+                    self.args.py_spy,
+                    "record",
+                    "-p",
+                    str(server.pid),
+                    "-f",
+                    "raw",
+                    "-r",
+                    "200",
+                    "-o",
+                    str(out),
+                    "--nonblocking",
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -453,8 +464,16 @@ def render(results: dict) -> str:
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_gib']} GiB RAM, Linux {m['kernel']}, "
         f"Python {m['python']}; {m['versions']}; {m['redis_server'].split(' sha')[0]}. "
         f"Load average at start: {' '.join(m['loadavg_at_start'])}"
-        + (f", at the end: {' '.join(results['loadavg_at_end'])}" if results.get("loadavg_at_end") else "")
-        + (f"; the run took {round(results['elapsed_s'] / 60)} min." if results.get("elapsed_s") else "."),
+        + (
+            f", at the end: {' '.join(results['loadavg_at_end'])}"
+            if results.get("loadavg_at_end")
+            else ""
+        )
+        + (
+            f"; the run took {round(results['elapsed_s'] / 60)} min."
+            if results.get("elapsed_s")
+            else "."
+        ),
         "",
         "**Caveat: a shared 2-core machine.** Server under test pinned to CPU 0, load generator "
         "to CPU 1; Redis and PostgreSQL are not pinned and compete with both (see the load "

@@ -32,6 +32,11 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("-n", type=int, default=600)
     p.add_argument("--profile", action="store_true")
+    p.add_argument(
+        "--recheck",
+        action="store_true",
+        help="check permission afresh for every send (as when a member sends every 10 s)",
+    )
     args = p.parse_args()
 
     import django
@@ -71,6 +76,8 @@ def main() -> None:
 
     def send(i: int) -> None:
         s = sessions[i % len(sessions)]
+        if args.recheck:
+            s.forget_access()
         out = protocol.handle(
             s, {"type": "send", "client_id": str(uuid.uuid4()), "body": f"hello there {i}"}
         )

@@ -253,6 +253,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         seq = message.get("seq")
         if message.get("kind") == "room.updated":
             self.session.forget_access()  # e.g. slow mode: read the room afresh
+            protocol.forget_room(self.session.group_id)
         if seq is None:
             await self.push_text(text)
             return

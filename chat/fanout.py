@@ -347,8 +347,9 @@ _EPOCH_KEY = "chat:redis-epoch"
 def _redis_epoch() -> str | None:
     """A random value kept in the shared cache (the same Redis as the channel layer in
     production): when it changes, Redis was restarted or emptied and forgot every group."""
-    from django.core.cache import cache
+    from config.sharedcache import shared_cache
 
+    cache = shared_cache()
     value = cache.get(_EPOCH_KEY)
     if value is None:
         cache.add(_EPOCH_KEY, uuid.uuid4().hex, timeout=None)

@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+
+from config.sharedcache import shared_cache
 
 
 def _key(room_id: int) -> str:
@@ -23,13 +24,13 @@ def presence_update(
 ) -> list[dict[str, Any]]:
     """Record (or forget) one socket and return the distinct members present, by name."""
     now = time.time()
-    entries: dict[str, list[Any]] = cache.get(_key(room_id)) or {}
+    entries: dict[str, list[Any]] = shared_cache().get(_key(room_id)) or {}
     entries = {c: e for c, e in entries.items() if e[2] > now}
     if present:
         entries[channel] = [user_id, name, now + _ttl()]
     else:
         entries.pop(channel, None)
-    cache.set(_key(room_id), entries, timeout=int(_ttl()) + 60)
+    shared_cache().set(_key(room_id), entries, timeout=int(_ttl()) + 60)
     members: dict[int, str] = {}
     for uid, n, _exp in entries.values():
         members[uid] = n
@@ -42,14 +43,14 @@ def presence_apply(
     """Many sockets at once (one process's joins, leaves and heartbeat refreshes for a room):
     `updates` maps a socket key to (user id, name), or None when it left. One read, one write."""
     now = time.time()
-    entries: dict[str, list[Any]] = cache.get(_key(room_id)) or {}
+    entries: dict[str, list[Any]] = shared_cache().get(_key(room_id)) or {}
     entries = {c: e for c, e in entries.items() if e[2] > now}
     for channel, who in updates.items():
         if who is None:
             entries.pop(channel, None)
         else:
             entries[channel] = [who[0], who[1], now + _ttl()]
-    cache.set(_key(room_id), entries, timeout=int(_ttl()) + 60)
+    shared_cache().set(_key(room_id), entries, timeout=int(_ttl()) + 60)
     members: dict[int, str] = {}
     for uid, n, _exp in entries.values():
         members[uid] = n

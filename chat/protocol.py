@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from groups.permissions import Action, GroupAccess, access_group
+from groups.permissions import Action, GroupAccess, access_group, access_group_by_user_id
 
 from . import selectors, services
 from .services import ChatError
@@ -154,7 +153,7 @@ def connect(user, slug: str) -> Session | int:
         access = access_group(user, slug=slug, action=Action.READ_CHAT)
     except (Http404, PermissionDenied):
         return CLOSE_FORBIDDEN
-    room = services.room_for_group(access.group.pk)
+    room = room_of(access.group.pk)
     return Session(
         user_id=user.pk,
         name=user.public_name,
@@ -176,13 +175,33 @@ def _fresh(session: Session, max_age: float = 0.0):
     if max_age and None not in (user, access, room) and now - at < max_age:
         return user, access, room
     session.checked_at = 0.0
-    user = get_user_model().objects.filter(pk=session.user_id, is_active=True).first()
-    if user is None:
-        raise PermissionDenied("inactive")
-    access = access_group(user, group_id=session.group_id, action=Action.READ_CHAT)
-    room = services.room_for_group(session.group_id)  # e.g. slow mode, fresh
+    user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
+    room = room_of(session.group_id, now)
     session.user, session.access, session.room, session.checked_at = user, access, room, now
     return user, access, room
+
+
+#: This process's Room rows by group id, with when they were read: every socket of a room
+#: shares one. A `room.updated` event (slow mode) drops it at once (`forget_room`).
+_rooms: dict[int, tuple[Any, float]] = {}
+ROOM_CACHE_SECONDS = 30.0
+
+
+def room_of(group_id: int, now: float | None = None):
+    now = time.monotonic() if now is None else now
+    hit = _rooms.get(group_id)
+    if hit is not None and now - hit[1] < ROOM_CACHE_SECONDS:
+        return hit[0]
+    room = services.room_for_group(group_id)
+    _rooms[group_id] = (room, now)
+    return room
+
+
+def forget_room(group_id: int | None = None) -> None:
+    if group_id is None:
+        _rooms.clear()
+    else:
+        _rooms.pop(group_id, None)
 
 
 def still_allowed(session: Session) -> bool:

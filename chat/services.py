@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from config.sharedcache import shared_cache
 
 from . import screening
 from .events import broadcast_room_on_commit, send_to_user_on_commit
@@ -127,6 +128,7 @@ def _count_hit(key: str, timeout: int) -> int:
 
     On Redis this is one round trip (SET NX EX and INCR in a pipeline); elsewhere add + incr.
     """
+    cache = shared_cache()
     backend = getattr(cache, "_cache", None)
     if hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
         raw = cache.make_and_validate_key(key)
@@ -157,7 +159,7 @@ def _slow_mode_check(room: Room, user_id: int, is_facilitator: bool) -> None:
     seconds = room.slow_mode_seconds
     if not seconds or is_facilitator:
         return
-    if not cache.add(f"chat:slow:{room.pk}:{user_id}", 1, timeout=seconds):
+    if not shared_cache().add(f"chat:slow:{room.pk}:{user_id}", 1, timeout=seconds):
         raise ChatError(
             "slow_mode",
             _("Slow mode is on: you can send one message every %(n)s seconds.") % {"n": seconds},

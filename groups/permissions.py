@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -235,13 +237,33 @@ def access_group(
     group = Group.objects.filter(**lookup).first()
     if group is None:
         raise Http404("No such group.")
-    membership = membership_for(user, group)
+    return _grant(user, group, membership_for(user, group), action)
+
+
+def _grant(user, group: Group, membership: Membership | None, action: Action) -> GroupAccess:
     roles = group_roles(user, group, membership)
     if not can_see_group(roles, group):
         raise Http404("No such group.")
     if not can(user, action, group, membership):
         raise PermissionDenied(action.value)
     return GroupAccess(group=group, membership=membership, roles=roles)
+
+
+def access_group_by_user_id(user_id: int, group_id: int, action: Action) -> tuple[Any, GroupAccess]:
+    """`access_group` for a user known only by id (an open websocket re-checking itself): the
+    active user and their access, or Http404 / PermissionDenied (also for an account closed
+    since). For a member the user, the group and the membership come in one query."""
+    membership = (
+        Membership.objects.select_related("user", "group")
+        .filter(user_id=user_id, group_id=group_id, user__is_active=True)
+        .first()
+    )
+    if membership is not None:
+        return membership.user, _grant(membership.user, membership.group, membership, action)
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise PermissionDenied("inactive")
+    return user, access_group(user, group_id=group_id, action=action)
 
 
 def require_site(user, action: Action) -> None:

@@ -18,11 +18,11 @@ import time
 import uuid
 from functools import lru_cache
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chat.screening import Screen, Verdict
+from config.sharedcache import shared_cache
 
 from . import matching
 from .models import CrisisPhrase, WatchTerm
@@ -57,7 +57,7 @@ def current_matcher() -> matching.Matcher:
     if copy is not None and now - copy[3] < RECHECK_SECONDS:
         return copy[0]
     try:
-        version = cache.get(VERSION_KEY)
+        version = shared_cache().get(VERSION_KEY)
     except Exception:  # the shared cache is down: trust only the tables
         _copy = None
         return _load_matcher()
@@ -78,7 +78,7 @@ def forget() -> None:
 def _bump() -> None:
     forget()
     try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        shared_cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:
         log.warning(
             "screening lists changed but the shared cache is down: other processes "

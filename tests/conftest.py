@@ -6,14 +6,17 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _fresh_screening_lists():
-    """Each process keeps the watch lists (moderation.screening); a test's rolled-back rows
-    must not linger in that copy for the next test."""
+def _fresh_process_copies():
+    """Each process keeps the watch lists (moderation.screening) and the chat rooms
+    (chat.protocol); a test's rolled-back rows must not linger there for the next test."""
+    from chat import protocol
     from moderation import screening
 
     screening.forget()
+    protocol.forget_room()
     yield
     screening.forget()
+    protocol.forget_room()
 
 
 @pytest.fixture(autouse=True)

@@ -83,3 +83,22 @@ def test_count_hit_counts_within_its_window():
     assert [services._count_hit(key, 5) for _ in range(3)] == [1, 2, 3]
     cache.delete(key)
     assert services._count_hit(key, 5) == 1
+
+
+def test_worker_threads_share_one_cache_client():
+    """Django's `cache` is per async context (a client and a Redis pool per socket's task);
+    the hot paths use one client for the whole process."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    from config.sharedcache import shared_cache
+
+    async def one_socket():
+        return await sync_to_async(shared_cache)()
+
+    async def many():
+        return await asyncio.gather(*(asyncio.create_task(one_socket()) for _ in range(5)))
+
+    clients = asyncio.run(many())
+    assert len({id(c) for c in clients}) == 1

@@ -12,7 +12,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from groups.models import Group, Membership
-from groups.permissions import Action, access_group, can, can_site, membership_for
+from groups.permissions import (
+    Action,
+    access_group,
+    access_group_by_user_id,
+    can,
+    can_site,
+    membership_for,
+)
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 ROLES = [
@@ -203,3 +210,37 @@ def test_access_group_hides_unlisted_groups_with_the_same_404(db):
     # Visible but not allowed: a 403, never a 404.
     with pytest.raises(PermissionDenied):
         access_group(people["member"], slug=group.slug, action=Action.MANAGE_MEMBERS)
+
+
+def _outcome(fn, *args, **kwargs) -> str:
+    try:
+        fn(*args, **kwargs)
+    except Http404:
+        return "404"
+    except PermissionDenied:
+        return "403"
+    return "ok"
+
+
+@pytest.mark.parametrize("visibility", ["listed", "unlisted"])
+def test_the_websocket_recheck_by_user_id_agrees_with_access_group(db, visibility):
+    """`access_group_by_user_id` (an open socket re-checking itself) must decide exactly as
+    `access_group`, for every role and every group action; closed accounts are refused."""
+    group = GroupFactory(visibility=visibility, join_policy="invite")
+    people = {r: u for r, u in _cast(group).items() if r != "anonymous"}
+    closed = MembershipFactory(group=group).user
+    closed.is_active = False
+    closed.save()
+    for action in OPEN_LISTED:
+        for role, user in people.items():
+            expected = _outcome(access_group, user, group_id=group.pk, action=action)
+            actual = _outcome(access_group_by_user_id, user.pk, group.pk, action)
+            assert actual == expected, (role, action)
+        assert _outcome(access_group_by_user_id, closed.pk, group.pk, action) == "403"
+
+
+def test_the_websocket_recheck_of_a_member_is_one_query(group, django_assert_num_queries):
+    member = MembershipFactory(group=group).user
+    with django_assert_num_queries(1):
+        user, access = access_group_by_user_id(member.pk, group.pk, Action.POST_MESSAGE)
+    assert user.pk == member.pk and access.membership.user_id == member.pk

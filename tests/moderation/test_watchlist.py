@@ -176,10 +176,11 @@ def test_lists_are_read_from_the_tables_when_the_shared_cache_is_down(
 
     services.watch_term_add(actor=moderator, term="buy cheap pills", action="block")
 
-    def down(*a, **kw):
-        raise ConnectionError("cache down")
+    class Down:
+        def get(self, *a, **kw):
+            raise ConnectionError("cache down")
 
-    monkeypatch.setattr(screening.cache, "get", down)
+    monkeypatch.setattr(screening, "shared_cache", Down)
     monkeypatch.setattr(screening, "RECHECK_SECONDS", 0.0)
     for _ in range(2):
         with pytest.raises(ChatError):
