@@ -21,7 +21,6 @@ from typing import Any
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 from django.conf import settings
 
 from . import fanout, protocol
@@ -46,7 +45,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.channel_name = f"chat.socket.{id(self):x}.{next(_socket_ids)}"
         self.base_send = send
         with contextlib.suppress(StopConsumer):
-            await await_many_dispatch([receive], self.dispatch)
+            while True:  # one socket, one source: no helper task and no wait() per frame
+                await self.dispatch(await receive())
 
     async def connect(self) -> None:
         self.session = None
@@ -89,11 +89,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing:  # closed while joining
             self._leave()
             return
-        # The socket is checked and joined: it no longer needs the login session or the
-        # handshake headers (an idle socket is mostly what it keeps).
-        self.scope.pop("session", None)
-        self.scope.pop("headers", None)
-        self.scope.pop("cookies", None)
+        # The socket is checked and joined: it no longer needs the login session, the
+        # handshake headers or the user (the session keeps its id; an idle socket is mostly
+        # what it keeps).
+        for key in ("session", "headers", "cookies", "user"):
+            self.scope.pop(key, None)
         self.room_sub.presence(self, True)
 
     async def disconnect(self, code: int) -> None:

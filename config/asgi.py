@@ -1,8 +1,9 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-Websockets are checked against ALLOWED_HOSTS (origin validation) and carry the session user.
-The user is loaded on a thread pool (not Channels' one database thread per process), so a
-reconnect storm of a few thousand sockets is not queued behind a single thread.
+Websockets are checked against ALLOWED_HOSTS (origin validation) and carry the session user
+(`SocketAuthMiddleware`). The user is loaded on a thread pool (not Channels' one database
+thread per process), so a reconnect storm of a few thousand sockets is not queued behind a
+single thread.
 
 At start-up the garbage collector is tuned (VILLAGE_GC_TUNING=0 skips it): everything
 imported so far is frozen out of its way, and the young generation is collected every 10,000
@@ -20,33 +21,17 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels import auth as channels_auth  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
-from chat.fanout import db_read  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-
-_load_user = db_read(channels_auth.get_user.func)
-
-
-class PooledAuthMiddleware(channels_auth.AuthMiddleware):
-    """Channels' AuthMiddleware, reading the session and user on the read pool."""
-
-    async def resolve_scope(self, scope):
-        scope["user"]._wrapped = await _load_user(scope)
-
-
-def AuthMiddlewareStack(inner):  # noqa: N802 - Channels' name
-    return CookieMiddleware(SessionMiddleware(PooledAuthMiddleware(inner)))
-
+from config.wsauth import SocketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
         ),
     }
 )
