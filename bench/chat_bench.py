@@ -153,8 +153,8 @@ class Bench:
         self.stack.env["CHAT_RATE_LIMIT_COUNT"] = "1000"  # the benchmark is not a flood test
         self.results: dict = {"machine": machine(), "scenarios": {}, "args": vars(args)}
         self.quick = args.quick
-        self.warmup = 2.0 if self.quick else 3.0
-        self.duration = args.duration or (5.0 if self.quick else 12.0)
+        self.warmup = 2.0
+        self.duration = args.duration or (3.0 if self.quick else 5.0)
         self.repeats = args.repeats
 
     def setup(self) -> None:
@@ -341,18 +341,27 @@ class Bench:
         self.setup()
         period1, period3 = 10.0, 10.0 / 3
         only = set(a.only.split(",")) if a.only else None
+        extras = a.extras
 
-        def want(key):
-            return only is None or key in only
+        def want(key, extra=False):
+            """The issue's comparison runs by default; the rest with --extras (or --only)."""
+            if only is not None:
+                return key in only
+            return extras or not extra
+
+        def named(key):
+            return only is not None and key in only
 
         if want("pg"):
             self.pgcommit("pg_commit_50", 50)
             self.pgcommit("pg_commit_150", 150)
         if want("bare"):
             self.load("bare_1x", self.start_bare(), "bare", self.rooms, period1)
+        if want("bare_3x", extra=True) or named("bare"):
             self.load("bare_3x", self.start_bare(), "bare", self.rooms, period3)
         if want("tutorial"):
             self.load("tutorial_1x", self.start_tutorial(), "tutorial", self.rooms, period1)
+        if want("tutorial_3x", extra=True) or named("tutorial"):
             self.load("tutorial_3x", self.start_tutorial(), "tutorial", self.rooms, period3)
         if only is not None and "light" in only:
             self.load(
@@ -369,7 +378,15 @@ class Bench:
             self.load("village_3x", self.start_village(), "village", self.rooms, period3)
         if want("village") or want("big"):
             self.load("village_big_room", self.start_village(), "village", [self.big], 200 / 5)
-        if want("layers") or want("tutorial_pubsub"):
+        if want("uvicorn"):
+            self.load(
+                "village_1x_uvicorn", self.start_village("uvicorn"), "village", self.rooms, period1
+            )
+        if want("uvicorn_3x", extra=True) or named("uvicorn"):
+            self.load(
+                "village_3x_uvicorn", self.start_village("uvicorn"), "village", self.rooms, period3
+            )
+        if want("layers", extra=True) or want("tutorial_pubsub", extra=True):
             # The layer on its own, without Village's consumer: the tutorial consumer on each.
             self.load(
                 "tutorial_1x_pubsub",
@@ -379,7 +396,7 @@ class Bench:
                 period1,
                 note="RedisPubSubChannelLayer",
             )
-        if want("layers"):
+        if want("layers", extra=True):
             self.load(
                 "village_1x_pubsub_layer",
                 self.start_village(layer="pubsub"),
@@ -388,7 +405,7 @@ class Bench:
                 period1,
                 note="RedisPubSubChannelLayer",
             )
-        if want("gc"):
+        if want("gc", extra=True):
             self.load(
                 "village_1x_no_gc_tuning",
                 self.start_village(gc_tuning=False),
@@ -403,16 +420,9 @@ class Bench:
                     self.start_village(gc_tuning=False),
                     min(a.idle_seconds, 30),
                 )
-        if want("uvicorn"):
-            self.load(
-                "village_1x_uvicorn", self.start_village("uvicorn"), "village", self.rooms, period1
-            )
-            self.load(
-                "village_3x_uvicorn", self.start_village("uvicorn"), "village", self.rooms, period3
-            )
         if want("idle"):
             self.idle("village_idle_storm", self.start_village(), a.idle_seconds)
-            if not a.skip_uvicorn_idle:
+            if want("idle", extra=True) and not a.skip_uvicorn_idle:
                 self.idle(
                     "village_idle_storm_uvicorn",
                     self.start_village("uvicorn"),
@@ -675,7 +685,7 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--quick", action="store_true", help="short windows and a 60 s idle hold")
+    p.add_argument("--quick", action="store_true", help="3 s windows and a 60 s idle hold")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--duration", type=float, default=None, help="measured seconds per window")
     p.add_argument(
@@ -687,6 +697,12 @@ def main() -> None:
         help="comma list: pg,bare,tutorial,light,village (or village_1x,village_3x,big),layers,gc,uvicorn,idle",
     )
     p.add_argument("--skip-uvicorn-idle", action="store_true")
+    p.add_argument(
+        "--extras",
+        action="store_true",
+        help="also the 3x rows of bare/tutorial/uvicorn, the pub/sub layer, no-GC-tuning and "
+        "uvicorn idle rows (how the layer, GC and server were chosen)",
+    )
     p.add_argument(
         "--idle-sessions",
         type=int,

@@ -258,9 +258,10 @@ async def run_load(job: dict) -> dict:
             c.seen.clear()
             c.last_k.clear()
         tasks = [asyncio.create_task(reader(job, c, stats)) for c in clients]
-        warm = job.get("warmup", 2.0)
+        # One warm-up before the first window; the next windows follow straight on.
+        warm = job.get("warmup", 2.0) if rep == 0 else 0.0
         dur = job["duration"]
-        t0 = now() + 0.5
+        t0 = now() + (0.5 if rep == 0 else 0.05)
         stats.window = (t0 + warm, t0 + warm + dur)
         sent: list = []
         cpu0: dict[str, float] = {}

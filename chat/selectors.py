@@ -128,24 +128,35 @@ def events_after(*, room: Room, seq: int, cap: int) -> tuple[list[RoomEvent], bo
 
 def resume_frames(*, room: Room, viewer_id: int, last_seq: int) -> list[dict[str, Any]]:
     """Everything a client at `last_seq` needs to catch up, in order, ending with
-    `resume.done`; or a `reset` with the latest page when it is too far behind."""
+    `resume.done`; or a `reset` with the latest page when it is too far behind.
+
+    The room's head is read first (one small query): a client already at the head (most
+    connects) reads no events at all, and one too far behind gets its reset without loading
+    the cap's worth of events first."""
     cap = settings.VILLAGE["CHAT_RESUME_CAP"]
-    events, too_many = events_after(room=room, seq=max(0, last_seq), cap=cap)
-    head = events[-1].seq if events else room_head(room_id=room.pk)
-    if too_many or last_seq < 0 or last_seq > head:
-        head = room_head(room_id=room.pk)
-        page = message_page(room=room, viewer_id=viewer_id)
-        return [
-            {
-                "type": "reset",
-                "head": head,
-                "messages": [message_view(m, viewer_id) for m in page.messages],
-                "has_earlier": page.has_earlier,
-            }
-        ]
-    frames = [
-        event_frame(type=e.type, seq=e.seq, message=e.message, data=e.data, viewer_id=viewer_id)
-        for e in events
+    head = room_head(room_id=room.pk)
+    if 0 <= last_seq == head:
+        return [{"type": "resume.done", "head": head}]
+    if 0 <= last_seq < head and head - last_seq <= cap:
+        events, too_many = events_after(room=room, seq=last_seq, cap=cap)
+        if not too_many:  # (more may have committed since the head was read)
+            frames = [
+                event_frame(
+                    type=e.type, seq=e.seq, message=e.message, data=e.data, viewer_id=viewer_id
+                )
+                for e in events
+            ]
+            head = max(head, events[-1].seq if events else head)
+            frames.append({"type": "resume.done", "head": head})
+            return frames
+    # Too far behind, or a position this room never had (ahead of it, or negative).
+    head = room_head(room_id=room.pk)
+    page = message_page(room=room, viewer_id=viewer_id)
+    return [
+        {
+            "type": "reset",
+            "head": head,
+            "messages": [message_view(m, viewer_id) for m in page.messages],
+            "has_earlier": page.has_earlier,
+        }
     ]
-    frames.append({"type": "resume.done", "head": head})
-    return frames

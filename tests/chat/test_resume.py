@@ -175,3 +175,23 @@ def test_resume_query_count_is_constant(cast, room, django_assert_num_queries):
     with django_assert_num_queries(small):
         frames = resume_frames(room=room, viewer_id=b_user.pk, last_seq=head - 200)
     assert frames[-1]["type"] == "resume.done"
+
+
+def test_a_client_at_the_head_costs_one_small_query(cast, room, django_assert_num_queries):
+    """Most connects (a page just loaded, a reconnect storm) are at the head already."""
+    a_user, b_user, others, fac = cast
+    produce(room, others, fac, n=45)
+    head = type(room).objects.get(pk=room.pk).last_seq
+    with django_assert_num_queries(1):
+        frames = resume_frames(room=room, viewer_id=b_user.pk, last_seq=head)
+    assert frames == [{"type": "resume.done", "head": head}]
+
+
+def test_a_reset_does_not_load_the_cap_of_events_first(cast, room, settings):
+    a_user, b_user, others, fac = cast
+    settings.VILLAGE = {**settings.VILLAGE, "CHAT_RESUME_CAP": 20}
+    produce(room, others, fac, n=45)
+    with CaptureQueriesContext(connection) as ctx:
+        frames = resume_frames(room=room, viewer_id=b_user.pk, last_seq=1)
+    assert [f["type"] for f in frames] == ["reset"]
+    assert not [q for q in ctx.captured_queries if "chat_roomevent" in q["sql"]]
