@@ -234,10 +234,21 @@ def access_group(
     so unlisted groups never leak), and PermissionDenied when they may see it but not act.
     """
     lookup = {"slug": slug} if slug is not None else {"pk": group_id}
-    group = Group.objects.filter(**lookup).first()
-    if group is None:
-        raise Http404("No such group.")
-    return _grant(user, group, membership_for(user, group), action)
+    membership = None
+    if user is not None and user.is_authenticated:
+        # A member's row brings the group with it: one query instead of two.
+        membership = (
+            Membership.objects.select_related("group")
+            .filter(user=user, **{f"group__{k}": v for k, v in lookup.items()})
+            .first()
+        )
+    if membership is not None:
+        group = membership.group
+    else:
+        group = Group.objects.filter(**lookup).first()
+        if group is None:
+            raise Http404("No such group.")
+    return _grant(user, group, membership, action)
 
 
 def _grant(user, group: Group, membership: Membership | None, action: Action) -> GroupAccess:

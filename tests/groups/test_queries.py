@@ -9,9 +9,9 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 # Anonymous directory: count, groups with member counts, topics prefetch, topic and area
 # choices for the filter form.
 DIRECTORY_ANON = 5
-# Group page for a member: session, user, group, own membership, facilitators, member count,
-# topics, the next meetup card (meetups app), the bell's unread count.
-GROUP_PAGE_MEMBER = 9
+# Group page for a member: session, user, own membership with its group, facilitators, member
+# count, topics, the next meetup card (meetups app), the bell's unread count.
+GROUP_PAGE_MEMBER = 8
 # Home for a member: session, user, memberships with groups, unread counts, the bell.
 HOME_MEMBER = 5
 
@@ -71,12 +71,13 @@ def test_members_page_queries_are_constant(client, db, django_assert_num_queries
     MembershipFactory.create_batch(3 + extra, group=group)
     MembershipFactory.create_batch(3 + extra, group=group, status="pending")
     client.force_login(facilitator)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(reverse("groups:members", args=[group.slug]))
 
 
-# Members' own list: session, user, group, own membership, the list, the bell's unread count.
-PEOPLE_PAGE_MEMBER = 6
+# Members' own list: session, user, own membership with its group, the list, the bell's unread
+# count.
+PEOPLE_PAGE_MEMBER = 5
 
 
 @pytest.mark.parametrize("extra", [0, 27])
