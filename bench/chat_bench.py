@@ -2,13 +2,15 @@
 """The chat benchmark: one command, loopback only, writes the chat section of
 docs/performance.md.
 
-    .venv/bin/python bench/chat_bench.py            # the full comparison
+    .venv/bin/python bench/chat_bench.py            # the issue's comparison, 10 min idle hold
     .venv/bin/python bench/chat_bench.py --quick    # short windows, 60 s idle hold
+    .venv/bin/python bench/chat_bench.py --extras   # also the rows behind the choices
 
 It starts its own redis-server (free port, no persistence), its own PostgreSQL database
 (village_bench, dropped afterwards; SQLite if PostgreSQL is unreachable), and each server under
 test as a fresh process pinned to CPU 0; the load generator (bench/loadgen.py) is pinned to
-CPU 1. Every scenario is repeated (3 windows on the same connections) and the median kept.
+CPU 1. Every scenario is repeated (3 windows back to back on the same connections, after one
+warm-up) and the median kept.
 See bench/README.md.
 """
 
@@ -461,7 +463,7 @@ def render(results: dict) -> str:
         "## Realtime chat",
         "",
         f"Measured {results['date']} with `python bench/chat_bench.py"
-        f"{' --quick' if args.get('quick') else ''}` ({'quick run: short windows' if args.get('quick') else 'full run'};"
+        f"{' --quick' if args.get('quick') else ''}{' --extras' if args.get('extras') else ''}` ({'quick run: short windows' if args.get('quick') else 'full run'};"
         f" {args.get('repeats')} windows per scenario, median kept; idle hold {args.get('idle_seconds')} s)."
         + (
             " Some rows were re-run later and merged: "
