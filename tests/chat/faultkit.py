@@ -267,6 +267,11 @@ class Stack:
             }
         )
         self.env.pop("VILLAGE_TESTING", None)
+        layer = os.environ.get("VILLAGE_FAULT_LAYER")  # e.g. "pubsub": bench/village_settings.py
+        if layer and settings is None:
+            self.env.update(
+                {"DJANGO_SETTINGS_MODULE": "bench.village_settings", "BENCH_LAYER": layer}
+            )
 
     # -- lifecycle
     def start(
@@ -313,7 +318,7 @@ class Stack:
 
     def start_server(
         self,
-        kind: str = "daphne",
+        kind: str | None = None,
         *,
         app: str = "config.asgi:application",
         cpus: Iterable[int] | None = None,
@@ -321,6 +326,8 @@ class Stack:
         port: int | None = None,
         backlog: int | None = None,
     ) -> AppServer:
+        # The fault tests run under daphne; VILLAGE_FAULT_SERVER=uvicorn runs them under uvicorn.
+        kind = kind or os.environ.get("VILLAGE_FAULT_SERVER", "daphne")
         port = port or free_port()
         log = self.tmp / f"{kind}-{port}.log"
         if kind == "daphne" and backlog:  # Twisted listens with a backlog of 50 by default
