@@ -89,11 +89,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.closing:  # closed while joining
             self._leave()
             return
-        # The socket is checked and joined: it no longer needs the login session, the
-        # handshake headers or the user (the session keeps its id; an idle socket is mostly
-        # what it keeps).
-        for key in ("session", "headers", "cookies", "user"):
-            self.scope.pop(key, None)
+        # The socket is checked and joined: it no longer needs the user (the session keeps
+        # its id; config/wsauth.py already left out the handshake headers and login session).
+        self.scope.pop("user", None)
         self.room_sub.presence(self, True)
 
     async def disconnect(self, code: int) -> None:

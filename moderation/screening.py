@@ -27,6 +27,8 @@ from config.sharedcache import shared_cache
 from . import matching
 from .models import CrisisPhrase, WatchTerm
 
+log = logging.getLogger(__name__)
+
 _ACTION = {
     WatchTerm.Action.FLAG: Screen.FLAG,
     WatchTerm.Action.HOLD: Screen.HOLD,
@@ -39,8 +41,6 @@ CRISIS = "crisis"
 def _matcher(rows: tuple[tuple[str, object], ...]) -> matching.Matcher:
     return matching.build(rows)
 
-
-log = logging.getLogger(__name__)
 
 VERSION_KEY = "moderation:screening:version"
 RECHECK_SECONDS = 1.0

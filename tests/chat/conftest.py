@@ -13,7 +13,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.urls import reverse
 
+from chat import services
 from chat.routing import websocket_urlpatterns
 from chat.services import room_for_group
 
@@ -96,6 +98,21 @@ def room(group):
 
 
 db_async = database_sync_to_async
+
+
+def room_url(group, **params) -> str:
+    """The room page's address, with query parameters."""
+    u = reverse("chat:room", kwargs={"slug": group.slug})
+    if params:
+        u += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+    return u
+
+
+def send_message(user, room, body, **kw):
+    """A message sent through the real service (a fresh client id)."""
+    return services.message_send(
+        user=user, room=room, body=body, client_id=uuid.uuid4(), **kw
+    ).message
 
 
 @pytest.fixture(autouse=True)

@@ -6,35 +6,23 @@ The body, author name and reactions of a hidden message never reach other member
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from chat import services
 from chat.models import Message
 from chat.selectors import resume_frames
 from tests.factories import MembershipFactory, UserFactory
 
+from .conftest import room_url as url
+from .conftest import send_message as send
+
 pytestmark = pytest.mark.django_db
 
 PLACEHOLDER = "Hidden while a moderator looks at it"
 SECRET = "my neighbour's address is 12 Elm Road"
-
-
-def url(group, **params):
-    u = reverse("chat:room", kwargs={"slug": group.slug})
-    if params:
-        u += "?" + "&".join(f"{k}={v}" for k, v in params.items())
-    return u
-
-
-def send(user, room, body, **kw):
-    return services.message_send(
-        user=user, room=room, body=body, client_id=uuid.uuid4(), **kw
-    ).message
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from chat import services
@@ -17,20 +16,10 @@ from chat.models import Message, ReadMarker
 from groups.models import Membership
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
+from .conftest import room_url as url
+from .conftest import send_message as send
+
 pytestmark = pytest.mark.django_db
-
-
-def url(group, **params):
-    u = reverse("chat:room", kwargs={"slug": group.slug})
-    if params:
-        u += "?" + "&".join(f"{k}={v}" for k, v in params.items())
-    return u
-
-
-def send(user, room, body, **kw):
-    return services.message_send(
-        user=user, room=room, body=body, client_id=uuid.uuid4(), **kw
-    ).message
 
 
 def test_anonymous_is_sent_to_log_in(client, group):
