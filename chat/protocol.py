@@ -19,7 +19,13 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from groups.permissions import Action, GroupAccess, access_group, access_group_by_user_id
+from groups.permissions import (
+    Action,
+    GroupAccess,
+    access_group,
+    access_group_by_user_id,
+    access_stamps,
+)
 
 from . import selectors, services
 from .services import ChatError
@@ -121,63 +127,116 @@ class Session:
     name: str
     group_id: int
     room_id: int
-    # The last permission check (and the room row read with it), reused for a few seconds
-    # (PERMISSION_CACHE_SECONDS). A kick or mute over the user's group, or a room.updated
-    # event, clears it at once; a lost kick is caught when it lapses.
+    # The last permission check (and the room row read with it) and the access stamps read
+    # just before it. A kick or mute over the user's group, or a room.updated event, clears
+    # it at once; see `_fresh` for when it is reused.
     user: Any = field(default=None, repr=False, compare=False)
     access: Any = field(default=None, repr=False, compare=False)
     room: Any = field(default=None, repr=False, compare=False)
     checked_at: float = field(default=0.0, repr=False, compare=False)
+    stamps: Any = field(default=None, repr=False, compare=False)
+    #: When a frame last used the check (the periodic re-check is not a use).
+    used_at: float = field(default=0.0, repr=False, compare=False)
 
     def forget_access(self) -> None:
         self.checked_at = 0.0
+        self.stamps = None
 
     def release_if_stale(self, now: float) -> None:
-        """Drop a lapsed check's objects (an idle socket then holds no model instances)."""
-        if self.user is not None and now - self.checked_at >= PERMISSION_CACHE_SECONDS:
-            self.user = self.access = self.room = None
+        """Drop the check's objects once no frame has used it for a while (an idle socket then
+        holds no model instances); the next frame checks afresh."""
+        if self.user is not None and now - self.used_at >= RELEASE_UNUSED_SECONDS:
+            self.user = self.access = self.room = self.stamps = None
             self.checked_at = 0.0
 
 
-#: How long a frame may reuse the socket's last permission check.
+#: How long a read-only frame may reuse the socket's last permission check without asking
+#: anything (writes always read the access stamps first).
 PERMISSION_CACHE_SECONDS = 5.0
+#: How long a check may be reused at all while the access stamps (groups.permissions) read as
+#: they did just before it, i.e. nothing it depended on has committed a change since. Longer
+#: than the periodic re-check (CHAT_RECHECK_SECONDS, which renews every socket's check), so in
+#: a steady room no frame pays for a full check; it only bounds a late re-check.
+STAMPED_REUSE_SECONDS = 90.0
+#: An idle socket lets go of its check's objects after this long without a frame.
+RELEASE_UNUSED_SECONDS = 30.0
 #: Frames that write nothing anyone else sees (the consumer runs them as reads).
 CACHED_FRAMES = {"hello", "read", "typing", "ping"}
+
+
+#: Group ids by slug, learnt from this process's connects: a connect reads the access stamps
+#: before its check only for a slug it has seen (and drops them if the slug now names another
+#: group).
+_group_ids: dict[str, int] = {}
 
 
 def connect(user, slug: str) -> Session | int:
     """Check a new socket: a Session, or the close code to refuse it with."""
     if user is None or not user.is_authenticated:
         return CLOSE_UNAUTHENTICATED
+    known = _group_ids.get(slug)
+    stamps = access_stamps(user.pk, known) if known is not None else None
     try:
         access = access_group(user, slug=slug, action=Action.READ_CHAT)
     except (Http404, PermissionDenied):
         return CLOSE_FORBIDDEN
-    room = room_of(access.group.pk)
+    now = time.monotonic()
+    group_id = access.group.pk
+    if group_id != known:
+        stamps = None
+        _group_ids[slug] = group_id
+    room = room_of(group_id, now)
     return Session(
         user_id=user.pk,
         name=user.public_name,
-        group_id=access.group.pk,
+        group_id=group_id,
         room_id=room.pk,
         user=user,
         access=access,
         room=room,
-        checked_at=time.monotonic(),
+        checked_at=now,
+        stamps=stamps,
+        used_at=now,
     )
 
 
-def _fresh(session: Session, max_age: float = 0.0):
-    """The user and their access now, or the socket's check from less than `max_age` seconds
-    ago. Frames pass PERMISSION_CACHE_SECONDS; a kick, mute or room update over the channel
-    layer clears the check at once (`Session.forget_access`), and a lost one lapses."""
+def _fresh(session: Session, max_age: float | None = None):
+    """The user and their access now, or the socket's last check, reused:
+
+    - as it is, if it is less than `max_age` seconds old (read-only frames pass
+      PERMISSION_CACHE_SECONDS);
+    - else, if `max_age` is not None, when the access stamps still read as they did just before
+      the check (one shared-cache read instead of a database query) and it is less than
+      STAMPED_REUSE_SECONDS old. Any change committed through the app since (a model save, a
+      moderation action) has renewed a stamp, so it is seen at once.
+
+    `max_age=None` always checks afresh (the periodic re-check). A kick, mute or room update
+    over the channel layer also clears the check (`Session.forget_access`). A change that
+    renewed no stamp (raw SQL) is caught by the periodic re-check.
+    """
     now = time.monotonic()
     user, access, room, at = session.user, session.access, session.room, session.checked_at
-    if max_age and None not in (user, access, room) and now - at < max_age:
-        return user, access, room
+    stamps = None
+    if max_age is not None:
+        session.used_at = now
+        if None not in (user, access, room):
+            age = now - at
+            if age < max_age:
+                return user, access, room
+            if age < STAMPED_REUSE_SECONDS and session.stamps is not None:
+                stamps = access_stamps(session.user_id, session.group_id)
+                if stamps is not None and stamps == session.stamps:
+                    return user, access, room
     session.checked_at = 0.0
+    session.stamps = None
+    if stamps is None:
+        stamps = access_stamps(session.user_id, session.group_id)
+    # The stamps were read before the check: a change committed after this point renews them,
+    # so the next frame sees it.
     user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
     room = room_of(session.group_id, now)
     session.user, session.access, session.room, session.checked_at = user, access, room, now
+    session.stamps = stamps
     return user, access, room
 
 
@@ -200,6 +259,7 @@ def room_of(group_id: int, now: float | None = None):
 def forget_room(group_id: int | None = None) -> None:
     if group_id is None:
         _rooms.clear()
+        _group_ids.clear()
     else:
         _rooms.pop(group_id, None)
 
@@ -210,14 +270,6 @@ def still_allowed(session: Session) -> bool:
     except (Http404, PermissionDenied):
         return False
     return True
-
-
-def may_type(session: Session) -> bool:
-    try:
-        user, access, _room = _fresh(session)
-    except (Http404, PermissionDenied):
-        return False
-    return access.can(user, Action.POST_MESSAGE)
 
 
 def room_head(session: Session) -> int:
@@ -286,7 +338,9 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
 
 def _handle(session: Session, f: dict[str, Any]) -> Outcome:
     ftype = f["type"]
-    user, access, room = _fresh(session, PERMISSION_CACHE_SECONDS)
+    user, access, room = _fresh(
+        session, PERMISSION_CACHE_SECONDS if ftype in CACHED_FRAMES else 0.0
+    )
     is_fac = access.membership is not None and access.membership.is_facilitator
     if ftype == "hello":
         frames = selectors.resume_frames(

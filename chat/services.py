@@ -19,7 +19,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.sharedcache import shared_cache
+from config.sharedcache import shared_cache, shared_redis
+from groups.permissions import access_changed
 
 from . import screening
 from .events import broadcast_room_on_commit, send_to_user_on_commit
@@ -129,10 +130,10 @@ def _count_hit(key: str, timeout: int) -> int:
     On Redis this is one round trip (SET NX EX and INCR in a pipeline); elsewhere add + incr.
     """
     cache = shared_cache()
-    backend = getattr(cache, "_cache", None)
-    if hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
+    redis = shared_redis()
+    if redis is not None:
         raw = cache.make_and_validate_key(key)
-        pipe = backend.get_client(raw, write=True).pipeline(transaction=False)
+        pipe = redis.pipeline(transaction=False)
         pipe.set(raw, 0, ex=timeout, nx=True)
         pipe.incr(raw)
         return int(pipe.execute()[1])
@@ -483,6 +484,9 @@ def room_set_slow_mode(*, user, room: Room, seconds: Any) -> Room:
             room=locked, type=T.ROOM_UPDATED, actor_id=user.pk, data={"slow_mode_seconds": n}
         )
         _broadcast(locked, event, None)
+        # Open sockets keep the room row with their permission check: renew the group's
+        # access stamp so they read it afresh even if the room.updated broadcast is lost.
+        access_changed(group_id=locked.group_id)
     room.slow_mode_seconds = n
     room.last_seq = locked.last_seq
     return locked

@@ -16,6 +16,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.core.signals import setting_changed
 
 _client: BaseCache | None = None
+_redis: object | None = None
 _lock = threading.Lock()
 
 
@@ -30,10 +31,29 @@ def shared_cache() -> BaseCache:
     return client
 
 
+def shared_redis():
+    """The shared cache's own redis-py client (one per process, thread-safe), for hot paths
+    that pipeline several commands; None when the cache is not Redis. Django's backend builds a
+    new client object on every call (tens of microseconds); this keeps one. Keys must be made
+    with `shared_cache().make_and_validate_key`."""
+    global _redis
+    client = _redis
+    if client is None:
+        backend = getattr(shared_cache(), "_cache", None)
+        if not hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
+            return None
+        with _lock:
+            if _redis is None:
+                _redis = backend.get_client(write=True)
+            client = _redis
+    return client
+
+
 def _forget(*, setting: str, **kwargs) -> None:
-    global _client
+    global _client, _redis
     if setting == "CACHES":
         _client = None
+        _redis = None
 
 
 setting_changed.connect(_forget, dispatch_uid="village-shared-cache")

@@ -8,6 +8,9 @@ class GroupsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import privacy
 
+        from . import permissions
         from . import privacy as groups_privacy
+
+        permissions.connect_stamp_signals()
 
         privacy.register("groups", export=groups_privacy.export, erase=groups_privacy.erase)

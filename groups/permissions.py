@@ -9,15 +9,22 @@ group's existence never leaks.
 from __future__ import annotations
 
 import enum
+import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from config.sharedcache import shared_cache, shared_redis
+
 from .models import Group, Membership
+
+log = logging.getLogger(__name__)
 
 
 class Role(enum.StrEnum):
@@ -280,3 +287,87 @@ def access_group_by_user_id(user_id: int, group_id: int, action: Action) -> tupl
 def require_site(user, action: Action) -> None:
     if not can_site(user, action):
         raise PermissionDenied(action.value)
+
+
+# --- change stamps: when a kept decision may be reused -------------------------------------------
+#
+# Every decision above depends only on the user's row, the group's row and the user's
+# membership row (and the clock, which `can` reads afresh). Each user and each group has a
+# stamp in the shared cache: a random token, replaced after every committed change to one of
+# those rows (model signals, wired in groups/apps.py, and `access_changed` called by code that
+# changes them with a bulk `.update()`). A caller that keeps a decision (an open websocket) reads
+# the stamps *before* deciding and may reuse the decision while both still read the same: then
+# nothing it depended on has changed since, even if the message that should have told it was
+# lost. A stamp that cannot be read means "decide afresh".
+
+STAMP_SECONDS = 24 * 3600  # an expired stamp reads as changed (None), never as unchanged
+
+
+def _stamp_keys(user_id: int, group_id: int) -> tuple[str, str]:
+    return f"perm:u:{user_id}", f"perm:g:{group_id}"
+
+
+def access_stamps(user_id: int, group_id: int) -> tuple[Any, Any] | None:
+    """The user's and the group's stamps now, or None if the shared cache cannot be read."""
+    ku, kg = _stamp_keys(user_id, group_id)
+    cache = shared_cache()
+    try:
+        redis = shared_redis()
+        if redis is not None:  # one MGET; the values are compared as stored
+            su, sg = redis.mget([cache.make_and_validate_key(ku), cache.make_and_validate_key(kg)])
+            return su, sg
+        got = cache.get_many([ku, kg])
+    except Exception:
+        log.warning("access stamps unreadable; deciding afresh", exc_info=True)
+        return None
+    return got.get(ku), got.get(kg)
+
+
+def access_changed(*, user_id: int | None = None, group_id: int | None = None) -> None:
+    """Something a decision about this user (in any group) or this group depends on changed:
+    give it a new stamp once the change commits (at once outside a transaction)."""
+    keys = []
+    if user_id is not None:
+        keys.append(f"perm:u:{user_id}")
+    if group_id is not None:
+        keys.append(f"perm:g:{group_id}")
+    if not keys:
+        return
+
+    def bump() -> None:
+        try:
+            shared_cache().set_many({k: secrets.token_hex(8) for k in keys}, STAMP_SECONDS)
+        except Exception:
+            # Sockets that cannot read the stamps decide afresh; one that read them before
+            # this failure is cut off by the kick message or the periodic re-check instead.
+            log.warning("could not renew access stamps %s", keys, exc_info=True)
+
+    transaction.on_commit(bump)
+
+
+def _membership_saved(sender, instance, **kwargs) -> None:
+    if instance.user_id is not None:
+        access_changed(user_id=instance.user_id)
+
+
+def _user_saved(sender, instance, **kwargs) -> None:
+    if instance.pk is not None:
+        access_changed(user_id=instance.pk)
+
+
+def _group_saved(sender, instance, **kwargs) -> None:
+    if instance.pk is not None:
+        access_changed(group_id=instance.pk)
+
+
+def connect_stamp_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    for model, handler in (
+        (Membership, _membership_saved),
+        (get_user_model(), _user_saved),
+        (Group, _group_saved),
+    ):
+        uid = f"access-stamp-{model._meta.label_lower}"
+        post_save.connect(handler, sender=model, dispatch_uid=uid)
+        post_delete.connect(handler, sender=model, dispatch_uid=uid + "-del")

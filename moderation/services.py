@@ -32,7 +32,14 @@ from chat.events import send_to_user_on_commit
 from chat.models import Message
 from chat.services import room_lock
 from groups.models import Group, Membership
-from groups.permissions import Action, access_group, can, can_site, membership_for
+from groups.permissions import (
+    Action,
+    access_changed,
+    access_group,
+    can,
+    can_site,
+    membership_for,
+)
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -607,6 +614,8 @@ def _apply(action: ModAction, case: Case) -> None:
     message = action.message
     target = action.target
     group = case.group
+    if target is not None and kind in (K.MUTE, K.REMOVE, K.SUSPEND, K.BAN):
+        access_changed(user_id=target.pk)  # the bulk updates below send no model signals
     if kind in (K.DISMISS, K.APPROVE):
         if message.state in (Message.State.HIDDEN, Message.State.HELD):
             _set_message_state(message, Message.State.VISIBLE, action.actor)
@@ -656,6 +665,8 @@ def _undo(action: ModAction, actor) -> None:
     """Reverse an action's effect after a successful appeal."""
     kind = action.kind
     target = action.target
+    if target is not None and kind in (K.MUTE, K.REMOVE, K.SUSPEND, K.BAN):
+        access_changed(user_id=target.pk)
     if kind in (K.HIDE, K.DELETE) and action.message_id:
         message = Message.objects.filter(pk=action.message_id).first()
         if message and message.deleted_at is None:
