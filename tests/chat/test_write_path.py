@@ -27,10 +27,17 @@ def test_send_is_one_transaction_of_constant_size(django_assert_num_queries):
     # inside the test's own transaction, the send's atomic block is one savepoint
     assert sum(s.startswith("SAVEPOINT") for s in sql) == 1
     assert sum(s.startswith("RELEASE SAVEPOINT") for s in sql) == 1
-    writes = [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))]
-    assert len(writes) == 3  # the room's head (locks it, takes the seq), the message, the event
-    assert sql[1].startswith("UPDATE") and "RETURNING" in sql[1]
-    assert len(sql) == 5  # and nothing else: no client-id lookup, no reads at all
+    if connection.vendor == "postgresql":
+        # One statement: the room's head (locks it, takes the seq), the message, the event.
+        assert len(sql) == 3  # and nothing else: no client-id lookup, no reads at all
+        one = sql[1]
+        assert one.startswith("WITH s AS (UPDATE") and "RETURNING last_seq" in one
+        assert 'INSERT INTO "chat_message"' in one and 'INSERT INTO "chat_roomevent"' in one
+    else:
+        writes = [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert len(writes) == 3  # the room's head (locks it, takes the seq), message, event
+        assert sql[1].startswith("UPDATE") and "RETURNING" in sql[1]
+        assert len(sql) == 5  # and nothing else: no client-id lookup, no reads at all
     assert not [s for s in sql if "chat_reaction" in s]  # a new message has none to read
     assert not [s for s in sql if "moderation_" in s]  # the watch lists are kept in the process
     small = len(sql)
@@ -102,3 +109,35 @@ def test_worker_threads_share_one_cache_client():
 
     clients = asyncio.run(many())
     assert len({id(c) for c in clients}) == 1
+
+
+def test_the_stored_rows_are_what_the_models_say():
+    """On PostgreSQL the send is one hand-built statement (chat.services._store_new_message):
+    its rows must be exactly what the ORM would have stored, every field."""
+    from chat.models import Message, RoomEvent
+
+    sam = MembershipFactory()
+    room = services.room_for_group(sam.group_id)
+    first = _send(sam.user, room, "first").message
+    cid = uuid.uuid4()
+    sent = services.message_send(
+        user=sam.user,
+        room=room,
+        body="a reply\nwith two lines",
+        client_id=cid,
+        reply_to_id=first.pk,
+    ).message
+    stored = Message.objects.get(pk=sent.pk)
+    for f in Message._meta.concrete_fields:
+        assert getattr(stored, f.attname) == getattr(sent, f.attname), f.name
+    assert (stored.seq, stored.client_id, stored.reply_to_id) == (2, cid, first.pk)
+    assert stored.body == "a reply\nwith two lines" and stored.state == Message.State.VISIBLE
+    event = RoomEvent.objects.get(room=room, seq=2)
+    assert (event.type, event.message_id, event.actor_id, event.data) == (
+        RoomEvent.Type.MESSAGE_CREATED,
+        sent.pk,
+        sam.user_id,
+        {},
+    )
+    room.refresh_from_db()
+    assert room.last_seq == 2
