@@ -400,6 +400,14 @@ class Bench:
             )
         if want("layers", extra=True):
             self.load(
+                "village_1x_core_layer",
+                self.start_village(layer="core"),
+                "village",
+                self.rooms,
+                period1,
+                note="RedisChannelLayer for rooms too",
+            )
+            self.load(
                 "village_1x_pubsub_layer",
                 self.start_village(layer="pubsub"),
                 "village",
@@ -510,7 +518,8 @@ def render(results: dict) -> str:
         ("village_1x", "**Village, 20 rooms × 25, 1 msg/10 s each (1,250 deliveries/s)**"),
         ("village_3x", "**Village, 3× load**"),
         ("village_big_room", "**Village, 1 room × 200, 5 msgs/s**"),
-        ("village_1x_pubsub_layer", "Village 1×, RedisPubSubChannelLayer"),
+        ("village_1x_core_layer", "Village 1×, rooms on RedisChannelLayer too (one layer)"),
+        ("village_1x_pubsub_layer", "Village 1×, RedisPubSubChannelLayer for everything"),
         ("village_1x_no_gc_tuning", "Village 1×, without the start-up GC tuning"),
         ("village_1x_uvicorn", "Village 1× under uvicorn"),
         ("village_3x_uvicorn", "Village 3× under uvicorn"),

@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from . import fanout, protocol
-from .events import encode
+from .events import encode, room_group
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +202,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if ftype == "typing" and not outcome.frames:
             s = self.session
             try:
-                await self.channel_layer.group_send(
-                    f"room.{s.room_id}",
+                layer = self.room_sub.layer if self.room_sub is not None else self.channel_layer
+                await layer.group_send(
+                    room_group(s.room_id),
                     {
                         "type": "chat.typing",
                         "user_id": s.user_id,

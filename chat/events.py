@@ -14,10 +14,27 @@ import os
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+
+
+#: The channel layer alias for room broadcasts (typing, presence and room events), when
+#: configured (config/settings.py: pub/sub on Redis); else the default layer.
+ROOM_LAYER_ALIAS = "rooms"
+
+
+def room_layer_alias() -> str:
+    layers = getattr(settings, "CHANNEL_LAYERS", {}) or {}
+    return ROOM_LAYER_ALIAS if ROOM_LAYER_ALIAS in layers else DEFAULT_CHANNEL_LAYER
+
+
+def room_layer():
+    """The layer that carries `room.<id>` groups (user groups stay on the default layer)."""
+    return get_channel_layer(room_layer_alias())
 
 
 def room_group(room_id: int) -> str:
@@ -47,8 +64,8 @@ def _sent(future) -> None:
         log.warning("channel layer send failed", exc_info=future.exception())
 
 
-def _group_send(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
+def _group_send(group: str, message: dict[str, Any], layer=None) -> None:
+    layer = layer if layer is not None else get_channel_layer()
     if layer is None:
         return
     loop = _server_loop()
@@ -83,7 +100,7 @@ def broadcast_room_on_commit(
         message["seq"] = frame["seq"]
     if private:
         message["private"] = {str(uid): encode(f) for uid, f in private.items()}
-    transaction.on_commit(lambda: _group_send(room_group(room_id), message))
+    transaction.on_commit(lambda: _group_send(room_group(room_id), message, room_layer()))
 
 
 def send_to_user_on_commit(user_id: int, event: dict[str, Any]) -> None:

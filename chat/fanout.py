@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connections
 
 from . import presence, protocol
-from .events import encode, room_group, user_group
+from .events import encode, room_group, room_layer, user_group
 
 if TYPE_CHECKING:  # pragma: no cover
     from .consumers import ChatConsumer
@@ -109,9 +109,10 @@ def gap_wait() -> float:
 class Subscription:
     """One channel-layer group joined once by this process, fanned out to local sockets."""
 
-    def __init__(self, hub: Hub, group: str):
+    def __init__(self, hub: Hub, group: str, layer):
         self.hub = hub
         self.group = group
+        self.layer = layer  # rooms on the room layer, users on the default one
         self.channel = ""
         self.members: dict[ChatConsumer, None] = {}  # insertion-ordered set
         self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -120,8 +121,8 @@ class Subscription:
 
     async def start(self) -> None:
         try:
-            self.channel = await self.hub.layer.new_channel()
-            await self.hub.layer.group_add(self.group, self.channel)
+            self.channel = await self.layer.new_channel()
+            await self.layer.group_add(self.group, self.channel)
         except Exception as exc:
             self.hub.drop(self)
             self.closed = True
@@ -132,7 +133,7 @@ class Subscription:
         self.ready.set_result(True)
 
     async def _receive_loop(self) -> None:
-        layer = self.hub.layer
+        layer = self.layer
         try:
             while True:
                 message = await layer.receive(self.channel)
@@ -151,7 +152,7 @@ class Subscription:
     async def refresh(self) -> None:
         """Join the group again (a Redis restart without persistence forgets memberships)."""
         try:
-            await self.hub.layer.group_add(self.group, self.channel)
+            await self.layer.group_add(self.group, self.channel)
         except Exception:
             log.warning("channel layer failed re-joining %s; closing to retry", self.group)
             await self.fail()
@@ -186,7 +187,7 @@ class Subscription:
             self.task.cancel()
         if self.channel:
             with contextlib.suppress(Exception):
-                await self.hub.layer.group_discard(self.group, self.channel)
+                await self.layer.group_discard(self.group, self.channel)
 
 
 class UserSubscription(Subscription):
@@ -206,7 +207,7 @@ class RoomSubscription(Subscription):
     """`room.<id>`: the room's events, typing and presence, plus its heartbeat."""
 
     def __init__(self, hub: Hub, group: str, room_id: int):
-        super().__init__(hub, group)
+        super().__init__(hub, group, hub.room_layer)
         self.room_id = room_id
         self.seen = 0  # highest seq received by broadcast
         self.prev_head = 0
@@ -262,7 +263,7 @@ class RoomSubscription(Subscription):
                     room_id=self.room_id, updates=updates
                 )
                 text = encode({"type": "presence", "members": members})
-                await self.hub.layer.group_send(self.group, {"type": "chat.presence", "text": text})
+                await self.layer.group_send(self.group, {"type": "chat.presence", "text": text})
             except Exception:
                 log.warning("presence update failed for room %s", self.room_id, exc_info=True)
                 if self.members:
@@ -366,8 +367,10 @@ def _beat_reads(room_id, refresh, sessions) -> tuple[int, list[bool]]:
 class Hub:
     """This process's subscriptions on one channel layer."""
 
-    def __init__(self, layer):
+    def __init__(self, layer, room_layer=None):
         self.layer = layer
+        # Room groups may live on their own layer (chat.events.room_layer: pub/sub on Redis).
+        self.room_layer = room_layer if room_layer is not None else layer
         self.subs: dict[str, Subscription] = {}
         self.maintenance: asyncio.Task | None = None
 
@@ -399,7 +402,9 @@ class Hub:
         rg, ug = room_group(s.room_id), user_group(s.user_id)
         room = await self._subscribe(rg, consumer, lambda: RoomSubscription(self, rg, s.room_id))
         try:
-            user = await self._subscribe(ug, consumer, lambda: UserSubscription(self, ug))
+            user = await self._subscribe(
+                ug, consumer, lambda: UserSubscription(self, ug, self.layer)
+            )
         except Exception:
             room.remove(consumer)
             raise
@@ -451,5 +456,5 @@ def hub_for(layer) -> Hub:
         per_loop = _hubs[loop] = weakref.WeakKeyDictionary()
     hub = per_loop.get(layer)
     if hub is None:
-        hub = per_loop[layer] = Hub(layer)
+        hub = per_loop[layer] = Hub(layer, room_layer())
     return hub

@@ -151,7 +151,16 @@ if REDIS_URL:
                 "expiry": 30,
                 "group_expiry": 86400,
             },
-        }
+        },
+        # Room broadcasts (chat.events.room_layer): the hot fan-out path, one message per room
+        # per process. Pub/sub costs one PUBLISH instead of RedisChannelLayer's group lookup,
+        # list pushes and blocking pops (~22 us less server CPU per delivery, bench/notes.md).
+        # Member-directed events (kicks, the bell, nudges) stay on "default": the jobs ask its
+        # group sets who is online (notifications/push.py).
+        "rooms": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:rooms"},
+        },
     }
     CACHES = {
         "default": {

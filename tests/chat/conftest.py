@@ -132,10 +132,11 @@ def _chat_limits(request, settings):
     settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 10_000}
     # A fresh layer object per test: each test has its own event loop, and the Redis layer's
     # locks and connections belong to the loop that first used them.
-    layer = copy.deepcopy(settings.CHANNEL_LAYERS["default"])
-    if layer["BACKEND"].endswith("InMemoryChannelLayer"):
-        layer["CONFIG"] = {"capacity": 10_000}
-    settings.CHANNEL_LAYERS = {"default": layer}
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)  # "rooms" too, where configured
+    for layer in layers.values():
+        if layer["BACKEND"].endswith("InMemoryChannelLayer"):
+            layer["CONFIG"] = {"capacity": 10_000}
+    settings.CHANNEL_LAYERS = layers
     yield
 
 

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async as db
-from channels.layers import get_channel_layer
 
 from chat import services
+from chat.events import room_layer
 from chat.models import Room
 from tests.chat.clientstate import ClientState, db_snapshot
 from tests.factories import MembershipFactory
@@ -36,7 +36,7 @@ async def test_lossy_duplicating_layer_clients_converge(
     group, room, make_client, settings, monkeypatch
 ):
     settings.VILLAGE = {**settings.VILLAGE, "CHAT_HEARTBEAT_SECONDS": 0.2}
-    layer = get_channel_layer()
+    layer = room_layer()
     original = layer.group_send
     rng = random.Random(1234)
     stats = {"dropped": 0, "duplicated": 0}
@@ -81,7 +81,7 @@ async def test_last_broadcast_lost_is_caught_by_heartbeat(
     group, room, make_client, settings, monkeypatch
 ):
     settings.VILLAGE = {**settings.VILLAGE, "CHAT_HEARTBEAT_SECONDS": 0.2}
-    layer = get_channel_layer()
+    layer = room_layer()
     original = layer.group_send
 
     async def drop_room_events(group_name, message):
@@ -103,7 +103,7 @@ async def test_last_broadcast_lost_is_caught_by_heartbeat(
 async def test_layer_failure_closes_with_retriable_code(member, group, make_client, monkeypatch):
     c = make_client(member, group)
     await c.connect()
-    layer = get_channel_layer()
+    layer = room_layer()
 
     async def broken(*args, **kwargs):
         raise ConnectionError("redis went away")
@@ -117,7 +117,7 @@ async def test_layer_failure_closes_with_retriable_code(member, group, make_clie
 async def test_layer_failure_on_connect_closes_with_retriable_code(
     member, group, make_client, monkeypatch
 ):
-    layer = get_channel_layer()
+    layer = room_layer()
 
     async def broken(*args, **kwargs):
         raise ConnectionError("redis went away")
@@ -138,7 +138,7 @@ async def test_layer_receive_failure_closes_every_socket_with_retriable_code(
     a, b = make_client(users[0], group), make_client(users[1], group)
     await a.connect()
     await b.connect()
-    layer = get_channel_layer()
+    layer = room_layer()
     original = layer.receive
 
     async def broken(channel):

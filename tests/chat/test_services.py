@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch):
     """Every channel-layer send after commit: [(group, message)]."""
     out: list[tuple[str, dict]] = []
-    monkeypatch.setattr(events, "_group_send", lambda g, m: out.append((g, m)))
+    monkeypatch.setattr(events, "_group_send", lambda g, m, layer=None: out.append((g, m)))
     return out
 
 

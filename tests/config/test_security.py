@@ -127,4 +127,6 @@ def test_templates_have_no_inline_scripts_or_style_attributes():
 def test_ci_runs_on_postgresql_and_redis():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    rooms = settings.CHANNEL_LAYERS["rooms"]["BACKEND"]
+    assert rooms == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"

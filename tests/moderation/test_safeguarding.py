@@ -59,7 +59,9 @@ def test_author_gets_a_private_support_offer(
 ):
     sent = []
     monkeypatch.setattr(
-        chat_events, "_group_send", lambda group_name, message: sent.append((group_name, message))
+        chat_events,
+        "_group_send",
+        lambda group_name, message, layer=None: sent.append((group_name, message)),
     )
     with django_capture_on_commit_callbacks(execute=True):
         post(author, group, "I want to die")
