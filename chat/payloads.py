@@ -158,7 +158,13 @@ def event_frames_for_broadcast(
     """(frame for everyone, {author id: private frame}) for a live broadcast."""
     public = event_frame(type=type, seq=seq, message=message, data=data, viewer_id=None)
     private: dict[int, dict[str, Any]] = {}
-    if message is not None and message.author_id is not None:
+    # Only a message that is not plainly visible (held, hidden, removed) looks different to
+    # its author.
+    if (
+        message is not None
+        and message.author_id is not None
+        and message.state != Message.State.VISIBLE
+    ):
         mine = event_frame(
             type=type, seq=seq, message=message, data=data, viewer_id=message.author_id
         )
