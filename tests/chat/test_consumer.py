@@ -233,8 +233,8 @@ async def test_revoked_for_another_group_is_ignored(member, group, make_client):
 async def test_removed_member_cannot_act_even_without_kick_message(
     member, group, make_client, monkeypatch
 ):
-    """A lost kick: the socket's cached permission check lapses within
-    PERMISSION_CACHE_SECONDS (shortened here), and then the next action is refused."""
+    """A lost kick and a change that renewed no access stamp (raw SQL): this socket is the
+    process's first in the room, so it holds no stamps and its first write checks afresh."""
     from chat import protocol
     from groups.models import Membership
 
@@ -247,6 +247,33 @@ async def test_removed_member_cannot_act_even_without_kick_message(
     assert ack["type"] == "error" and ack["code"] == "forbidden"
     assert (await a.recv())["type"] == "__closed__"
     assert await db(Message.objects.count)() == 0
+
+
+async def test_periodic_recheck_closes_a_socket_whose_removal_nobody_announced(
+    member, group, make_client, settings
+):
+    """The backstop for a change behind the app's back (raw SQL: no kick message, no access
+    stamp renewed): the room's periodic re-check closes the socket with 4403, whether or not
+    it holds stamps, and without it sending anything."""
+    from groups.models import Membership
+
+    settings.VILLAGE = {
+        **settings.VILLAGE,
+        "CHAT_RECHECK_SECONDS": 0.3,
+        "CHAT_HEARTBEAT_SECONDS": 0.2,
+    }
+    first = make_client(await db(lambda: MembershipFactory(group=group).user)(), group)
+    await first.connect()  # the process now knows the room: the next connect reads stamps
+    a = make_client(member, group)
+    await a.connect()
+    await db(Membership.objects.filter(user=member).update)(status=Membership.Status.REMOVED)
+    for _ in range(50):  # heartbeats and presence may come first
+        frame = await a.recv(5)
+        if frame["type"] == "__closed__":
+            break
+    assert frame == {"type": "__closed__", "code": 4403}
+    await first.send({"type": "ping"})
+    assert (await first.until("pong"))[-1]["type"] == "pong"  # the others stay
 
 
 async def test_mute_frame_and_muted_send_refused(member, group, make_client):
