@@ -339,7 +339,7 @@ def _store_new_message(room: Room, message: Message, *, actor_id: int) -> RoomEv
     """Take the room's next seq, insert the message and its `message.created` event: the
     first step of a send's transaction (caller holds it open).
 
-    On PostgreSQL that is one statement (`_NEW_MESSAGE_SQL`: the room's UPDATE ... RETURNING,
+    On PostgreSQL that is one statement (`_new_message_sql`: the room's UPDATE ... RETURNING,
     then both INSERTs, in one round trip, without the ORM's per-insert compile); elsewhere
     `room_take_seq`, `save` and `room_event_append`. Both lock the room row until commit, and
     both raise IntegrityError for a second (author, client id).

@@ -303,13 +303,17 @@ def require_site(user, action: Action) -> None:
 STAMP_SECONDS = 24 * 3600  # an expired stamp reads as changed (None), never as unchanged
 
 
-def _stamp_keys(user_id: int, group_id: int) -> tuple[str, str]:
-    return f"perm:u:{user_id}", f"perm:g:{group_id}"
+def _user_stamp(user_id: int) -> str:
+    return f"perm:u:{user_id}"
+
+
+def _group_stamp(group_id: int) -> str:
+    return f"perm:g:{group_id}"
 
 
 def access_stamps(user_id: int, group_id: int) -> tuple[Any, Any] | None:
     """The user's and the group's stamps now, or None if the shared cache cannot be read."""
-    ku, kg = _stamp_keys(user_id, group_id)
+    ku, kg = _user_stamp(user_id), _group_stamp(group_id)
     cache = shared_cache()
     try:
         redis = shared_redis()
@@ -328,9 +332,9 @@ def access_changed(*, user_id: int | None = None, group_id: int | None = None) -
     give it a new stamp once the change commits (at once outside a transaction)."""
     keys = []
     if user_id is not None:
-        keys.append(f"perm:u:{user_id}")
+        keys.append(_user_stamp(user_id))
     if group_id is not None:
-        keys.append(f"perm:g:{group_id}")
+        keys.append(_group_stamp(group_id))
     if not keys:
         return
 
