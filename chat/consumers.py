@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from . import fanout, protocol
-from .events import encode, room_group
+from .events import encode, room_group, room_layer
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +202,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if ftype == "typing" and not outcome.frames:
             s = self.session
             try:
-                layer = self.room_sub.layer if self.room_sub is not None else self.channel_layer
-                await layer.group_send(
+                await room_layer().group_send(
                     room_group(s.room_id),
                     {
                         "type": "chat.typing",
