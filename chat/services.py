@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.sharedcache import shared_cache, shared_redis
+from config.sharedcache import count_hit, shared_cache
 from groups.permissions import access_changed
 
 from . import screening
@@ -124,32 +124,11 @@ def room_event_append(
 # --- limits -----------------------------------------------------------------------------------
 
 
-def _count_hit(key: str, timeout: int) -> int:
-    """Add one to a counter in the shared cache that lives `timeout` seconds; its new value.
-
-    On Redis this is one round trip (SET NX EX and INCR in a pipeline); elsewhere add + incr.
-    """
-    cache = shared_cache()
-    redis = shared_redis()
-    if redis is not None:
-        raw = cache.make_and_validate_key(key)
-        pipe = redis.pipeline(transaction=False)
-        pipe.set(raw, 0, ex=timeout, nx=True)
-        pipe.incr(raw)
-        return int(pipe.execute()[1])
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
-
-
 def _rate_limit_check(user_id: int) -> None:
     """Per-user limit shared by all of the user's sockets and processes (the shared cache)."""
     count, seconds = _cfg("CHAT_RATE_LIMIT_COUNT"), _cfg("CHAT_RATE_LIMIT_SECONDS")
     window = int(timezone.now().timestamp() // seconds)
-    if _count_hit(f"chat:rate:{user_id}:{window}", seconds + 1) > count:
+    if count_hit(f"chat:rate:{user_id}:{window}", seconds + 1) > count:
         raise ChatError(
             "rate_limited",
             _("You're sending messages very quickly. Take a breath and try again in a moment."),

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from config.sharedcache import shared_cache, shared_redis
+from config.sharedcache import cache_degraded, cache_failed, shared_cache, shared_redis
 
 from .models import Group, Membership
 
@@ -315,14 +315,19 @@ def access_stamps(user_id: int, group_id: int) -> tuple[Any, Any] | None:
     """The user's and the group's stamps now, or None if the shared cache cannot be read."""
     ku, kg = _user_stamp(user_id), _group_stamp(group_id)
     cache = shared_cache()
+    if cache_degraded():
+        # Redis is away: the per-process copy cannot see another process's changes.
+        return None
     try:
         redis = shared_redis()
         if redis is not None:  # one MGET; the values are compared as stored
             su, sg = redis.mget([cache.make_and_validate_key(ku), cache.make_and_validate_key(kg)])
             return su, sg
         got = cache.get_many([ku, kg])
-    except Exception:
-        log.warning("access stamps unreadable; deciding afresh", exc_info=True)
+    except Exception as exc:
+        cache_failed(exc)
+        return None
+    if cache_degraded():  # that read fell back to the per-process copy
         return None
     return got.get(ku), got.get(kg)
 
@@ -339,12 +344,10 @@ def access_changed(*, user_id: int | None = None, group_id: int | None = None) -
         return
 
     def bump() -> None:
-        try:
-            shared_cache().set_many({k: secrets.token_hex(8) for k in keys}, STAMP_SECONDS)
-        except Exception:
-            # Sockets that cannot read the stamps decide afresh; one that read them before
-            # this failure is cut off by the kick message or the periodic re-check instead.
-            log.warning("could not renew access stamps %s", keys, exc_info=True)
+        # While Redis is away the cache remembers these keys and deletes them from Redis
+        # when it answers again (config/cache.py): a stamp read before the outage then no
+        # longer matches, and the socket decides afresh.
+        shared_cache().set_many({k: secrets.token_hex(8) for k in keys}, STAMP_SECONDS)
 
     transaction.on_commit(bump)
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from chat import services
+from config.sharedcache import count_hit
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,9 +88,9 @@ def test_count_hit_counts_within_its_window():
     from django.core.cache import cache
 
     key = f"test:hits:{uuid.uuid4()}"
-    assert [services._count_hit(key, 5) for _ in range(3)] == [1, 2, 3]
+    assert [count_hit(key, 5) for _ in range(3)] == [1, 2, 3]
     cache.delete(key)
-    assert services._count_hit(key, 5) == 1
+    assert count_hit(key, 5) == 1
 
 
 def test_worker_threads_share_one_cache_client():
