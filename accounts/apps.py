@@ -15,3 +15,11 @@ class AccountsConfig(AppConfig):
         user_logged_out.connect(sessions.on_logged_out, dispatch_uid="village_session_owner_out")
 
         privacy.register("accounts", export=profile_export)
+
+        from django.contrib.sessions.models import Session
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import User
+
+        post_delete.connect(sessions.on_session_deleted, sender=Session, dispatch_uid="village_ss")
+        post_save.connect(sessions.on_user_saved, sender=User, dispatch_uid="village_pw")

@@ -5,6 +5,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from .security import mfa_setup_required
+
 
 class UserTimezoneMiddleware:
     """Show times in the member's own time zone."""
@@ -36,13 +38,8 @@ class RequireMfaForStaffMiddleware:
         user = getattr(request, "user", None)
         if (
             settings.VILLAGE_REQUIRE_MFA_FOR_STAFF
-            and user is not None
-            and user.is_authenticated
-            and (user.is_staff or user.is_moderator)
             and not request.path.startswith(self.allowed_prefixes)
+            and mfa_setup_required(user)
         ):
-            from allauth.mfa.models import Authenticator
-
-            if not Authenticator.objects.filter(user=user).exists():
-                return redirect(reverse("mfa_activate_totp"))
+            return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

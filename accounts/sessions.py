@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 
 from .models import LoginSession
+from .security import session_ended
 
 #: Inside the session: the key we last recorded for it.
 RECORDED = "_village_recorded_key"
@@ -98,3 +99,23 @@ class SessionOwnerMiddleware:
             forget(session_key=session.get(RECORDED))  # the old key is dead after cycling
             record(user_id=int(user_id), session=session)
         return response
+
+
+# --- ended sessions: tell the member's open sockets --------------------------------------------
+
+
+def on_session_deleted(sender, instance, **kwargs) -> None:
+    """A stored session went (log-out, "log out everywhere", a key cycled by a password
+    change, account deletion, the expiry sweep): its member's sockets check themselves."""
+    try:
+        user_id = instance.get_decoded().get(SESSION_KEY)
+    except Exception:  # an unreadable session had no live sockets either
+        return
+    if user_id:
+        session_ended.send(sender=LoginSession, user_id=int(user_id))
+
+
+def on_user_saved(sender, instance, created, **kwargs) -> None:
+    """A new password ends every other log-in (their session hash no longer matches)."""
+    if not created and getattr(instance, "_password", None) is not None:
+        session_ended.send(sender=LoginSession, user_id=instance.pk)

@@ -1,7 +1,7 @@
 """The chat websocket: thin. It parses nothing itself (chat.protocol does), delivers room
 events strictly in sequence (dropping duplicates, holding early ones briefly, filling gaps from
 the database), and heals itself: it closes with a retriable code if the channel layer fails
-instead of staying open and deaf.
+and stays open through a Redis outage (the room's heartbeat then reads the database).
 
 Sockets do not talk to the channel layer one by one: chat.fanout subscribes each server process
 once per room and once per user, hands every socket the broadcast's ready-made text, and runs
@@ -22,6 +22,9 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from accounts.security import session_refusal
+from config import outage
 
 from . import fanout, protocol
 from .events import encode, room_group, room_layer
@@ -68,7 +71,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.accept()
         slug = self.scope.get("url_route", {}).get("kwargs", {}).get("slug", "")
         try:
-            result = await fanout.db_read(protocol.connect)(self.scope.get("user"), slug)
+            result = await fanout.db_read(protocol.connect)(
+                self.scope.get("user"), slug, self.scope.get("session_key")
+            )
         except Exception:
             log.exception("chat connect failed")
             await self._close(protocol.CLOSE_RETRY)
@@ -128,6 +133,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def close_forbidden(self) -> None:
         await self._close(protocol.CLOSE_FORBIDDEN)
+
+    async def close_refused(self, code: int) -> None:
+        """Close after a failed re-check: 4403 (not allowed here) or 4401 (log-in ended)."""
+        if code == protocol.CLOSE_UNAUTHENTICATED:
+            with contextlib.suppress(Exception):
+                await self._send_frame(session_refusal().frame())
+        await self._close(code)
 
     # --- sending, strictly in order -------------------------------------------------------------
 
@@ -212,9 +224,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                         ),
                     },
                 )
-            except Exception:
-                log.warning("channel layer send failed; closing to retry", exc_info=True)
-                await self._close(protocol.CLOSE_RETRY)
+            except Exception as exc:  # typing is a nicety: while Redis is away, nobody sees it
+                outage.down(fanout.LAYER, exc)
         if outcome.close_code:
             await self._close(outcome.close_code)
 
@@ -374,11 +385,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         etype = event.get("type")
         group_id = event.get("group_id")
         mine = group_id in (None, self.session.group_id)
-        if etype == "membership.revoked":
-            if group_id == self.session.group_id or (
-                group_id is None and not await fanout.db_read(protocol.still_allowed)(self.session)
-            ):
-                await self._close(protocol.CLOSE_FORBIDDEN)
+        if etype == "session.ended":  # one of the member's log-ins ended: is it ours?
+            code = await fanout.db_read(protocol.recheck)(self.session)
+            if code is not None:
+                await self.close_refused(code)
+        elif etype == "membership.revoked" and mine:
+            # 4403, or 4401 if the account itself was closed (its log-ins went with it).
+            code = await fanout.db_read(protocol.recheck)(self.session)
+            if code is not None or group_id is not None:
+                await self.close_refused(code or protocol.CLOSE_FORBIDDEN)
         elif etype == "membership.muted" and group_id == self.session.group_id:
             await self._send_frame({"type": "muted", "until": event.get("until")})
         elif etype == "support.offer" and mine:

@@ -19,6 +19,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from config import outage
+
 log = logging.getLogger(__name__)
 
 
@@ -59,9 +61,12 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
     return loop if loop is not None and loop.is_running() and not loop.is_closed() else None
 
 
+LAYER = "Redis (channel layer)"
+
+
 def _sent(future) -> None:
     if not future.cancelled() and future.exception() is not None:
-        log.warning("channel layer send failed", exc_info=future.exception())
+        outage.down(LAYER, future.exception())
 
 
 def _group_send(group: str, message: dict[str, Any], layer=None) -> None:
@@ -82,8 +87,8 @@ def _group_send(group: str, message: dict[str, Any], layer=None) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, message)
-    except Exception:  # the layer is a hint; clients heal from the database
-        log.warning("channel layer send to %s failed", group, exc_info=True)
+    except Exception as exc:  # the layer is a hint; clients heal from the database
+        outage.down(LAYER, exc)
 
 
 def broadcast_room_on_commit(
@@ -112,3 +117,14 @@ def send_to_user_on_commit(user_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(
         lambda: _group_send(user_group(user_id), {"type": "user.event", "event": event})
     )
+
+
+def session_ended_on_commit(sender=None, *, user_id: int, **kwargs) -> None:
+    """One of the member's log-ins ended: after commit, every socket of theirs (chat, the bell,
+    the moderation queue, in every process) checks whether it was opened with that one, and
+    closes with 4401 if so. The access stamp is renewed too, so a socket whose message is lost
+    still refuses its next frame."""
+    from groups.permissions import access_changed
+
+    access_changed(user_id=user_id)
+    send_to_user_on_commit(user_id, {"type": "session.ended"})

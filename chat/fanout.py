@@ -9,8 +9,11 @@ periodic permission re-check of every local socket in one database call.
 
 The channel layer is a hint (at-most-once, possibly duplicating): sockets still order, dedupe
 and fill gaps from the database by `seq` (chat.consumers). When the layer fails (Redis went
-away), every local socket of the subscription closes with 1013 "try again later", and the
-clients reconnect with backoff; nothing is left open and deaf.
+away), the sockets stay open: the subscription goes *offline*, its room's heartbeat reads the
+database every `OFFLINE_BEAT_SECONDS` instead (so every socket still gets every event, in order,
+from the database, within seconds), and it tries to join the layer again with backoff on its
+own. Once it is back, a heartbeat at once fills whatever was missed. Nothing is left open and
+deaf, and nobody is sent away (docs/chat-protocol.md, "When Redis is away").
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 
+from config import outage
+
 from . import presence, protocol
-from .events import encode, room_group, room_layer, user_group
+from .events import LAYER, encode, room_group, room_layer, user_group
 
 if TYPE_CHECKING:  # pragma: no cover
     from .consumers import ChatConsumer
@@ -40,6 +45,12 @@ log = logging.getLogger(__name__)
 #: Presence changes (joins, leaves) are announced at most this often per room and process.
 PRESENCE_DELAY_SECONDS = 0.5
 
+
+#: While the channel layer is away, each room's heartbeat reads the database this often.
+OFFLINE_BEAT_SECONDS = 2.0
+#: Re-joining the layer after a failure: first wait, and the most it backs off to.
+REJOIN_FIRST_SECONDS = 0.5
+REJOIN_MAX_SECONDS = 5.0
 
 #: How often a database connection used by chat sockets is health-checked (Django's
 #: CONN_HEALTH_CHECKS would otherwise add a `SELECT 1` round trip to every single frame).
@@ -118,19 +129,25 @@ class Subscription:
         self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
         self.task: asyncio.Task | None = None
         self.closed = False
+        #: The layer failed: waiting to join it again (`_rejoin`), the database carries on.
+        self.offline = False
+        self.rejoin_task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        if await self._join():
+            self.task = asyncio.ensure_future(self._receive_loop())
+        self.ready.set_result(True)
+
+    async def _join(self) -> bool:
+        """Join the group on the layer; on failure go offline (and keep trying)."""
         try:
-            self.channel = await self.layer.new_channel()
+            if not self.channel:
+                self.channel = await self.layer.new_channel()
             await self.layer.group_add(self.group, self.channel)
         except Exception as exc:
-            self.hub.drop(self)
-            self.closed = True
-            self.ready.set_exception(exc)
-            self.ready.exception()  # retrieved: waiters get it too
-            return
-        self.task = asyncio.ensure_future(self._receive_loop())
-        self.ready.set_result(True)
+            self.go_offline(exc)
+            return False
+        return True
 
     async def _receive_loop(self) -> None:
         layer = self.layer
@@ -140,33 +157,54 @@ class Subscription:
                 await self.dispatch(message)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.warning(
-                "channel layer receive failed for %s; closing to retry", self.group, exc_info=True
-            )
-            await self.fail()
+        except Exception as exc:
+            self.go_offline(exc)
 
     async def dispatch(self, message: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     async def refresh(self) -> None:
         """Join the group again (a Redis restart without persistence forgets memberships)."""
+        if self.offline:
+            return
         try:
             await self.layer.group_add(self.group, self.channel)
-        except Exception:
-            log.warning("channel layer failed re-joining %s; closing to retry", self.group)
-            await self.fail()
+        except Exception as exc:
+            self.go_offline(exc)
 
-    async def fail(self) -> None:
-        """The layer failed: close every local socket with a retriable code."""
-        self.hub.drop(self)
-        members, self.members = list(self.members), {}
-        for c in members:
-            try:
-                await c.close_retry()
+    def go_offline(self, exc: BaseException | None = None) -> None:
+        """The layer failed: keep every socket, and try to join again with backoff."""
+        if self.closed or self.offline:
+            return
+        self.offline = True
+        outage.down(LAYER, exc)
+        current = asyncio.current_task()
+        if self.task is not None and self.task is not current and not self.task.done():
+            self.task.cancel()
+        self.task = None
+        self.rejoin_task = asyncio.ensure_future(self._rejoin())
+
+    async def _rejoin(self) -> None:
+        wait = REJOIN_FIRST_SECONDS
+        while not self.closed:
+            await asyncio.sleep(wait * (0.75 + 0.5 * random.random()))
+            if self.closed:
+                return
+            try:  # a fresh channel: the old one's messages (if any) are gone with Redis
+                self.channel = await self.layer.new_channel()
+                await self.layer.group_add(self.group, self.channel)
             except Exception:
-                log.warning("chat: closing a socket failed", exc_info=True)
-        await self.stop()
+                wait = min(REJOIN_MAX_SECONDS, wait * 2)
+                continue
+            self.offline = False
+            self.rejoin_task = None
+            outage.up(LAYER)
+            self.task = asyncio.ensure_future(self._receive_loop())
+            await self.rejoined()
+            return
+
+    async def rejoined(self) -> None:
+        """Back on the layer (a room heartbeats at once to fill what was missed)."""
 
     def remove(self, consumer: ChatConsumer) -> None:
         self.members.pop(consumer, None)
@@ -183,9 +221,10 @@ class Subscription:
             return
         self.closed = True
         current = asyncio.current_task()
-        if self.task is not None and self.task is not current:
-            self.task.cancel()
-        if self.channel:
+        for task in (self.task, self.rejoin_task):
+            if task is not None and task is not current:
+                task.cancel()
+        if self.channel and not self.offline:
             with contextlib.suppress(Exception):
                 await self.layer.group_discard(self.group, self.channel)
 
@@ -264,11 +303,9 @@ class RoomSubscription(Subscription):
                 )
                 text = encode({"type": "presence", "members": members})
                 await self.layer.group_send(self.group, {"type": "chat.presence", "text": text})
-            except Exception:
-                log.warning("presence update failed for room %s", self.room_id, exc_info=True)
-                if self.members:
-                    await self.fail()
-                return
+            except Exception as exc:  # presence is a nicety: skip this round
+                outage.down(LAYER, exc)
+                break
         if not self.members:
             self.schedule_stop()
 
@@ -288,7 +325,7 @@ class RoomSubscription(Subscription):
         beat = _beat()
         try:
             while not self.closed:
-                await asyncio.sleep(beat)
+                await asyncio.sleep(min(beat, OFFLINE_BEAT_SECONDS) if self.offline else beat)
                 if self.closed or not self.members:
                     continue
                 try:
@@ -312,14 +349,15 @@ class RoomSubscription(Subscription):
         for c in members:
             if c.session is not None:
                 c.session.release_if_stale(now)
-        for c, ok in zip(due, allowed, strict=True):
+        for c, code in zip(due, allowed, strict=True):
             c.recheck_at = now + recheck
-            if not ok:
-                await c.close_forbidden()
+            if code is not None:
+                await c.close_refused(code)
         # What every socket of the room should have by now: what arrived by broadcast, and
         # whatever was already committed at the previous beat (a broadcast still in flight gets
         # one more beat before the database is asked).
-        confirmed = min(head, max(self.seen, self.prev_head))
+        # Offline nothing arrives by broadcast: the database is the only source, so all of it.
+        confirmed = head if self.offline else min(head, max(self.seen, self.prev_head))
         self.prev_head = head
         text = encode({"type": "heartbeat", "head": confirmed})
         for c in list(self.members):
@@ -332,6 +370,19 @@ class RoomSubscription(Subscription):
     async def beat_now(self) -> None:
         with contextlib.suppress(Exception):
             await self._beat()
+
+    async def rejoined(self) -> None:
+        await self.beat_now()
+
+    def go_offline(self, exc: BaseException | None = None) -> None:
+        was = self.offline
+        super().go_offline(exc)
+        if self.offline and not was and not self.closed:
+            # Wake the heartbeat from its long sleep: from now on it polls the database.
+            current = asyncio.current_task()
+            if self.beat_task is not None and self.beat_task is not current:
+                self.beat_task.cancel()
+            self.beat_task = asyncio.ensure_future(self._beat_loop())
 
     def _confirm(self, head: int) -> None:
         if self.closed:
@@ -351,6 +402,8 @@ def _redis_epoch() -> str | None:
     from config.sharedcache import shared_cache
 
     cache = shared_cache()
+    if getattr(cache, "degraded", False):  # Redis is away: its epoch is unknown
+        return None
     value = cache.get(_EPOCH_KEY)
     if value is None:
         cache.add(_EPOCH_KEY, uuid.uuid4().hex, timeout=None)
@@ -358,10 +411,10 @@ def _redis_epoch() -> str | None:
     return value
 
 
-def _beat_reads(room_id, refresh, sessions) -> tuple[int, list[bool]]:
+def _beat_reads(room_id, refresh, sessions) -> tuple[int, list[int | None]]:
     head = protocol.room_head_id(room_id)
     presence.presence_apply(room_id=room_id, updates=refresh)
-    return head, [protocol.still_allowed(s) for s in sessions]
+    return head, [protocol.recheck(s) for s in sessions]
 
 
 class Hub:
@@ -389,8 +442,8 @@ class Hub:
             await sub.start()
         else:
             await asyncio.shield(sub.ready)
-        if sub.closed:
-            raise ConnectionError(f"subscription to {group} closed")
+        if sub.closed:  # stopped meanwhile (its last socket left): start another
+            return await self._subscribe(group, consumer, factory)
         sub.members[consumer] = None
         self._ensure_maintenance()
         return sub
@@ -437,7 +490,7 @@ class Hub:
             if restarted:
                 log.warning("chat: Redis restarted; re-joining %d groups", len(self.subs))
             for sub in list(self.subs.values()):
-                if not sub.closed and sub.ready.done():
+                if not sub.closed and sub.ready.done() and not sub.offline:
                     await sub.refresh()
             if restarted:
                 for sub in list(self.subs.values()):

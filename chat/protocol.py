@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accounts.security import Refusal, session_refusal, socket_refusal
 from groups.permissions import (
     Action,
     GroupAccess,
@@ -49,6 +50,14 @@ CLIENT_TYPES = {
     "read",
     "ping",
 }
+
+
+class SessionEnded(Exception):
+    """The socket's log-in no longer stands (or two-step log-in is now required): close 4401."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.code)
+        self.refusal = refusal
 
 
 class ProtocolError(Exception):
@@ -127,6 +136,8 @@ class Session:
     name: str
     group_id: int
     room_id: int
+    #: The log-in this socket was opened with: every full check asks whether it still stands.
+    session_key: str | None = field(default=None, repr=False)
     # The last permission check (and the room row read with it) and the access stamps read
     # just before it. A kick or mute over the user's group, or a room.updated event, clears
     # it at once; see `_fresh` for when it is reused.
@@ -170,7 +181,7 @@ CACHED_FRAMES = {"hello", "read", "typing", "ping"}
 _group_ids: dict[str, int] = {}
 
 
-def connect(user, slug: str) -> Session | int:
+def connect(user, slug: str, session_key: str | None = None) -> Session | int:
     """Check a new socket: a Session, or the close code to refuse it with."""
     if user is None or not user.is_authenticated:
         return CLOSE_UNAUTHENTICATED
@@ -191,6 +202,7 @@ def connect(user, slug: str) -> Session | int:
         name=user.public_name,
         group_id=group_id,
         room_id=room.pk,
+        session_key=session_key,
         user=user,
         access=access,
         room=room,
@@ -233,7 +245,15 @@ def _fresh(session: Session, max_age: float | None = None):
         stamps = access_stamps(session.user_id, session.group_id)
     # The stamps were read before the check: a change committed after this point renews them,
     # so the next frame sees it.
-    user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
+    try:
+        user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
+    except PermissionDenied as e:
+        if str(e) == "inactive":  # the account was closed: its log-ins ended with it
+            raise SessionEnded(session_refusal()) from None
+        raise
+    refusal = socket_refusal(user, session.session_key)
+    if refusal is not None:
+        raise SessionEnded(refusal)
     room = room_of(session.group_id, now)
     session.user, session.access, session.room, session.checked_at = user, access, room, now
     session.stamps = stamps
@@ -265,11 +285,18 @@ def forget_room(group_id: int | None = None) -> None:
 
 
 def still_allowed(session: Session) -> bool:
+    return recheck(session) is None
+
+
+def recheck(session: Session) -> int | None:
+    """Check the socket afresh: None if it may stay, else the code to close it with."""
     try:
         _fresh(session)
+    except SessionEnded:
+        return CLOSE_UNAUTHENTICATED
     except (Http404, PermissionDenied):
-        return False
-    return True
+        return CLOSE_FORBIDDEN
+    return None
 
 
 def room_head(session: Session) -> int:
@@ -318,6 +345,8 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
         return _handle(session, frame)
     except ProtocolError as e:
         return Outcome([error_frame(e.code, e.message, e.client_id)])
+    except SessionEnded as e:
+        return Outcome([e.refusal.frame()], close_code=CLOSE_UNAUTHENTICATED)
     except ChatError as e:
         return Outcome([error_frame(e.code, e.text, cid)])
     except (Http404, PermissionDenied):
@@ -338,9 +367,7 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
 
 def _handle(session: Session, f: dict[str, Any]) -> Outcome:
     ftype = f["type"]
-    user, access, room = _fresh(
-        session, PERMISSION_CACHE_SECONDS if ftype in CACHED_FRAMES else 0.0
-    )
+    user, access, room = _fresh(session, 0.0)
     is_fac = access.membership is not None and access.membership.is_facilitator
     if ftype == "hello":
         frames = selectors.resume_frames(

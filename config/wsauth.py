@@ -1,7 +1,14 @@
-"""Websocket authentication for every Village socket (chat, the bell, the moderation queue)."""
+"""Websocket authentication for every Village socket (chat, the bell, the moderation queue).
+
+Every socket passes through here, so this is where websockets enforce what HTTP enforces
+(accounts/security.py): the session cookie's user, with Channels' own checks (backend, session
+hash), and two-step log-in for moderators and staff. A socket that may not be used is accepted
+just long enough to be told why (one `error` frame the client shows) and closed with 4401.
+"""
 
 from __future__ import annotations
 
+import json
 from importlib import import_module
 
 from channels import auth as channels_auth
@@ -9,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
 
+from accounts.security import CLOSE_UNAUTHENTICATED, Refusal, mfa_refusal, mfa_setup_required
 from chat.fanout import db_read
 
 
@@ -22,14 +30,28 @@ def _session_key(headers) -> str | None:
 
 
 def _user_for(session_key: str | None):
-    """The session's user (Channels' own checks: backend, session hash), else anonymous."""
+    """The session's user (Channels' own checks: backend, session hash), else anonymous; and
+    the refusal, if this user may not use sockets yet."""
     if not session_key:
-        return AnonymousUser()
+        return AnonymousUser(), None
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    return channels_auth.get_user.func({"session": session})
+    user = channels_auth.get_user.func({"session": session})
+    if mfa_setup_required(user):
+        return user, mfa_refusal()
+    return user, None
 
 
 _load_user = db_read(_user_for)
+
+
+async def refuse(receive, send, refusal: Refusal) -> None:
+    """Accept the handshake, say why in one frame, close with 4401."""
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": json.dumps(refusal.frame())})
+    await send({"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED})
 
 
 class SocketAuthMiddleware:
@@ -37,17 +59,21 @@ class SocketAuthMiddleware:
     Channels' single database thread) in one step.
 
     Unlike Channels' Cookie/Session/Auth stack it keeps nothing per socket once the user is
-    known: the application gets a scope without the handshake headers, cookies or session,
-    and `send` is not wrapped (a websocket never saves the session). An idle socket is mostly
-    what it holds, and every frame sent skips the session wrapper.
+    known but the session key (so an open socket can check that its log-in still stands): the
+    application gets a scope without the handshake headers, cookies or session, and `send` is
+    not wrapped (a websocket never saves the session).
     """
 
     def __init__(self, inner):
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        user = await _load_user(_session_key(scope.get("headers")))
+        key = _session_key(scope.get("headers"))
+        user, refusal = await _load_user(key)
+        if refusal is not None:
+            return await refuse(receive, send, refusal)
         inner_scope = {k: v for k, v in scope.items() if k != "headers"}
         inner_scope["user"] = user
+        inner_scope["session_key"] = key if user.is_authenticated else None
         del user
         return await self.inner(inner_scope, receive, send)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
+from chat.events import user_group
+
 from . import events, selectors
 
 
@@ -19,6 +22,9 @@ def _queue_groups(user) -> list[str] | None:
     return None
 
 
+_refusal = database_sync_to_async(socket_refusal_by_id)
+
+
 class QueueConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
@@ -29,8 +35,11 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         if not groups:
             await self.close(code=4403)
             return
-        self.queue_groups = groups
-        for name in groups:
+        self.user_id = user.pk
+        self.session_key = self.scope.get("session_key")
+        # The user's own group too: `session.ended` closes this socket when its log-in ends.
+        self.queue_groups = [*groups, user_group(user.pk)]
+        for name in self.queue_groups:
             await self.channel_layer.group_add(name, self.channel_name)
         await self.accept()
 
@@ -42,5 +51,23 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
         # Read-only socket: ignore anything a client sends.
         return
 
+    async def decode_json(self, text_data):  # never crash on junk from the client
+        return None
+
+    async def _still_in(self) -> bool:
+        refusal = await _refusal(self.user_id, self.session_key)
+        if refusal is None:
+            return True
+        await self.send_json(refusal.frame())
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+        return False
+
     async def queue_event(self, message):
-        await self.send_json(message["event"])
+        # Each hint re-checks the log-in, so an ended session hears nothing more even if the
+        # message that should have closed it was lost.
+        if await self._still_in():
+            await self.send_json(message["event"])
+
+    async def user_event(self, message):
+        if (message.get("event") or {}).get("type") == "session.ended":
+            await self._still_in()

@@ -7,6 +7,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
 from chat.events import user_group
 
 from .selectors import unread_count
@@ -14,7 +15,6 @@ from .selectors import unread_count
 log = logging.getLogger(__name__)
 
 FORWARDED = {"notification.created", "notification.read"}
-CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TRY_AGAIN = 1013  # the channel layer is down: bell.js retries with backoff
 
 
@@ -33,6 +33,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user_id = user.pk
+        self.session_key = self.scope.get("session_key")
         try:
             await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         except Exception:  # the page still works; the count is right on the next load
@@ -59,9 +60,18 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def user_event(self, message: dict) -> None:
         event = message.get("event") or {}
         kind = event.get("type")
-        if kind not in FORWARDED:
+        if kind not in FORWARDED and kind != "session.ended":
             return
-        frame = {"type": kind, "unread": await self._unread()}
+        # Every event re-checks the log-in (with the count, in one trip to the database), so
+        # an ended session's socket gets nothing more even if its own message was lost.
+        refusal, unread = await self._check_and_count()
+        if refusal is not None:
+            await self.send_json(refusal.frame())
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if kind == "session.ended":
+            return
+        frame = {"type": kind, "unread": unread}
         if kind == "notification.created":
             frame.update(
                 {
@@ -75,3 +85,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _unread(self) -> int:
         return unread_count(user_id=self.user_id)
+
+    @database_sync_to_async
+    def _check_and_count(self):
+        refusal = socket_refusal_by_id(self.user_id, self.session_key)
+        return refusal, (unread_count(user_id=self.user_id) if refusal is None else 0)

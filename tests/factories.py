@@ -39,3 +39,34 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.MEMBER
     status = Membership.Status.ACTIVE
     joined_at = factory.LazyFunction(timezone.now)
+
+
+def login_session(user) -> str:
+    """A real logged-in session of `user`, as a browser gets on log-in; its key (what
+    config.wsauth puts in a socket's scope)."""
+    from django.conf import settings
+    from django.test import Client as HttpClient
+
+    client = HttpClient()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+class LoggedInCommunicator:
+    """Channels' WebsocketCommunicator for `user`, with a real log-in session in its scope
+    (made on connect, off the event loop), as config.wsauth would pass it."""
+
+    def __new__(cls, app, path, user, **kwargs):
+        from channels.db import database_sync_to_async
+        from channels.testing import WebsocketCommunicator
+
+        class _Comm(WebsocketCommunicator):
+            async def connect(self, timeout=1):
+                u = self.scope.get("user")
+                if "session_key" not in self.scope and getattr(u, "is_authenticated", False):
+                    self.scope["session_key"] = await database_sync_to_async(login_session)(u)
+                return await super().connect(timeout)
+
+        comm = _Comm(app, path, **kwargs)
+        comm.scope["user"] = user
+        return comm

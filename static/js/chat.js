@@ -112,6 +112,20 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  var fatalMessage = "";
+
+  // The socket was refused for good: what is typed stays in the box (and unsent messages in
+  // the outbox), but nothing pretends it can still be sent from here.
+  function closeComposer(reason) {
+    if (!composer) return;
+    Array.prototype.forEach.call(composer.querySelectorAll("textarea, input, button"), function (c) {
+      c.disabled = true;
+    });
+    var p = el("p", "notice composer__closed", reason);
+    p.setAttribute("role", "status");
+    composer.insertBefore(p, composer.firstChild);
+  }
+
   function setStatus(text, warn) {
     if (!statusEl) return;
     statusEl.textContent = text;
@@ -581,7 +595,9 @@
       clearTimeout(watchdog);
       if (ev.code === 4401 || ev.code === 4403) {
         stopped = true;
-        setStatus(T.refused, true);
+        // The server said why just before closing (logged out, two-step log-in, removed).
+        setStatus(fatalMessage || T.refused, true);
+        closeComposer(fatalMessage || T.refused);
         return;
       }
       scheduleReconnect();
@@ -634,6 +650,7 @@
     } else if (t === "ack") {
       onAck(frame);
     } else if (t === "error") {
+      if (frame.fatal) fatalMessage = frame.message;
       if (frame.client_id) onSendError(frame);
       else showError(frame.message);
     } else if (t === "presence") {

@@ -18,6 +18,7 @@ from django.urls import reverse
 from chat import services
 from chat.routing import websocket_urlpatterns
 from chat.services import room_for_group
+from tests.factories import login_session
 
 APP = URLRouter(websocket_urlpatterns)
 
@@ -33,6 +34,8 @@ class Client:
         self.seen: list[dict[str, Any]] = []
 
     async def connect(self, hello: int | None = 0) -> list[dict[str, Any]]:
+        if "session_key" not in self.comm.scope:  # a real log-in, as config.wsauth passes it
+            self.comm.scope["session_key"] = await db_async(login_session)(self.user)
         connected, _ = await self.comm.connect()
         assert connected
         frames = []

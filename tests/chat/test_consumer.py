@@ -234,13 +234,12 @@ async def test_removed_member_cannot_act_even_without_kick_message(
     member, group, make_client, monkeypatch
 ):
     """A lost kick and a change that renewed no access stamp (raw SQL): this socket is the
-    process's first in the room, so it holds no stamps and its first write checks afresh."""
-    from chat import protocol
+    process's first in the room and has sent nothing yet (every frame reads the stamps, a
+    `hello` too), so it holds no stamps and its first write checks afresh."""
     from groups.models import Membership
 
-    monkeypatch.setattr(protocol, "PERMISSION_CACHE_SECONDS", 0.2)
     a = make_client(member, group)
-    await a.connect()
+    await a.connect(hello=None)
     await db(Membership.objects.filter(user=member).update)(status=Membership.Status.REMOVED)
     await asyncio.sleep(0.3)
     ack = await a.message("still here?")

@@ -16,7 +16,7 @@ from chat import protocol
 from chat.models import Message
 from groups.models import Membership
 from groups.permissions import access_stamps
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, login_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def other(group):
 
 
 def _session(member, group) -> protocol.Session:
-    s = protocol.connect(member, group.slug)
+    s = protocol.connect(member, group.slug, login_session(member))
     assert isinstance(s, protocol.Session)
     protocol._fresh(s)  # a full check, with its stamps
     return s
@@ -66,7 +66,8 @@ def test_within_the_first_seconds_the_check_is_reused_as_it_is(
 def test_never_reused_past_the_stamped_limit(member, group, django_assert_num_queries):
     s = _session(member, group)
     _age(s, protocol.STAMPED_REUSE_SECONDS + 1)
-    with django_assert_num_queries(1):  # the member's row with the user and the group
+    # The member's row with the user and the group, and the log-in's session row.
+    with django_assert_num_queries(2):
         protocol._fresh(s, protocol.PERMISSION_CACHE_SECONDS)
     # A change that renewed no stamp (raw SQL) is caught there.
     Membership.objects.filter(user=member, group=group).update(status=Membership.Status.REMOVED)

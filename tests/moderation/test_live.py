@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async as db
 from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 
 from moderation import services
 from moderation.routing import websocket_urlpatterns
+from tests.factories import LoggedInCommunicator
 
 from .conftest import post
 
@@ -30,10 +30,8 @@ async def _close_thread_connections():
     await db(connections.close_all)()
 
 
-def queue_socket(user) -> WebsocketCommunicator:
-    comm = WebsocketCommunicator(QUEUE_APP, "/ws/moderation/")
-    comm.scope["user"] = user
-    return comm
+def queue_socket(user):
+    return LoggedInCommunicator(QUEUE_APP, "/ws/moderation/", user)
 
 
 async def test_new_report_appears_on_the_live_queue(moderator, member, message):

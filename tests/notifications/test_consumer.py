@@ -4,13 +4,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from chat.events import user_group
 from notifications.routing import websocket_urlpatterns
 from notifications.services import notification_mark_read, notify
-from tests.factories import UserFactory
+from tests.factories import LoggedInCommunicator, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_db_after")]
 
@@ -18,8 +17,7 @@ app = URLRouter(websocket_urlpatterns)
 
 
 async def connect(user):
-    communicator = WebsocketCommunicator(app, "/ws/notifications/")
-    communicator.scope["user"] = user
+    communicator = LoggedInCommunicator(app, "/ws/notifications/", user)
     connected, code = await communicator.connect(timeout=3)
     return communicator, connected, code
 
