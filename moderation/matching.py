@@ -2,15 +2,25 @@
 
 No regular expressions are built from anything a moderator types, so nothing can hang: the
 text is normalised in one pass and scanned once through an automaton built from all terms,
-which is linear in the length of the text plus the number of matches.
+which is linear in the length of the text (times the handful of automaton states a run of
+single letters keeps open, see below) plus the number of matches.
 
 Normalisation (applied to terms and to messages alike):
-- lower case, accents stripped (NFKD), apostrophes dropped ("can't" -> "cant");
-- common substitutions: 0->o 1->i 3->e 4->a 5->s 7->t @->a $->s;
-- anything that is not a letter or digit becomes a word break;
+- lower case, accents and other combining marks stripped (NFKD), format characters such as
+  zero-width spaces and bidi controls dropped ("can\u200bt" -> "cant");
+- apostrophes, their look-alikes (curly, backtick, acute, modifier letter) and quotation marks
+  dropped ("can’t" -> "cant", "can”t" -> "cant");
+- common substitutions: 0->o 1->i 3->e 4->a 5->s 7->t @->a $->s, and ! between letters -> i;
+- anything else that is not a letter or digit becomes a word break;
 - runs of the same letter collapse to one ("stuuupid" -> "stupid"; so "good" == "god");
 - runs of single letters join into one word ("k i l l" -> "kill", "s.p.a.m" -> "spam").
 Terms match whole words (or whole runs of words), so "ass" never matches "class".
+
+A message is scanned in a slightly richer form: inside a run of single letters each gap may be
+a word break or not, and the scan follows both readings at once. So "I c a n ' t go on" reads
+as "icant go on", "i cant go on" and every other split, and matches "can't go on" and
+"i can't go on" without the pronoun being swallowed. The readings share the automaton's states,
+so the scan stays one pass over the text (see `Matcher.find`).
 """
 
 from __future__ import annotations
@@ -21,10 +31,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SUBSTITUTIONS = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+SUBSTITUTIONS = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+#: Dropped wherever they are: inside a word they stand for an apostrophe, around one they
+#: only sit next to a word break anyway.
+APOSTROPHES = frozenset(
+    "'`\u00b4\u02b9\u02bb\u02bc\u02bd\u02c8\ua78c\u2018\u2019\u201a\u201b\u2032\u2035\uff07"
+    '"\u201c\u201d\u201e\u201f\u2033\u2036\u3003\uff02\u00ab\u00bb\u2039\u203a'
 )
-APOSTROPHES = {"'", "\u2019", "\u2018", "`"}
+#: Applied before NFKD (which would turn an acute accent into a space and a mark) and again
+#: after it (which turns full-width apostrophes and digits into plain ones).
+_TABLE = str.maketrans({**SUBSTITUTIONS, **dict.fromkeys(APOSTROPHES)})
+#: Blank "letters" (Hangul fillers) that render as nothing: dropped like format characters.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+#: Inside a run of single letters, in the scanned form only: "a word break, or nothing".
+SOFT = "\x1f"
 #: Characters that suggest someone typed a regular expression or wildcard.
 PATTERN_CHARS = set("*+?()[]{}|\\^")
 MAX_TERM_CHARS = 100
@@ -32,47 +52,72 @@ MAX_TERM_CHARS = 100
 
 def normalise(text: str) -> str:
     """Return the canonical form: single-spaced words, see the module docstring."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = text.translate(SUBSTITUTIONS)
+    return _join(_words(text), "")
+
+
+def scan_form(text: str) -> str:
+    """The form `Matcher.find` scans: `normalise`, with `SOFT` between the letters of a run
+    of single letters instead of nothing."""
+    return _join(_words(text), SOFT)
+
+
+def _words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", text.lower().translate(_TABLE)).translate(_TABLE)
     words: list[str] = []
     current: list[str] = []
     last = ""
+    bang = False  # a "!" straight after a letter: an "i" if another letter follows
     for ch in text:
-        if unicodedata.combining(ch) or ch in APOSTROPHES:
-            continue
         if ch.isalnum():
+            if ch >= "\x80" and ch in _INVISIBLE_LETTERS:
+                continue
+            if bang:
+                bang = False
+                if last != "i":
+                    current.append("i")
+                    last = "i"
             if ch != last:
                 current.append(ch)
             last = ch
-        else:
-            if current:
-                words.append("".join(current))
-                current = []
-            last = ""
+            continue
+        if ch == "!" and current and not bang:
+            bang = True
+            continue
+        if ch >= "\x80" and _is_invisible(ch):
+            continue
+        bang = False
+        if current:
+            words.append("".join(current))
+            current = []
+        last = ""
     if current:
         words.append("".join(current))
-    # Join runs of single letters: "k i l l" -> "kill".
+    return words
+
+
+def _is_invisible(ch: str) -> bool:
+    """Marks (accents, variation selectors, keycaps) and format characters (zero-width spaces,
+    joiners, soft hyphens, bidi controls): dropped, never a word break."""
+    category = unicodedata.category(ch)
+    return category[0] == "M" or category == "Cf"
+
+
+def _join(words: list[str], sep: str) -> str:
+    """Join runs of single letters ("k i l l" -> "k" sep "i" sep "l"), repeats collapsed."""
     joined: list[str] = []
     run: list[str] = []
     for word in words:
         if len(word) == 1:
-            run.append(word)
+            if not run or run[-1] != word:
+                run.append(word)
             continue
         if run:
-            joined.append(_collapse("".join(run)))
+            joined.append(sep.join(run))
             run = []
         joined.append(word)
     if run:
-        joined.append(_collapse("".join(run)))
+        joined.append(sep.join(run))
     return " ".join(joined)
-
-
-def _collapse(word: str) -> str:
-    out = []
-    for ch in word:
-        if not out or out[-1] != ch:
-            out.append(ch)
-    return "".join(out)
 
 
 def validate_term(term: str) -> str:
@@ -143,23 +188,48 @@ class Matcher:
                 self.nodes[nxt].out = self.nodes[nxt].out + self.nodes[self.nodes[nxt].fail].out
 
     def find(self, text: str, *, already_normalised: bool = False) -> list[Any]:
-        """Every value whose term occurs in `text`, each once, in first-seen order."""
+        """Every value whose term occurs in `text`, each once, in first-seen order.
+
+        `text` is a message, or with `already_normalised` the output of `normalise` or
+        `scan_form`. Where the text has a `SOFT` gap, the scan follows both readings (the
+        letters joined, or a word break between them) as a set of automaton states: two
+        readings that reach the same state behave the same from then on, so the set never
+        holds more states than the automaton has and no reading is followed twice."""
         if len(self.nodes) == 1:
             return []
-        norm = text if already_normalised else normalise(text)
+        norm = text if already_normalised else scan_form(text)
         found: list[Any] = []
         seen: set[Any] = set()
-        state = 0
         nodes = self.nodes
+        if SOFT not in norm:
+            state = 0
+            for ch in f" {norm} ":
+                while state and ch not in nodes[state].goto:
+                    state = nodes[state].fail
+                state = nodes[state].goto.get(ch, 0)
+                for value in nodes[state].out:
+                    if value not in seen:
+                        seen.add(value)
+                        found.append(value)
+            return found
+        states: dict[int, None] = {0: None}  # ordered, so matches come in a stable order
         for ch in f" {norm} ":
-            while state and ch not in nodes[state].goto:
-                state = nodes[state].fail
-            state = nodes[state].goto.get(ch, 0)
-            for value in nodes[state].out:
-                if value not in seen:
-                    seen.add(value)
-                    found.append(value)
+            if ch == SOFT:
+                states = {**states, **dict.fromkeys(self._step(s, " ") for s in states)}
+            else:
+                states = dict.fromkeys(self._step(s, ch) for s in states)
+            for state in states:
+                for value in nodes[state].out:
+                    if value not in seen:
+                        seen.add(value)
+                        found.append(value)
         return found
+
+    def _step(self, state: int, ch: str) -> int:
+        nodes = self.nodes
+        while state and ch not in nodes[state].goto:
+            state = nodes[state].fail
+        return nodes[state].goto.get(ch, 0)
 
 
 def build(entries: Sequence[tuple[str, Any]]) -> Matcher:
