@@ -223,6 +223,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Village] "
 ACCOUNT_RATE_LIMITS_DISABLED = False  # allauth's defaults stay on; they use the shared cache.
+# Failed log-ins: 10 a minute per IP, and 5 in 5 minutes per "key", which accounts.adapter makes
+# the address *and* the IP, so a guesser elsewhere never locks the owner out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Village"
