@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "huey.contrib.djhuey",
+    "django_ratelimit",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -225,6 +226,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Village] "
 ACCOUNT_RATE_LIMITS_DISABLED = False  # allauth's defaults stay on; they use the shared cache.
+# Failed log-ins: 10 a minute per IP, and 5 in 5 minutes per "key", which accounts.adapter makes
+# the address *and* the IP, so a guesser elsewhere never locks the owner out.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Village"
@@ -305,6 +309,14 @@ LOGGING = {
 # meetups.urls is included under "groups/<slug>/meetups" with no trailing slash (so the feed can
 # be "meetups.ics"); its routes start with "/" on purpose, which urls.W002 would flag.
 SILENCED_SYSTEM_CHECKS = ["urls.W002"]
+# django-ratelimit counts in the default cache. Django's own RedisCache (production) counts
+# atomically (INCR) but is not on django-ratelimit's list of backends, hence W001; LocMemCache
+# (a fresh clone, tests) is per process, which is all one dev process needs, hence E003.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False  # config.ratelimit counts in-process instead when the cache fails
+SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
+if CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache"):
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # --- Village --------------------------------------------------------------------------------
 VILLAGE = {
@@ -317,4 +329,20 @@ VILLAGE = {
     "CHAT_HEARTBEAT_SECONDS": 25,
     "CHAT_RECHECK_SECONDS": 60,
     "MODERATION_AUTOHIDE_REPORTS": int(os.environ.get("MODERATION_AUTOHIDE_REPORTS", "3")),
+    # POSTs per member (per network address when logged out) for config.ratelimit.limit_posts,
+    # in django-ratelimit's format ("10/h", "30/10m"). Generous: they stop floods, not people
+    # reporting a raid or moderators clearing one.
+    "RATE_LIMITS": {
+        "report": "30/10m",
+        "concern": "10/h",
+        "complaint": "5/h",
+        "appeal": "10/h",
+        "moderate": "120/10m",
+        "join": "20/h",
+        "join_request": "10/h",
+        "invite_create": "30/h",
+        "invite_accept": "20/h",
+        "closed_account": "10/h",
+        "closed_resend": "5/h",
+    },
 }

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.ratelimit import limit_posts
+
 from . import selectors, services
 from .forms import DecisionForm, DirectoryForm, GroupForm, InviteForm, RemoveForm, RequestForm
 from .models import Group, Membership
@@ -113,6 +115,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts("join")
 def join(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_group(request.user, slug=slug)
     group = access.group
@@ -138,6 +141,7 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit_posts("join_request")
 def request_to_join(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_group(request.user, slug=slug)
     group = access.group
@@ -342,6 +346,7 @@ def step_down(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_posts("invite_create")
 def invite_create(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_group(request.user, slug=slug, action=Action.MANAGE_INVITES)
     form = InviteForm(request.POST)
@@ -375,6 +380,7 @@ def invite_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("invite_accept")
 def invite(request: HttpRequest, token: str) -> HttpResponse:
     """Invite landing page: the only way into an unlisted group for someone outside it."""
     found = selectors.invite_by_token(token=token)

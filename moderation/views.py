@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chat.models import Message
+from config.ratelimit import limit_posts
 from groups.models import Membership
 from groups.permissions import Action, access_group, can_site, require_site
 
@@ -96,6 +97,7 @@ def _fits(kind: str, case) -> bool:
 
 @login_required
 @require_POST
+@limit_posts("moderate")
 def act(request, pk: int):
     _require_queue(request.user)
     form = ActionForm(request.POST)
@@ -122,6 +124,7 @@ def act(request, pk: int):
 
 
 @login_required
+@limit_posts("report")
 def report_message(request, message_id: int):
     message = Message.objects.select_related("room__group", "author").filter(pk=message_id).first()
     group = None
@@ -176,6 +179,7 @@ def concern_choose(request):
 
 
 @login_required
+@limit_posts("concern")
 def concern(request, slug: str):
     try:
         access = access_group(request.user, slug=slug, action=Action.REPORT_CONTENT)
@@ -228,6 +232,7 @@ def terms(request):
 
 
 @login_required
+@limit_posts("complaint")
 def complaint(request):
     form = ComplaintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -259,6 +264,7 @@ def complaint_list(request):
 
 
 @login_required
+@limit_posts("moderate")
 def complaint_detail(request, pk: int):
     require_site(request.user, Action.VIEW_MODERATION_FIGURES)
     item = get_object_or_404(Complaint, pk=pk)
@@ -294,6 +300,7 @@ def my_decisions(request):
 
 
 @login_required
+@limit_posts("appeal")
 def decision(request, pk: int):
     action = (
         ModAction.objects.select_related("group", "message")
@@ -325,6 +332,7 @@ def decision(request, pk: int):
 
 
 @login_required
+@limit_posts("moderate")
 def appeal(request, pk: int):
     require_site(request.user, Action.DECIDE_APPEAL)
     item = get_object_or_404(
@@ -453,6 +461,7 @@ def figures(request):
 # --- closed accounts: appeal and complain without logging in ---------------------------------
 
 
+@limit_posts("closed_account")
 def closed_account(request, token: str):
     """A closed (site-banned) account's one page, reached from the personal link in their
     letter: read the decisions, appeal each once, complain and see the answers. Nothing else."""
@@ -517,6 +526,7 @@ def closed_account(request, token: str):
 
 
 @require_POST
+@limit_posts("closed_resend")
 def closed_account_resend(request):
     """From the "account inactive" page: email the personal link again (same answer always)."""
     from . import closed

@@ -21,7 +21,7 @@ def behind_one_proxy(settings):
     private_cache(settings)  # never cache.clear(): on Redis that flushes the shared database
 
 
-PAUSED = "paused logging in for a few minutes"
+PAUSED = "Too many tries"
 
 
 def _fail_login(client: Client, n: int, ip: str) -> bool:
