@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.village",
             ],
+            "libraries": {"village_html": "config.html"},
         },
     },
 ]

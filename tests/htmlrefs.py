@@ -1,8 +1,13 @@
-"""Checks on rendered HTML that the W3C checker does not make: ARIA references must resolve."""
+"""Checks on rendered HTML, for tests without the W3C checker (and ARIA references, which it
+does not check)."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
+
+# A valid HTML datetime attribute: at most milliseconds (the W3C checker rejects microseconds).
+VALID_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)")
 
 
 class _Refs(HTMLParser):

@@ -93,3 +93,4 @@ def test_change_one_meetup_keeps_its_own_date_and_time(client, db):
     page = client.get(f"/groups/{group.slug}/meetups/{occ.pk}/change/").content.decode()
     assert re.search(r'<input type="date" name="on" value="2030-12-08"', page), page
     assert re.search(r'<input type="time" name="start_time" value="09:05"', page), page
+
