@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,15 @@ COMMON_TIME_ZONES = [
     ("Australia/Sydney", _("Australia (Sydney)")),
     ("UTC", _("UTC")),
 ]
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's log-in form without the password's help text: the page puts its own
+    "Forgotten your password?" link under the form, so there is nothing to describe it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
 
 
 class SignupForm(AllauthSignupForm):

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -90,6 +91,15 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
 ]
 
+# Browser features pages may use (config.middleware): "self" means Village's own pages only.
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": ["self"],
+    "payment": [],
+    "usb": [],
+}
+
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -105,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.village",
             ],
+            "libraries": {"village_html": "config.html"},
         },
     },
 ]
@@ -223,7 +234,7 @@ ACCOUNT_EMAIL_VERIFICATION = os.environ.get(
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "signup": "accounts.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Village] "
 ACCOUNT_RATE_LIMITS_DISABLED = False  # allauth's defaults stay on; they use the shared cache.
 # Failed log-ins: 10 a minute per IP, and 5 in 5 minutes per "key", which accounts.adapter makes

@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput, TimeInput
+
 from .models import NudgeReply, Rsvp
 
 REPEAT_CHOICES = [
@@ -21,11 +23,11 @@ class SeriesForm(forms.Form):
         help_text=_('For example "Tuesday evening chat" or "Coffee and a catch-up".'),
     )  # fmt: skip
     first_date = forms.DateField(
-        label=_("First meetup"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("First meetup"), widget=DateInput(),
         help_text=_("It repeats on the same day of the week."),
     )  # fmt: skip
     start_time = forms.TimeField(
-        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Starts at"), widget=TimeInput()
     )
     duration_minutes = forms.IntegerField(
         label=_("How long (minutes)"), initial=90, min_value=-100000, max_value=100000
@@ -33,7 +35,7 @@ class SeriesForm(forms.Form):
     repeat = forms.ChoiceField(label=_("How often"), choices=REPEAT_CHOICES, initial="1")
     ends_on = forms.DateField(
         label=_("Last meetup (optional)"), required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Leave empty to keep going."),
     )  # fmt: skip
     venue_name = forms.CharField(label=_("Venue"), max_length=120, required=False,
@@ -81,9 +83,9 @@ class CancelForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    on = forms.DateField(label=_("New date"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("New date"), widget=DateInput())
     start_time = forms.TimeField(
-        label=_("New start time"), widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("New start time"), widget=TimeInput()
     )
     venue_name = forms.CharField(label=_("Venue"), max_length=120, required=False)
     venue_address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -126,7 +128,7 @@ class SeriesEditForm(forms.Form):
 
     title = forms.CharField(label=_("What's it called?"), max_length=120)
     start_time = forms.TimeField(
-        label=_("Starts at"), widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Starts at"), widget=TimeInput()
     )
     duration_minutes = forms.IntegerField(
         label=_("How long (minutes)"), min_value=-100000, max_value=100000
@@ -134,7 +136,7 @@ class SeriesEditForm(forms.Form):
     ends_on = forms.DateField(
         label=_("Last meetup (optional)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Leave empty to keep going."),
     )
     venue_name = forms.CharField(label=_("Venue"), max_length=120, required=False)

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import DateInput
+
 from .models import Appeal, AuditEntry, Complaint, Helpline, ModAction, Reason, WatchTerm
 
 DURATIONS = [
@@ -172,10 +174,10 @@ class AuditFilterForm(forms.Form):
     )
     item = forms.IntegerField(label=_("Item number"), required=False, min_value=1)
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=DateInput()
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=DateInput()
     )
 
     def clean(self):

@@ -167,6 +167,12 @@
     parent.appendChild(document.createTextNode(text.slice(pos)));
   }
 
+  // A valid <time datetime>: HTML allows at most milliseconds.
+  function machineTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? "" : d.toISOString();
+  }
+
   function formatTime(iso) {
     var d = new Date(iso);
     if (isNaN(d)) return "";
@@ -186,8 +192,7 @@
 
   function actionForm(kind, messageId) {
     var f = el("form");
-    f.method = "post";
-    f.action = "";
+    f.method = "post";  // no action: it posts to the page itself (an empty action is invalid)
     f.setAttribute("data-chat-form", kind);
     if (csrf) f.appendChild(hiddenInput("csrfmiddlewaretoken", csrf.value));
     if (kind !== "pin") f.appendChild(hiddenInput("action", kind));
@@ -240,7 +245,7 @@
     li._message = m;
     var p = el("p", "msg__body msg__body--placeholder");
     var time = el("time", "msg__time", formatTime(m.created_at));
-    time.setAttribute("datetime", m.created_at);
+    time.setAttribute("datetime", machineTime(m.created_at));
     p.appendChild(time);
     p.appendChild(document.createTextNode(" " + T.hidden));
     li.appendChild(p);
@@ -261,7 +266,7 @@
     var head = el("div", "msg__head");
     head.appendChild(el("bdi", "msg__author", (m.author && m.author.name) || T.former));
     var time = el("time", "msg__time", formatTime(m.created_at));
-    time.setAttribute("datetime", m.created_at);
+    time.setAttribute("datetime", machineTime(m.created_at));
     head.appendChild(time);
     if (m.edited && !m.deleted) head.appendChild(el("span", "msg__edited", T.edited));
     if (m.pinned) head.appendChild(el("span", "badge msg__pinned", T.pinned));

@@ -15,6 +15,7 @@ from chat import services
 from chat.models import Message, ReadMarker
 from groups.models import Membership
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
+from tests.htmlrefs import VALID_DATETIME
 
 from .conftest import room_url as url
 from .conftest import send_message as send
@@ -231,3 +232,19 @@ def test_linkify_is_safe():
     assert 'href="javascript' not in out
     assert re.search(r"</a>\)\.", out)
     assert UserFactory
+
+
+def test_room_page_has_valid_times_and_no_empty_form_actions(
+    client, member, facilitator, group, room
+):
+    send(member, room, "mine, so I can delete it")
+    send(facilitator, room, "pin me")
+    for who in (member, facilitator):
+        client.force_login(who)
+        html = client.get(url(group)).content.decode()
+        assert 'data-chat-form="pin"' in html or who == member
+        assert 'data-chat-form="delete"' in html and "data-chat-composer" in html
+        assert 'action=""' not in html
+        datetimes = re.findall(r'datetime="([^"]*)"', html)
+        assert len(datetimes) >= 2
+        assert all(VALID_DATETIME.fullmatch(d) for d in datetimes), datetimes

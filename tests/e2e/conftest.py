@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.htmlcheck import record_html, reset
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -173,6 +175,7 @@ def browser():
         raise AssertionError(
             "Debian's chromium is required for browser tests (apt install chromium)"
         )
+    reset()  # the HTML check looks only at the pages this session loads
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=executable,
@@ -205,6 +208,7 @@ def phone(browser) -> Iterator[Callable]:
             **kwargs,
         )
         context.set_default_timeout(10_000)
+        record_html(context)
         contexts.append(context)
         return context.new_page()
 

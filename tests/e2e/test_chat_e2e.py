@@ -8,6 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_accessible, log_in, screenshot
+from tests.e2e.htmlcheck import record_html
+from tests.htmlrefs import VALID_DATETIME
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +70,12 @@ def test_two_parents_chat_in_real_time(demo_data, phone):
     expect(
         sam.locator(".msg", has_text="Perfect, see you there").last.locator(".reaction")
     ).to_contain_text("1")
+    # what chat.js builds is valid HTML too: times to the millisecond, no empty form actions
+    live = priya.locator("[data-chat-messages] time[datetime]").evaluate_all(
+        "els => els.map(e => e.getAttribute('datetime'))"
+    )
+    assert live and all(VALID_DATETIME.fullmatch(d) for d in live), live
+    assert priya.locator("form[action='']").count() == 0
 
     # edit
     mine = sam.locator(".msg", has_text="Perfect, see you there").last
@@ -124,6 +132,7 @@ def test_room_without_javascript(demo_data, browser):
     context = browser.new_context(
         viewport={"width": 320, "height": 700}, java_script_enabled=False, is_mobile=True
     )
+    record_html(context)
     page = context.new_page()
     try:
         log_in(page, server, "parent@example.com")

@@ -1,5 +1,7 @@
 """The notifications page, opening one, and one-click unsubscribe (RFC 8058)."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -7,6 +9,7 @@ from notifications.models import Notification, Preference
 from notifications.services import notify
 from notifications.tasks import unsubscribe_token
 from tests.factories import UserFactory
+from tests.htmlrefs import VALID_DATETIME
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +137,11 @@ def test_unsubscribed_kind_is_not_emailed(db, user, mailoutbox, django_capture_o
         notify(user_ids=[user.pk], kind="meetup_change", title="Moved", email=True)
     assert [m.subject for m in mailoutbox] == ["[Village] Moved"]
     assert mailoutbox[0].extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_list_times_are_valid_html_datetimes(logged_in, user):
+    notify(user_ids=[user.pk], kind="mention", title="Someone mentioned you", email=False)
+    html = logged_in.get("/notifications/").content.decode()
+    datetimes = re.findall(r'datetime="([^"]*)"', html)
+    assert datetimes
+    assert all(VALID_DATETIME.fullmatch(d) for d in datetimes), datetimes
