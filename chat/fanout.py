@@ -190,12 +190,16 @@ class Subscription:
             await asyncio.sleep(wait * (0.75 + 0.5 * random.random()))
             if self.closed:
                 return
+            old = self.channel
             try:  # a fresh channel: the old one's messages (if any) are gone with Redis
                 self.channel = await self.layer.new_channel()
                 await self.layer.group_add(self.group, self.channel)
             except Exception:
                 wait = min(REJOIN_MAX_SECONDS, wait * 2)
                 continue
+            if old and old != self.channel:
+                with contextlib.suppress(Exception):
+                    await self.layer.group_discard(self.group, old)
             self.offline = False
             self.rejoin_task = None
             outage.up(LAYER)
@@ -475,6 +479,14 @@ class Hub:
         next_refresh = time.monotonic() + _recheck() * (0.9 + 0.2 * random.random())
         while self.subs:
             await asyncio.sleep(min(RESTART_CHECK_SECONDS, _recheck()))
+            if outage.is_down(LAYER):
+                # Something in this process failed to reach the layer (a broadcast, a user
+                # subscription). The pub/sub layer's receive never says so itself (it retries
+                # quietly), so every subscription goes offline: the database carries on.
+                for sub in list(self.subs.values()):
+                    if not sub.closed and sub.ready.done() and not sub.offline:
+                        sub.go_offline()
+                continue
             restarted = False
             try:
                 seen = await db_read(_redis_epoch)()

@@ -10,6 +10,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from chat.events import LAYER
+from config import outage
+
 log = logging.getLogger(__name__)
 
 SITE_QUEUE = "moderation.site"
@@ -26,8 +29,9 @@ def _send(groups: list[str], event: dict) -> None:
     for name in groups:
         try:
             async_to_sync(layer.group_send)(name, {"type": "queue.event", "event": event})
-        except Exception:  # a hint only: the queue page is the truth
-            log.warning("moderation queue broadcast to %s failed", name, exc_info=True)
+        except Exception as exc:  # a hint only: the queue page is the truth
+            outage.down(LAYER, exc)
+            return
 
 
 def queue_changed_on_commit(*, group_id: int | None, case_id: int | None) -> None:

@@ -204,9 +204,7 @@ def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] =
 def _queue_alert_emails(pks: list[int]) -> None:
     from notifications.services import queue_emails
 
-    try:
-        queue_emails(pks)
-    except Exception:  # the queue is down: the rows are safe, the sweep will email them
+    if not queue_emails(pks):  # the queue is down: the rows are safe, the sweep emails them
         log.warning("could not queue %d urgent alert emails; the sweep will", len(pks))
 
 

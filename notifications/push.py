@@ -22,7 +22,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from chat.events import user_group
+from chat.events import LAYER, user_group
+from config import outage
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,6 @@ def push_to_users(events: Sequence[tuple[int, dict[str, Any]]]) -> int:
         return 0
     try:
         return async_to_sync(_send_all)(layer, events)
-    except Exception:  # the layer is a hint; clients heal from the database
-        log.warning("bell pushes failed", exc_info=True)
+    except Exception as exc:  # the layer is a hint; clients heal from the database
+        outage.down(LAYER, exc)
         return 0

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from chat.events import send_to_user_on_commit
+from config import outage
 
 from .models import Kind, Notification, Preference
 from .push import push_to_users
@@ -129,12 +130,26 @@ def _create(notes: Iterable[Note], *, email: bool) -> list[Notification]:
     return rows
 
 
-def queue_emails(notification_ids: list[int]) -> None:
-    """Enqueue the email task once per batch of notifications (never once per member)."""
+JOB_QUEUE = "Redis (job queue)"
+
+
+def queue_emails(notification_ids: list[int]) -> bool:
+    """Enqueue the email task once per batch of notifications (never once per member).
+
+    Runs after commit: if the queue (Redis) is away, the notifications are already safe in
+    the database and in the bell, and the page that made them must not fail. The outage is
+    logged once; False tells a caller with a sweep of its own (urgent alerts) to rely on it.
+    """
     from .tasks import send_notification_emails
 
-    for i in range(0, len(notification_ids), EMAIL_BATCH):
-        send_notification_emails(notification_ids[i : i + EMAIL_BATCH])
+    try:
+        for i in range(0, len(notification_ids), EMAIL_BATCH):
+            send_notification_emails(notification_ids[i : i + EMAIL_BATCH])
+    except Exception as exc:
+        outage.down(JOB_QUEUE, exc)
+        return False
+    outage.up(JOB_QUEUE)
+    return True
 
 
 @transaction.atomic

@@ -10,13 +10,17 @@ def _fresh_process_copies():
     """Each process keeps the watch lists (moderation.screening) and the chat rooms
     (chat.protocol); a test's rolled-back rows must not linger there for the next test."""
     from chat import protocol
+    from config import cache, outage
     from moderation import screening
 
     screening.forget()
     protocol.forget_room()
+    outage.reset()
     yield
     screening.forget()
     protocol.forget_room()
+    outage.reset()
+    cache.forget_all()
 
 
 @pytest.fixture(autouse=True)
