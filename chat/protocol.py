@@ -87,12 +87,37 @@ def parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         raise ProtocolError("bad_json", _("Sorry, we couldn't read that message.")) from None
     if not isinstance(frame, dict):
         raise ProtocolError("bad_frame", _("Sorry, we couldn't read that message."))
+    if not _utf8(frame):
+        # JSON may spell lone surrogates ("\\ud800"): no database, log or socket can take them.
+        cid = frame.get("client_id")
+        raise ProtocolError(
+            "bad_text",
+            _("Sorry, part of that message used characters we can't read. Please try again."),
+            cid if isinstance(cid, str) and _utf8(cid) else None,
+        )
     ftype = frame.get("type")
     cid = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
     if not isinstance(ftype, str) or ftype not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", _("Sorry, we don't know that kind of message."), cid)
     _validate(ftype, frame, cid)
     return frame
+
+
+def _utf8(value: Any, depth: int = 0) -> bool:
+    """Can every string in `value` (keys too) be encoded as UTF-8?"""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if depth > 64:  # json.loads already refused anything much deeper
+        return False
+    if isinstance(value, dict):
+        return all(_utf8(k, depth + 1) and _utf8(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_utf8(v, depth + 1) for v in value)
+    return True
 
 
 def _is_int(v: Any) -> bool:
