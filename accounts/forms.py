@@ -6,6 +6,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.text import collapse_spaces, is_blank
+
 from .models import validate_time_zone
 
 # Most members are in the UK; these are offered first, then a few common others.
@@ -57,8 +59,8 @@ class SignupForm(AllauthSignupForm):
             self.fields["password2"].label = _("Type the password again")
 
     def clean_display_name(self) -> str:
-        name = " ".join(self.cleaned_data["display_name"].split())
-        if not name:
+        name = collapse_spaces(self.cleaned_data["display_name"])
+        if is_blank(name):
             raise forms.ValidationError(_("Please choose a name other members will see."))
         return name
 
@@ -89,8 +91,8 @@ class ProfileForm(forms.Form):
         self.fields["time_zone"].choices = choices
 
     def clean_display_name(self) -> str:
-        name = " ".join(self.cleaned_data["display_name"].split())
-        if not name:
+        name = collapse_spaces(self.cleaned_data["display_name"])
+        if is_blank(name):
             raise forms.ValidationError(_("Please choose a name other members will see."))
         return name
 

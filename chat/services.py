@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.sharedcache import shared_cache, shared_redis
+from config.text import is_blank
 from groups.permissions import access_changed
 
 from . import screening
@@ -172,7 +173,7 @@ def clean_body(body: Any) -> str:
         raise ChatError("invalid", _("A message needs some text."))
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     text = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
-    if not text:
+    if is_blank(text):
         raise ChatError("empty", _("Your message is empty. Type something first."))
     limit = _cfg("CHAT_MAX_MESSAGE_CHARS")
     if len(text) > limit:

@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from chat.events import send_to_user_on_commit
+from config.text import is_blank
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -189,7 +190,7 @@ def group_create(
     `facilitator`, if given, becomes the group's first facilitator.
     """
     name = name.strip()
-    if not name:
+    if is_blank(name):
         raise GroupError(_("Please give the group a name."), code="no_name")
     questions = clean_join_questions(join_questions)
     for _attempt in range(5):
