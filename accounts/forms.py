@@ -6,9 +6,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.text import collapse_spaces, is_blank
-
 from .models import validate_time_zone
+from .names import clean_display_name
 
 # Most members are in the UK; these are offered first, then a few common others.
 COMMON_TIME_ZONES = [
@@ -59,10 +58,7 @@ class SignupForm(AllauthSignupForm):
             self.fields["password2"].label = _("Type the password again")
 
     def clean_display_name(self) -> str:
-        name = collapse_spaces(self.cleaned_data["display_name"])
-        if is_blank(name):
-            raise forms.ValidationError(_("Please choose a name other members will see."))
-        return name
+        return clean_display_name(self.cleaned_data["display_name"])
 
 
 class ProfileForm(forms.Form):
@@ -91,10 +87,7 @@ class ProfileForm(forms.Form):
         self.fields["time_zone"].choices = choices
 
     def clean_display_name(self) -> str:
-        name = collapse_spaces(self.cleaned_data["display_name"])
-        if is_blank(name):
-            raise forms.ValidationError(_("Please choose a name other members will see."))
-        return name
+        return clean_display_name(self.cleaned_data["display_name"])
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
