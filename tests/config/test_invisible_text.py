@@ -75,10 +75,26 @@ def test_a_meetup_needs_a_visible_title(group, facilitator, text):
 
 
 @pytest.mark.parametrize("text", INVISIBLE)
-def test_a_group_needs_a_visible_name(text):
+def test_a_group_needs_a_visible_name(group, facilitator, text):
     with pytest.raises(GroupError) as exc:
         groups_services.group_create(name=text)
     assert exc.value.code == "no_name"
+    with pytest.raises(GroupError) as exc:
+        groups_services.group_update(group=group, actor=facilitator, name=text)
+    assert exc.value.code == "no_name"
+
+
+@pytest.mark.parametrize("text", INVISIBLE)
+def test_join_questions_and_answers_need_visible_words(user, group, text):
+    assert groups_services.clean_join_questions(["How old are your children?", text]) == [
+        "How old are your children?"
+    ]
+    group.join_policy = "request"
+    group.join_questions = ["How old are your children?"]
+    group.save()
+    with pytest.raises(GroupError) as exc:
+        groups_services.membership_request(user=user, group=group, answers=[text])
+    assert exc.value.code == "answers_missing"
 
 
 @pytest.mark.parametrize("text", INVISIBLE)
