@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import validate_time_zone
+from .names import clean_display_name
 
 # Most members are in the UK; these are offered first, then a few common others.
 COMMON_TIME_ZONES = [
@@ -67,10 +68,7 @@ class SignupForm(AllauthSignupForm):
             self.fields["password2"].label = _("Type the password again")
 
     def clean_display_name(self) -> str:
-        name = " ".join(self.cleaned_data["display_name"].split())
-        if not name:
-            raise forms.ValidationError(_("Please choose a name other members will see."))
-        return name
+        return clean_display_name(self.cleaned_data["display_name"])
 
 
 class ProfileForm(forms.Form):
@@ -99,10 +97,7 @@ class ProfileForm(forms.Form):
         self.fields["time_zone"].choices = choices
 
     def clean_display_name(self) -> str:
-        name = " ".join(self.cleaned_data["display_name"].split())
-        if not name:
-            raise forms.ValidationError(_("Please choose a name other members will see."))
-        return name
+        return clean_display_name(self.cleaned_data["display_name"])
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]

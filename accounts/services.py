@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from . import privacy, sessions
 from .models import User, validate_time_zone
+from .names import clean_display_name
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +19,10 @@ log = logging.getLogger(__name__)
 @transaction.atomic
 def profile_update(*, user: User, display_name: str, about: str, time_zone: str) -> User:
     """Change what a member says about themselves. Raises ValidationError with kind words."""
-    display_name = " ".join((display_name or "").split())
-    if not display_name:
-        raise ValidationError({"display_name": _("Please choose a name other members will see.")})
-    if len(display_name) > 60:
-        raise ValidationError({"display_name": _("Please keep your name to 60 characters.")})
+    try:
+        display_name = clean_display_name(display_name)
+    except ValidationError as exc:
+        raise ValidationError({"display_name": exc.messages}) from exc
     about = (about or "").strip()
     if len(about) > 500:
         raise ValidationError({"about": _("Please keep this to 500 characters.")})

@@ -16,9 +16,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .models import Message, RoomEvent
+from groups.models import Membership
+
+from .models import Message, Room, RoomEvent
 
 SNIPPET_CHARS = 120
+
+# Set by chat.selectors on the messages it loads (an EXISTS in the same query): is the author
+# an active facilitator of the message's group? Computed here, once, when it is missing.
+AUTHOR_FACILITATES = "author_facilitates"
 
 T = RoomEvent.Type
 
@@ -27,6 +33,30 @@ def author_dict(user) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "name": user.public_name}
+
+
+def author_badge(message: Message) -> dict[str, str] | None:
+    """The role Village vouches for next to the author's name: site moderators, and the
+    facilitators of the message's group. Names cannot claim these (accounts.names)."""
+    author = message.author
+    if author is None:
+        return None
+    if author.is_moderator:
+        return {"role": "moderator", "label": _("Moderator")}
+    facilitates = getattr(message, AUTHOR_FACILITATES, None)
+    if facilitates is None:
+        facilitates = (
+            Membership.objects.facilitators()
+            .filter(
+                user_id=author.pk,
+                group_id__in=Room.objects.filter(pk=message.room_id).values("group_id"),
+            )
+            .exists()
+        )
+        setattr(message, AUTHOR_FACILITATES, facilitates)
+    if facilitates:
+        return {"role": "facilitator", "label": _("Facilitator")}
+    return None
 
 
 def former_member() -> dict[str, Any]:
@@ -82,6 +112,7 @@ def message_dict(message: Message) -> dict[str, Any]:
         "id": message.pk,
         "seq": message.seq,
         "author": author_dict(message.author) or former_member(),
+        "badge": author_badge(message),
         "body": message.body if body_ok else "",
         "reply_to": reply_dict(message),
         "created_at": message.created_at.isoformat(),
@@ -100,6 +131,7 @@ def placeholder_dict(message: Message) -> dict[str, Any]:
         "id": message.pk,
         "seq": message.seq,
         "author": None,
+        "badge": None,
         "body": "",
         "reply_to": None,
         "created_at": message.created_at.isoformat(),

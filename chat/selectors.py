@@ -7,11 +7,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
+from groups.models import Membership
+
 from .models import Message, ReadMarker, Room, RoomEvent
-from .payloads import PLACEHOLDER_STATES, event_frame, message_view
+from .payloads import AUTHOR_FACILITATES, PLACEHOLDER_STATES, event_frame, message_view
 
 
 def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
@@ -37,8 +49,19 @@ def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
     return dict(rooms)
 
 
+def _author_facilitates(author: str, group: str) -> Exists:
+    """In the same query: is the author an active facilitator of the group (role badges)?"""
+    return Exists(
+        Membership.objects.facilitators().filter(user_id=OuterRef(author), group_id=OuterRef(group))
+    )
+
+
 def _with_joins(qs):
-    return qs.select_related("author", "reply_to__author").prefetch_related("reactions")
+    return (
+        qs.select_related("author", "reply_to__author")
+        .prefetch_related("reactions")
+        .annotate(**{AUTHOR_FACILITATES: _author_facilitates("author_id", "room__group_id")})
+    )
 
 
 def room_messages_for(*, room: Room, viewer_id: int | None):
@@ -121,8 +144,14 @@ def events_after(*, room: Room, seq: int, cap: int) -> tuple[list[RoomEvent], bo
         .order_by("seq")
         .select_related("message__author", "message__reply_to__author")
         .prefetch_related(Prefetch("message__reactions"))
+        .annotate(
+            _facilitates=_author_facilitates("message__author_id", "room__group_id")
+        )
     )
     rows = list(qs[: cap + 1])
+    for row in rows:
+        if row.message is not None:
+            setattr(row.message, AUTHOR_FACILITATES, row._facilitates)
     return rows[:cap], len(rows) > cap
 
 

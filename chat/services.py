@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.sharedcache import count_hit, shared_cache
+from config.text import is_blank
 from groups.permissions import access_changed
 
 from . import screening
 from .events import broadcast_room_on_commit, send_to_user_on_commit
 from .models import Mention, Message, Reaction, ReadMarker, Room, RoomEvent
-from .payloads import event_frames_for_broadcast
+from .payloads import AUTHOR_FACILITATES, event_frames_for_broadcast
 
 T = RoomEvent.Type
 
@@ -151,7 +152,7 @@ def clean_body(body: Any) -> str:
         raise ChatError("invalid", _("A message needs some text."))
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     text = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
-    if not text:
+    if is_blank(text):
         raise ChatError("empty", _("Your message is empty. Type something first."))
     limit = _cfg("CHAT_MAX_MESSAGE_CHARS")
     if len(text) > limit:
@@ -253,7 +254,8 @@ def message_send(
 
     Idempotent even when two sockets send the same client id at once: the second waits on the
     room lock, then finds the first's row (or loses the unique-constraint race and reads it).
-    Raises ChatError (kind text) when screening blocks it or a limit is hit.
+    Raises ChatError (kind text) when screening blocks it or a limit is hit. `is_facilitator`
+    says the author is an active facilitator of the room's group (no slow mode; their badge).
     """
     try:
         cid = uuid.UUID(str(client_id))
@@ -294,8 +296,10 @@ def message_send(
             )
             event = _store_new_message(room, message, actor_id=user.pk)
             seq = message.seq
-            # A new message has no reactions yet: its frames need not ask the database.
+            # A new message has no reactions yet, and the caller knows the author's role: its
+            # frames need not ask the database.
             message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
+            setattr(message, AUTHOR_FACILITATES, is_facilitator)
             if state == Message.State.VISIBLE:
                 _mentions(message, room, user)
             screening.after_send(message, verdict)

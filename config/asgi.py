@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-Websockets are checked against ALLOWED_HOSTS (origin validation) and carry the session user
+Websockets must come from the site's own origin (`config.wsorigin`: scheme, host and port,
+and a Host in ALLOWED_HOSTS), and carry the session user
 (`SocketAuthMiddleware`). The user is loaded on a thread pool (not Channels' one database
 thread per process), so a reconnect storm of a few thousand sockets is not queued behind a
 single thread.
@@ -21,21 +22,25 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from config import accesslog  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.wsauth import SocketAuthMiddleware  # noqa: E402
+from config.wsorigin import SameOriginValidator  # noqa: E402
+from config.wsrouting import SocketRouter  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
+        "websocket": SameOriginValidator(
+            SocketAuthMiddleware(SocketRouter(websocket_urlpatterns))
         ),
     }
 )
 
+# daphne's access log goes to a stream, not through logging: mask tokens there too.
+accesslog.install()
 
 if os.environ.get("VILLAGE_GC_TUNING", "1") != "0":
     gc.collect()

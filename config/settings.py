@@ -307,14 +307,30 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logging: never message bodies, never email addresses ---------------------------------
+# --- Logging: never message bodies, never email addresses, never secret tokens --------------
+# Paths carrying a secret (calendar feeds, one-tap links, unsubscribe, invites...) are masked
+# (config.logfilters): on the loggers that log request paths, so every handler (and a test's
+# log capture) sees the masked line, and on the console handler for anything else.
+_MASK = {"filters": ["mask_secrets"]}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "config.logfilters.MaskSecretPaths"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", **_MASK},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": _MASK,
+        "django.security": _MASK,
+        "django.server": _MASK,
+        "django.channels.server": _MASK,
+        "daphne.server": _MASK,
+        "daphne.http_protocol": _MASK,
+        "daphne.ws_protocol": _MASK,
+    },
 }
 
 # meetups.urls is included under "groups/<slug>/meetups" with no trailing slash (so the feed can

@@ -18,8 +18,8 @@ PASSWORD = "village-demo"
 USERS = [
     {"email": "parent@example.com", "display_name": "Sam"},
     {"email": "parent2@example.com", "display_name": "Priya"},
-    {"email": "facilitator@example.com", "display_name": "Jo (facilitator)"},
-    {"email": "moderator@example.com", "display_name": "Alex (moderator)", "is_moderator": True},
+    {"email": "facilitator@example.com", "display_name": "Jo"},
+    {"email": "moderator@example.com", "display_name": "Alex", "is_moderator": True},
 ]
 
 TOPICS = ["New parents", "SEND", "Dads", "Carers", "Feeding", "Mental health"]

@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from chat.events import send_to_user_on_commit
+from config.text import is_blank
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -143,7 +144,7 @@ def _group_url(group: Group) -> str:
 
 
 def clean_join_questions(questions: Iterable[str]) -> list[str]:
-    cleaned = [q.strip() for q in questions if q and q.strip()]
+    cleaned = [q.strip() for q in questions if not is_blank(q)]
     if len(cleaned) > MAX_JOIN_QUESTIONS:
         raise GroupError(_("A group can ask at most three questions."), code="too_many_questions")
     return cleaned
@@ -189,7 +190,7 @@ def group_create(
     `facilitator`, if given, becomes the group's first facilitator.
     """
     name = name.strip()
-    if not name:
+    if is_blank(name):
         raise GroupError(_("Please give the group a name."), code="no_name")
     questions = clean_join_questions(join_questions)
     for _attempt in range(5):
@@ -239,6 +240,10 @@ def group_update(*, group: Group, actor, topics: Iterable[Topic] | None = None, 
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot update {sorted(unknown)}")
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if is_blank(fields["name"]):
+            raise GroupError(_("Please give the group a name."), code="no_name")
     if "join_questions" in fields:
         fields["join_questions"] = clean_join_questions(fields["join_questions"])
     locked = _lock_group(group.pk)
@@ -312,7 +317,7 @@ def membership_request(*, user, group: Group, answers: Sequence[str] = ()) -> Me
     _check_room(group)
     questions = list(group.join_questions or [])[:MAX_JOIN_QUESTIONS]
     answers = [(a or "").strip() for a in answers]
-    if len(answers) != len(questions) or any(not a for a in answers):
+    if len(answers) != len(questions) or any(is_blank(a) for a in answers):
         raise GroupError(_("Please answer each question."), code="answers_missing")
     if any(len(a) > MAX_ANSWER_CHARS for a in answers):
         raise GroupError(

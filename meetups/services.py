@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.text import collapse_spaces, is_blank
 from groups.models import Group, Membership
 from notifications.models import Kind
 from notifications.services import Note, notify, notify_many
@@ -80,7 +81,7 @@ def _validate_schedule(
     allow_past: bool,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = defaultdict(list)
-    if not title.strip():
+    if is_blank(title):
         errors["title"].append(_("Please give the meetup a name, such as “Tuesday evening chat”."))
     try:
         zoneinfo.ZoneInfo(time_zone)
@@ -582,8 +583,8 @@ def walk_in_add(
 ) -> Attendance:
     now = now or timezone.now()
     _check_register_open(occurrence, now)
-    name = " ".join(name.split())[:60]
-    if not name:
+    name = collapse_spaces(name)[:60]
+    if is_blank(name):
         raise ValidationError(_("Please write the person's first name (or a nickname)."))
     return Attendance.objects.create(
         occurrence=occurrence, walk_in_name=name, source=Attendance.Source.WALK_IN, marked_by=by

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from chat.events import send_to_user_on_commit
 from chat.models import Message
 from chat.services import room_lock
+from config.text import is_blank
 from groups.models import Group, Membership
 from groups.permissions import (
     Action,
@@ -118,7 +119,7 @@ def audit(
 
 def _clean_reason(reason: str | None) -> str:
     reason = (reason or "").strip()
-    if not reason:
+    if is_blank(reason):
         raise ModerationError(
             _("Please write a short reason. The member is told it, and it goes in the log."),
             code="reason_required",
@@ -234,7 +235,7 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
     note = (note or "").strip()
     if reason not in Reason.values:
         raise ModerationError(_("Please choose a reason."), code="reason")
-    if reason == Reason.OTHER and not note:
+    if reason == Reason.OTHER and is_blank(note):
         raise ModerationError(
             _("Please tell us a little about what's wrong, so a moderator can help."),
             code="note_required",
@@ -368,7 +369,7 @@ def concern_raise(*, user, group_slug: str, note: str, subject_id: int | None = 
             _("You can only raise a concern in a group you belong to."), code="not_member"
         ) from None
     note = (note or "").strip()
-    if not note:
+    if is_blank(note):
         raise ModerationError(
             _("Please tell us what's worrying you. A few words are enough."), code="note_required"
         )
@@ -740,7 +741,7 @@ def appeal_submit(*, user, action_id: int, text: str) -> Appeal:
     if not action.is_appealable:
         raise ModerationError(_("This decision can't be appealed."), code="not_appealable")
     text = (text or "").strip()
-    if not text:
+    if is_blank(text):
         raise ModerationError(
             _("Please tell us, in your own words, why you think the decision was wrong."),
             code="text_required",
@@ -954,7 +955,7 @@ def complaint_submit(*, user, about: str, text: str) -> Complaint:
     if about not in Complaint.About.values:
         raise ModerationError(_("Please choose what your complaint is about."), code="about")
     text = (text or "").strip()
-    if not text:
+    if is_blank(text):
         raise ModerationError(_("Please tell us what happened."), code="text_required")
     if len(text) > 4000:
         raise ModerationError(_("Please keep it under 4000 characters."), code="too_long")

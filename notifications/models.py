@@ -18,6 +18,16 @@ class Kind(models.TextChoices):
     SAFEGUARDING = "safeguarding", _("For moderators: urgent safeguarding alerts")
 
 
+# Urgent safeguarding alerts are part of the moderator's (and facilitator's) role: a mail
+# client's one-click unsubscribe button must not end them without anyone noticing, so their
+# emails carry no unsubscribe link or header and the unsubscribe endpoint refuses them.
+NO_LINK_UNSUBSCRIBE = frozenset({Kind.SAFEGUARDING})
+
+
+def link_unsubscribe_allowed(kind: str) -> bool:
+    return kind in Kind.values and kind not in NO_LINK_UNSUBSCRIBE
+
+
 class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

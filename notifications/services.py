@@ -12,7 +12,7 @@ from django.utils import timezone
 from chat.events import send_to_user_on_commit
 from config import outage
 
-from .models import Kind, Notification, Preference
+from .models import Kind, Notification, Preference, link_unsubscribe_allowed
 from .push import push_to_users
 
 #: Emails are queued in Huey tasks of this many notifications each (one task per batch).
@@ -215,8 +215,9 @@ def preferences_set(*, user, email_on: Iterable[str], kinds: Iterable[str] | Non
 
 
 def preference_email_off(*, user_id: int, kind: str) -> bool:
-    """One-click unsubscribe: stop emails of one kind. Returns False for an unknown kind."""
-    if kind not in Kind.values:
+    """One-click unsubscribe: stop emails of one kind. Returns False (and changes nothing) for
+    an unknown kind, or one that is part of a role (`link_unsubscribe_allowed`)."""
+    if not link_unsubscribe_allowed(kind):
         return False
     Preference.objects.update_or_create(user_id=user_id, kind=kind, defaults={"email": False})
     return True

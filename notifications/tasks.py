@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
-from .models import Notification, Preference
+from .models import Notification, Preference, link_unsubscribe_allowed
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "village.notifications.unsubscribe"
@@ -30,7 +30,10 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
         return None
 
 
-def unsubscribe_url(user_id: int, kind: str) -> str:
+def unsubscribe_url(user_id: int, kind: str) -> str | None:
+    """The one-click link for this kind, or None when it can't be turned off by a link."""
+    if not link_unsubscribe_allowed(kind):
+        return None
     path = reverse("notifications:unsubscribe", args=[unsubscribe_token(user_id, kind)])
     return f"{settings.SITE_URL}{path}"
 
@@ -100,7 +103,7 @@ def _message(note: Notification, *, connection) -> EmailMultiAlternatives:
     from .links import email_actions
 
     user = note.user
-    unsub = unsubscribe_url(note.user_id, note.kind)
+    unsub = None if note.urgent else unsubscribe_url(note.user_id, note.kind)
     link = f"{settings.SITE_URL}{note.url}" if note.url.startswith("/") else note.url
     context = {
         "note": note,
@@ -109,14 +112,17 @@ def _message(note: Notification, *, connection) -> EmailMultiAlternatives:
         "actions": email_actions(note),
         "unsubscribe_url": unsub,
     }
+    headers = {}
+    if unsub:
+        headers = {
+            "List-Unsubscribe": f"<{unsub}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
     message = EmailMultiAlternatives(
         subject=f"[Village] {note.title}",
         body=render_to_string("notifications/email.txt", context),
         to=[user.email],
-        headers={
-            "List-Unsubscribe": f"<{unsub}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=headers,
         connection=connection,
     )
     message.attach_alternative(render_to_string("notifications/email.html", context), "text/html")

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
-from .models import Kind, Notification
+from .models import Kind, Notification, link_unsubscribe_allowed
 from .tasks import read_unsubscribe_token
 
 
@@ -64,6 +64,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "notifications/unsubscribe_invalid.html", status=400)
     user_id, kind = parsed
     label = Kind(kind).label
+    if not link_unsubscribe_allowed(kind):  # a link from before these were part of the role
+        return render(request, "notifications/unsubscribe_role.html", {"label": label}, status=403)
     if request.method == "POST":
         services.preference_email_off(user_id=user_id, kind=kind)
         return render(request, "notifications/unsubscribed.html", {"label": label})

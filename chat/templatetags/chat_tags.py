@@ -8,6 +8,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from chat import payloads
+
 register = template.Library()
 
 URL_RE = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
@@ -52,3 +54,9 @@ def reaction_list(message, user_id) -> list[dict]:
         {"key": k, "symbol": symbols.get(k, k), "count": len(v), "mine": user_id in v}
         for k, v in counts.items()
     ]
+
+
+@register.filter
+def author_badge(message):
+    """The role badge Village shows next to the author's name (chat.payloads.author_badge)."""
+    return payloads.author_badge(message)

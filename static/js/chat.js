@@ -265,6 +265,8 @@
 
     var head = el("div", "msg__head");
     head.appendChild(el("bdi", "msg__author", (m.author && m.author.name) || T.former));
+    // The role badge is the server's word (payloads.author_badge); names can't claim one.
+    if (m.badge) head.appendChild(el("span", "badge msg__role msg__role--" + m.badge.role, m.badge.label));
     var time = el("time", "msg__time", formatTime(m.created_at));
     time.setAttribute("datetime", machineTime(m.created_at));
     head.appendChild(time);

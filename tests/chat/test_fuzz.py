@@ -117,7 +117,7 @@ def test_random_frames(world, group, settings, caplog):
         # Every batch carries at least one well-formed send whose text has a lone surrogate.
         batch = [
             *batch,
-            ("text", '{"type":"send","client_id":"%s","body":"a\\ud800b"}' % uuid.uuid4()),
+            ("text", '{"type":"send","client_id":"' + str(uuid.uuid4()) + '","body":"a\\ud800b"}'),
         ]
         sent += len(batch)
 
@@ -151,7 +151,7 @@ def test_random_frames(world, group, settings, caplog):
 @pytest.mark.parametrize(
     "frame",
     [
-        '{"type":"send","client_id":"%s","body":"hi \\ud800 there"}' % uuid.uuid4(),
+        '{"type":"send","client_id":"' + str(uuid.uuid4()) + '","body":"hi \\ud800 there"}',
         '{"type":"send","client_id":"\\ud800","body":"hi"}',
         '{"type":"edit","message_id":1,"body":"\\udfff"}',
         '{"type":"react","message_id":1,"emoji":"\\ud83d"}',

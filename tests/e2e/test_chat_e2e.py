@@ -191,3 +191,26 @@ def _hostile_name_checks(server, phone):
         assert where.locator("img, script").count() == 0
     assert sam.evaluate("window.pwned === undefined")
     assert sam.locator("img[src=x]").count() == 0
+
+
+def test_role_badges_come_from_the_server_in_the_live_client(demo_data, phone):
+    """A facilitator's live message carries the server's badge; a member's has none, whatever
+    their name says."""
+    server = demo_data
+    sam, jo = phone(), phone()
+    log_in(sam, server, "parent@example.com")
+    log_in(jo, server, "facilitator@example.com")
+    _room(sam, server)
+    _room(jo, server)
+    _send(jo, "Welcome, everyone: the kettle is on")
+    live = sam.locator(".msg", has_text="the kettle is on").last
+    expect(live.locator(".msg__role--facilitator")).to_have_text("Facilitator")
+    _send(sam, "Thanks, see you soon")
+    theirs = jo.locator(".msg", has_text="Thanks, see you soon").last
+    expect(theirs.locator(".msg__head")).to_be_visible()
+    assert theirs.locator(".msg__role").count() == 0
+    # The server-rendered page shows the same badge.
+    sam.reload()
+    expect(
+        sam.locator(".msg", has_text="the kettle is on").last.locator(".msg__role--facilitator")
+    ).to_have_text("Facilitator")
