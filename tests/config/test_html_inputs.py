@@ -17,7 +17,12 @@ from django.utils import translation
 
 from config.widgets import DateInput, TimeInput
 
-PROJECT_APPS = [a for a in apps.get_app_configs() if str(settings.BASE_DIR) in a.path]
+# Village's own apps (not Django's or allauth's, even when the virtualenv is inside the checkout).
+PROJECT_APPS = [
+    a
+    for a in apps.get_app_configs()
+    if a.path.startswith(str(settings.BASE_DIR)) and "site-packages" not in a.path
+]
 
 
 def project_forms():
