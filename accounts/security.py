@@ -33,8 +33,17 @@ class Refusal:
 
     code: str
     message: str
+    close_code: int = CLOSE_UNAUTHENTICATED
+    retry_after: int | None = None
 
-    def frame(self) -> dict[str, str | bool]:
+    def frame(self) -> dict[str, str | bool | int]:
+        if self.retry_after is not None:  # not fatal: the client tries again later
+            return {
+                "type": "error",
+                "code": self.code,
+                "message": self.message,
+                "retry_after": self.retry_after,
+            }
         return {"type": "error", "code": self.code, "message": self.message, "fatal": True}
 
 
@@ -53,6 +62,19 @@ def mfa_refusal() -> Refusal:
     return Refusal(
         "mfa_required",
         _("Please finish setting up two-step log-in first. Then reload this page."),
+    )
+
+
+#: A socket refused because its member opened too many in a short time (config/socketlimits).
+CLOSE_TOO_MANY = 4029
+
+
+def too_many_refusal(retry_after: int) -> Refusal:
+    return Refusal(
+        "rate_limited",
+        _("Too many connections at once. We'll try again in a moment."),
+        close_code=CLOSE_TOO_MANY,
+        retry_after=retry_after,
     )
 
 

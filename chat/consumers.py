@@ -32,6 +32,10 @@ from .events import encode, room_group, room_layer
 log = logging.getLogger(__name__)
 
 TYPING_THROTTLE_SECONDS = 3.0
+#: Frames one socket may send in a burst, and its sustained rate (config/socketlimits.py has
+#: the per-member limits of each frame type).
+FRAME_BURST = 40
+FRAMES_PER_SECOND = 5.0
 MAX_PENDING = 500
 
 _socket_ids = itertools.count(1)
@@ -64,6 +68,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.outbox: list[str] = []  # small: most sockets are idle
         self.sending = False
         self.last_typing = 0.0
+        self.tokens, self.tokens_at = float(FRAME_BURST), time.monotonic()
         self.closing = False
         self.room_sub: fanout.RoomSubscription | None = None
         self.user_sub: fanout.Subscription | None = None
@@ -178,8 +183,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     )
                 )
 
+    def _flooding(self) -> bool:
+        """A per-socket token bucket, before anything else (parsing, Redis, the database): a
+        script that floods one socket is refused at once, for free."""
+        now = time.monotonic()
+        self.tokens = min(FRAME_BURST, self.tokens + (now - self.tokens_at) * FRAMES_PER_SECOND)
+        self.tokens_at = now
+        if self.tokens < 1:
+            return True
+        self.tokens -= 1
+        return False
+
     async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
         assert self.session is not None
+        if self._flooding():
+            await self._send_frame(protocol.rate_limited_frame(1))
+            return
         try:
             frame = protocol.parse(text_data, bytes_data)
         except protocol.ProtocolError as e:

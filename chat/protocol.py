@@ -20,6 +20,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.security import Refusal, session_refusal, socket_refusal
+from config import socketlimits
 from groups.permissions import (
     Action,
     GroupAccess,
@@ -72,6 +73,16 @@ def error_frame(code: str, message: str, client_id: Any = None) -> dict[str, Any
     frame: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
     if isinstance(client_id, str) and len(client_id) <= 64:
         frame["client_id"] = client_id
+    return frame
+
+
+def rate_limited_frame(retry_after: int, client_id: Any = None) -> dict[str, Any]:
+    frame = error_frame(
+        "rate_limited",
+        _("That's a lot at once. Please wait %(n)s seconds and try again.") % {"n": retry_after},
+        client_id,
+    )
+    frame["retry_after"] = retry_after
     return frame
 
 
@@ -366,6 +377,9 @@ def _require(user, access: GroupAccess, action: Action, client_id: Any = None) -
 def handle(session: Session, frame: dict[str, Any]) -> Outcome:
     """Do what a validated frame asks. Never raises."""
     cid = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+    retry_after = socketlimits.hit(frame["type"], session.user_id)
+    if retry_after is not None:
+        return Outcome([rate_limited_frame(retry_after, cid)])
     try:
         return _handle(session, frame)
     except ProtocolError as e:
@@ -373,7 +387,10 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
     except SessionEnded as e:
         return Outcome([e.refusal.frame()], close_code=CLOSE_UNAUTHENTICATED)
     except ChatError as e:
-        return Outcome([error_frame(e.code, e.text, cid)])
+        out = error_frame(e.code, e.text, cid)
+        if e.retry_after is not None:
+            out["retry_after"] = e.retry_after
+        return Outcome([out])
     except (Http404, PermissionDenied):
         return Outcome(
             [error_frame("forbidden", _("You're no longer a member of this group."), cid)],

@@ -34,10 +34,12 @@ T = RoomEvent.Type
 class ChatError(ValidationError):
     """A refused chat action: `code` for machines, `message` in kind, plain words."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, retry_after: int | None = None):
         super().__init__(message, code=code)
         self.code = code
         self.text = message
+        #: Whole seconds until trying again can work (rate limits).
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return self.text
@@ -128,11 +130,13 @@ def room_event_append(
 def _rate_limit_check(user_id: int) -> None:
     """Per-user limit shared by all of the user's sockets and processes (the shared cache)."""
     count, seconds = _cfg("CHAT_RATE_LIMIT_COUNT"), _cfg("CHAT_RATE_LIMIT_SECONDS")
-    window = int(timezone.now().timestamp() // seconds)
+    now = timezone.now().timestamp()
+    window = int(now // seconds)
     if count_hit(f"chat:rate:{user_id}:{window}", seconds + 1) > count:
         raise ChatError(
             "rate_limited",
             _("You're sending messages very quickly. Take a breath and try again in a moment."),
+            retry_after=max(1, int(seconds - (now % seconds)) + 1),
         )
 
 

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
 
-from accounts.security import CLOSE_UNAUTHENTICATED, Refusal, mfa_refusal, mfa_setup_required
+from accounts.security import Refusal, mfa_refusal, mfa_setup_required, too_many_refusal
 from chat.fanout import db_read
+from config import socketlimits
 
 
 def _session_key(headers) -> str | None:
@@ -31,13 +32,17 @@ def _session_key(headers) -> str | None:
 
 def _user_for(session_key: str | None):
     """The session's user (Channels' own checks: backend, session hash), else anonymous; and
-    the refusal, if this user may not use sockets yet."""
+    the refusal, if this user may not open a socket now."""
     if not session_key:
         return AnonymousUser(), None
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = channels_auth.get_user.func({"session": session})
     if mfa_setup_required(user):
         return user, mfa_refusal()
+    if user.is_authenticated:
+        retry_after = socketlimits.hit("connect", user.pk)
+        if retry_after is not None:
+            return user, too_many_refusal(retry_after)
     return user, None
 
 
@@ -45,13 +50,13 @@ _load_user = db_read(_user_for)
 
 
 async def refuse(receive, send, refusal: Refusal) -> None:
-    """Accept the handshake, say why in one frame, close with 4401."""
+    """Accept the handshake, say why in one frame, close (4401, or 4029: try again later)."""
     message = await receive()
     if message.get("type") != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
     await send({"type": "websocket.send", "text": json.dumps(refusal.frame())})
-    await send({"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED})
+    await send({"type": "websocket.close", "code": refusal.close_code})
 
 
 class SocketAuthMiddleware:

@@ -103,10 +103,20 @@ def _other_room_state(other_group):
 FRAMES_PER_RUN = 2000
 
 
-def test_random_frames(world, group, settings, caplog):
+def test_random_frames(world, group, settings, caplog, monkeypatch):
     member, stranger, other_group, foreign = world
     before = _other_room_state(other_group)
-    settings.VILLAGE = {**settings.VILLAGE, "CHAT_RATE_LIMIT_COUNT": 10**6}
+    # Limits would answer most of a flood with rate_limited (tests/chat/test_frame_limits.py):
+    # here every frame must reach the parser and the handlers.
+    from chat import consumers
+    from config.socketlimits import DEFAULTS
+
+    monkeypatch.setattr(consumers, "FRAME_BURST", 10**6)
+    settings.VILLAGE = {
+        **settings.VILLAGE,
+        "CHAT_RATE_LIMIT_COUNT": 10**6,
+        "SOCKET_LIMITS": dict.fromkeys(DEFAULTS, (10 ** 6, 60)),
+    }
     sent = 0
     caplog.set_level(logging.WARNING)
 
