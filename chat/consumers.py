@@ -79,6 +79,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             result = await fanout.db_read(protocol.connect)(
                 self.scope.get("user"), slug, self.scope.get("session_key")
             )
+        except protocol.DATABASE_DOWN as exc:  # the client retries with backoff
+            outage.down(protocol.DATABASE, exc)
+            await self._close(protocol.CLOSE_RETRY)
+            return
         except Exception:
             log.exception("chat connect failed")
             await self._close(protocol.CLOSE_RETRY)

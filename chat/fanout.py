@@ -336,7 +336,9 @@ class RoomSubscription(Subscription):
                     await self._beat()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # e.g. the database briefly away: try again next beat
+                except protocol.DATABASE_DOWN as exc:  # away for a moment: next beat
+                    outage.down(protocol.DATABASE, exc)
+                except Exception:
                     log.warning("chat heartbeat failed for room %s", self.room_id, exc_info=True)
         except asyncio.CancelledError:
             raise

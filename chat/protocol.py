@@ -15,12 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.security import Refusal, session_refusal, socket_refusal
-from config import socketlimits
+from config import outage, socketlimits
 from groups.permissions import (
     Action,
     GroupAccess,
@@ -74,6 +75,19 @@ def error_frame(code: str, message: str, client_id: Any = None) -> dict[str, Any
     if isinstance(client_id, str) and len(client_id) <= 64:
         frame["client_id"] = client_id
     return frame
+
+
+#: The database could not be reached (a restart, a failover): the client tries again later.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE = "PostgreSQL"
+
+
+def unavailable_frame(client_id: Any = None) -> dict[str, Any]:
+    return error_frame(
+        "unavailable",
+        _("We couldn't save that just now. It's kept here and we'll send it again."),
+        client_id,
+    )
 
 
 def rate_limited_frame(retry_after: int, client_id: Any = None) -> dict[str, Any]:
@@ -396,6 +410,9 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
             [error_frame("forbidden", _("You're no longer a member of this group."), cid)],
             close_code=CLOSE_FORBIDDEN,
         )
+    except DATABASE_DOWN as exc:  # PostgreSQL is away: nothing was stored; send it again
+        outage.down(DATABASE, exc)
+        return Outcome([unavailable_frame(cid)])
     except Exception:
         log.exception("chat frame %s failed", frame.get("type"))
         return Outcome(

@@ -14,11 +14,12 @@ from importlib import import_module
 from channels import auth as channels_auth
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
 from django.http.cookie import parse_cookie
 
 from accounts.security import Refusal, mfa_refusal, mfa_setup_required, too_many_refusal
 from chat.fanout import db_read
-from config import socketlimits
+from config import outage, socketlimits
 
 
 def _session_key(headers) -> str | None:
@@ -74,7 +75,14 @@ class SocketAuthMiddleware:
 
     async def __call__(self, scope, receive, send):
         key = _session_key(scope.get("headers"))
-        user, refusal = await _load_user(key)
+        try:
+            user, refusal = await _load_user(key)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is away: refuse the handshake; the client retries with backoff.
+            outage.down("PostgreSQL", exc)
+            if (await receive()).get("type") == "websocket.connect":
+                await send({"type": "websocket.close"})
+            return None
         if refusal is not None:
             return await refuse(receive, send, refusal)
         inner_scope = {k: v for k, v in scope.items() if k != "headers"}

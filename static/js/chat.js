@@ -113,6 +113,7 @@
   }
 
   var fatalMessage = "";
+  var resendTimer = null;
 
   // The socket was refused for good: what is typed stays in the box (and unsent messages in
   // the outbox), but nothing pretends it can still be sent from here.
@@ -658,7 +659,13 @@
       onAck(frame);
     } else if (t === "error") {
       if (frame.fatal) fatalMessage = frame.message;
-      if (frame.client_id) onSendError(frame);
+      if (frame.client_id && frame.code === "unavailable") {
+        // Nothing was stored (the server's database was away): it stays in the outbox and
+        // goes again in a moment, with the same id, so it is stored once.
+        showError(frame.message);
+        clearTimeout(resendTimer);
+        resendTimer = setTimeout(function () { showError(""); sendOutbox(); }, 3000);
+      } else if (frame.client_id) onSendError(frame);
       else showError(frame.message);
     } else if (t === "presence") {
       showPresence(frame.members || []);

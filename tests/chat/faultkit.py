@@ -703,8 +703,9 @@ async def heal(client: ChatClient, servers: list[AppServer]) -> None:
         if client.needs_resume:
             client.needs_resume = False
             await client.ws.send(json.dumps({"type": "hello", "last_seq": client.last_seq}))
-        failed = {e.get("client_id") for e in client.errors if e.get("code") == "server_error"}
-        client.errors = [e for e in client.errors if e.get("code") != "server_error"]
+        retry = ("server_error", "unavailable")  # nothing stored: send it again, same id
+        failed = {e.get("client_id") for e in client.errors if e.get("code") in retry}
+        client.errors = [e for e in client.errors if e.get("code") not in retry]
         for client_id in failed & set(client.outbox):
             await client._send_frame(client_id, client.outbox[client_id])
     except websockets.ConnectionClosed:
@@ -755,3 +756,60 @@ def db_head_matches(stack: Stack, room: Room, clients: list[ChatClient]) -> list
     for c in clients:
         assert c.seqs() == expected, f"{c.name} differs from the database"
     return history
+
+
+_PROXY = r"""
+import asyncio, sys
+listen, target = int(sys.argv[1]), int(sys.argv[2])
+
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except Exception:
+        pass
+    finally:
+        writer.close()
+
+async def handle(client_r, client_w):
+    try:
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", target)
+    except OSError:
+        client_w.close()
+        return
+    await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_address=True)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+class TcpProxy:
+    """A small TCP proxy in its own process, between the app and a real server (PostgreSQL,
+    Redis): killing it cuts every connection at once, as a network failure or a restart
+    would, without touching the real server the rest of the machine uses."""
+
+    def __init__(self, target_port: int, port: int | None = None):
+        self.target_port = target_port
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> TcpProxy:
+        self.proc = subprocess.Popen(
+            [PYTHON, "-c", _PROXY, str(self.port), str(self.target_port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.proc, 20)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        wait_port_closed(self.port, 10)
