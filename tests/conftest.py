@@ -59,3 +59,50 @@ def moderator(db):
 @pytest.fixture
 def staff(db):
     return UserFactory(is_staff=True)
+
+
+# --- privacy in logs: no message bodies, no email addresses ------------------------------------
+#
+# Every log record of the whole suite passes through `_PrivacyGuard`. A record that carries an
+# email address, or the sentinel text that tests put in message bodies, report notes and the
+# like (`SENTINEL`), fails the test during which it was logged. tests/config/test_log_privacy.py
+# drives the paths that handle private text through it on purpose.
+
+import logging  # noqa: E402
+import re  # noqa: E402
+
+#: Put this in any private text a test sends: it must never reach a log line.
+SENTINEL = "sentinel-9f4e private words"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+class _PrivacyGuard(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + repr(record.exc_info[1])
+        if SENTINEL in text or _EMAIL.search(text):
+            self.leaks.append(f"{record.levelname} {record.name}: {text[:300]}")
+
+
+_guard = _PrivacyGuard()
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(_guard)
+
+
+@pytest.fixture(autouse=True)
+def _no_private_text_in_logs():
+    _guard.leaks.clear()
+    yield
+    leaks, _guard.leaks[:] = list(_guard.leaks), []
+    if leaks:
+        pytest.fail("private text reached the logs:\n" + "\n".join(leaks[:5]), pytrace=False)
