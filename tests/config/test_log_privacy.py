@@ -6,6 +6,7 @@ in the text and real email addresses on the accounts: the guard fails any that l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 
@@ -88,7 +89,5 @@ async def make_client_anywhere():
 
     yield make
     for c in clients:
-        try:
+        with contextlib.suppress(Exception):  # already closed
             await c.comm.disconnect()
-        except Exception:  # noqa: S110 - already closed
-            pass
