@@ -64,3 +64,20 @@ class MaskSecretPaths(logging.Filter):
         if record.exc_text:
             record.exc_text = mask_secrets(record.exc_text)
         return True
+
+
+class ChannelLayerOutage(logging.Filter):
+    """channels-redis's pub/sub layer reconnects on its own when Redis goes away, and logs every
+    failed attempt as an ERROR with a traceback (about once a second per process). Those are an
+    outage, not a bug: they go to `config.outage` instead (one WARNING per outage), which also
+    tells this process's chat subscriptions that the layer is away (chat/fanout.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith("Unexpected exception"):
+            from chat.events import LAYER
+            from config import outage
+
+            exc = record.exc_info[1] if record.exc_info else None
+            outage.down(LAYER, exc)
+            return False
+        return True

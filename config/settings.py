@@ -315,7 +315,10 @@ _MASK = {"filters": ["mask_secrets"]}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_secrets": {"()": "config.logfilters.MaskSecretPaths"}},
+    "filters": {
+        "mask_secrets": {"()": "config.logfilters.MaskSecretPaths"},
+        "layer_outage": {"()": "config.logfilters.ChannelLayerOutage"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", **_MASK},
@@ -330,6 +333,7 @@ LOGGING = {
         "daphne.server": _MASK,
         "daphne.http_protocol": _MASK,
         "daphne.ws_protocol": _MASK,
+        "channels_redis.pubsub": {"filters": ["layer_outage"]},
     },
 }
 

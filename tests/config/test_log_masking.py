@@ -119,3 +119,22 @@ def test_daphnes_access_log_is_masked(monkeypatch):
     assert SECRET not in stream.getvalue()
     assert f"GET /meetups/feed/{MASK}.ics" in stream.getvalue()
     assert f"WSCONNECTING /groups/invite/{MASK}/" in stream.getvalue()
+
+
+def test_the_pubsub_layers_reconnect_errors_become_one_outage_warning(caplog):
+    """channels-redis logs each failed reconnect at ERROR; they are an outage (logged once)."""
+    import logging
+
+    from chat.events import LAYER
+    from config import outage
+
+    caplog.set_level(logging.WARNING)
+    pubsub = logging.getLogger("channels_redis.pubsub")
+    for _ in range(5):
+        try:
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+        except ConnectionError:
+            pubsub.exception("Unexpected exception in receive task")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    warnings = [r for r in caplog.records if r.name == "village.outage"]
+    assert len(warnings) == 1 and outage.is_down(LAYER)
