@@ -57,20 +57,34 @@ def normalise(text: str) -> str:
 
 def scan_form(text: str) -> str:
     """The form `Matcher.find` scans: `normalise`, with `SOFT` between the letters of a run
-    of single letters instead of nothing."""
-    return _join(_words(text), SOFT)
+    of single letters instead of nothing, and in place of the word break where one joiner
+    ("pay-day", "PAY.DAY", "pay_day") stood between two words."""
+    soft: set[int] = set()
+    words = _words(text, soft)
+    return _join(words, SOFT, soft)
 
 
-def _words(text: str) -> list[str]:
+#: Punctuation that, alone between two words, may be joining them ("pay-day" is "payday").
+JOINERS = frozenset("-._‐‑‒–·")
+
+
+def _words(text: str, soft: set[int] | None = None) -> list[str]:
+    """The words; if `soft` is given, it gets the index of each word that followed exactly
+    one joiner after the previous word."""
     text = unicodedata.normalize("NFKD", text.lower().translate(_TABLE)).translate(_TABLE)
     words: list[str] = []
     current: list[str] = []
     last = ""
     bang = False  # a "!" straight after a letter: an "i" if another letter follows
+    gap = ""  # the break characters since the last word
     for ch in text:
         if ch.isalnum():
             if ch >= "\x80" and ch in _INVISIBLE_LETTERS:
                 continue
+            if not current and gap:
+                if soft is not None and words and len(gap) == 1 and gap in JOINERS:
+                    soft.add(len(words))
+                gap = ""
             if bang:
                 bang = False
                 if last != "i":
@@ -89,6 +103,7 @@ def _words(text: str) -> list[str]:
         if current:
             words.append("".join(current))
             current = []
+        gap += ch
         last = ""
     if current:
         words.append("".join(current))
@@ -102,22 +117,45 @@ def _is_invisible(ch: str) -> bool:
     return category[0] == "M" or category == "Cf"
 
 
-def _join(words: list[str], sep: str) -> str:
-    """Join runs of single letters ("k i l l" -> "k" sep "i" sep "l"), repeats collapsed."""
-    joined: list[str] = []
+def _join(words: list[str], sep: str, soft: set[int] = frozenset()) -> str:  # type: ignore[assignment]
+    """Join runs of single letters ("k i l l" -> "k" sep "i" sep "l"), repeats collapsed; a
+    word in `soft` follows the previous one with `SOFT` instead of a word break."""
+    out: list[str] = []
     run: list[str] = []
-    for word in words:
+    for i, word in enumerate(words):
         if len(word) == 1:
             if not run or run[-1] != word:
                 run.append(word)
             continue
         if run:
-            joined.append(sep.join(run))
+            out.append(sep.join(run))
             run = []
-        joined.append(word)
+        if out and i in soft:
+            out.append(SOFT + word)
+        else:
+            out.append(word)
     if run:
-        joined.append(sep.join(run))
-    return " ".join(joined)
+        out.append(sep.join(run))
+    return " ".join(out).replace(" " + SOFT, SOFT)
+
+
+def joinings(normalised: str, most: int = 5) -> list[str]:
+    """A term and each way of running its words together ("buy followers", "buyfollowers";
+    "payday loan", "paydayloan"): people dodge a list by dropping spaces. Terms of more than
+    `most` words are taken as they are."""
+    words = normalised.split(" ")
+    if len(words) < 2 or len(words) > most:
+        return [normalised]
+    forms = []
+    for mask in range(2 ** (len(words) - 1)):
+        parts = [words[0]]
+        for i, word in enumerate(words[1:]):
+            if mask & (1 << i):
+                parts[-1] += word
+            else:
+                parts.append(word)
+        forms.append(" ".join(parts))
+    return forms
 
 
 def validate_term(term: str) -> str:
@@ -156,8 +194,8 @@ class Matcher:
     def __init__(self, entries: Iterable[tuple[str, Any]]):
         self.nodes: list[_Node] = [_Node()]
         for normalised, value in entries:
-            if normalised:
-                self._add(f" {normalised} ", value)
+            for form in joinings(normalised) if normalised else ():
+                self._add(f" {form} ", value)
         self._build()
 
     def _add(self, key: str, value: Any) -> None:

@@ -206,3 +206,33 @@ def test_no_copy_is_kept_longer_than_its_max_age(moderator, author, group, monke
     monkeypatch.setattr(screening, "MAX_AGE_SECONDS", 0.0)
     with pytest.raises(ChatError):
         post(author, group, "buy cheap pills please")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "b.u.y f.o.l.l.o.w.e.r.s",  # punctuation between letters
+        "buy fol\u200blowers",  # a zero-width space inside a word
+        "buyfollowers",  # the words run together
+        "Buy-Followers now",
+        "cheap pay-day loan here",  # a hyphen inside a term's word
+        "paydayloan",
+        "PAY.DAY loan!",
+    ],
+)
+def test_watch_list_dodges_found_in_a_week_of_use_match(text):
+    m = matching.Matcher(
+        [(matching.normalise("buy followers"), "buy"), (matching.normalise("payday loan"), "pay")]
+    )
+    assert m.find(text) in (["buy"], ["pay"]), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the buyer follows up", "pay the day nurse", "a loan of the payday book", "well-being"],
+)
+def test_joining_words_does_not_invent_matches(text):
+    m = matching.Matcher(
+        [(matching.normalise("buy followers"), "buy"), (matching.normalise("payday loan"), "pay")]
+    )
+    assert m.find(text) == []
