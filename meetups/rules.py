@@ -101,7 +101,7 @@ class NudgeFacts:
     answer: str | None  # their RSVP to this meetup
     waitlisted: bool = False
     opted_out: bool = False
-    nudged_recently: bool = False  # a nudge in this group within NUDGE_MIN_GAP
+    nudged_recently: bool = False  # a nudge (in any group) within NUDGE_MIN_GAP
     register_taken: bool = True
     is_facilitator: bool = False
 

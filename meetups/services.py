@@ -1079,16 +1079,22 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             "user_id", "group_id"
         )
     )
-    nudged_recently: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for uid, gid, oid in Delivery.objects.filter(
-        kind=Delivery.Kind.NUDGE, group_id__in=group_ids, created_at__gte=now - rules.NUDGE_MIN_GAP
-    ).values_list("user_id", "group_id", "occurrence_id"):
-        nudged_recently[(uid, gid)].add(oid)
+    # The weekly cap is per member across every group: the nudges each absentee had lately,
+    # wherever they were (which meetups, so a reopened register's own nudge doesn't count).
+    nudged_recently: dict[int, set[int]] = defaultdict(set)
+    for uid, oid in Delivery.objects.filter(
+        kind=Delivery.Kind.NUDGE,
+        user_id__in=absent.values("user_id"),
+        created_at__gte=now - rules.NUDGE_MIN_GAP,
+    ).values_list("user_id", "occurrence_id"):
+        nudged_recently[uid].add(oid)
     quiet = _QuietHours(now)
     facilitator = Membership.Role.FACILITATOR
 
     rows = []
-    for occ in occs:
+    nudging: set[int] = set()  # members getting a nudge from this run: the cap holds here too
+    # Newest first, so a member who missed several meetups hears about the latest one.
+    for occ in sorted(occs, key=lambda o: (o.starts_at, o.pk), reverse=True):
         ids = history.get(occ.group_id, [])
         if occ.pk not in ids:
             continue  # nobody took this register: never guess who was missing
@@ -1097,14 +1103,14 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             if _pair(occ.pk, uid) in attended or role == facilitator:
                 continue  # they came (or run the group): nothing to decide
             answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
-            recent_other = nudged_recently.get((uid, occ.group_id))
+            recent_other = nudged_recently.get(uid)
             facts = rules.NudgeFacts(
                 attended=False,
                 previous_attended=[_pair(oid, uid) in attended for oid in previous],
                 answer=answer,
                 waitlisted=waitlisted,
                 opted_out=(uid, occ.group_id) in opted_out,
-                nudged_recently=bool(recent_other and recent_other - {occ.pk}),
+                nudged_recently=uid in nudging or bool(recent_other and recent_other - {occ.pk}),
                 is_facilitator=False,
             )
             action = rules.nudge_action(facts)
@@ -1113,6 +1119,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
                     result.deferred += 1
                     continue
                 kind = Delivery.Kind.NUDGE
+                nudging.add(uid)
             elif action == rules.NudgeAction.SUGGEST:
                 if quiet(occ.time_zone):  # the facilitators' evening is theirs too
                     result.deferred += 1

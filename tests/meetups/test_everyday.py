@@ -1,0 +1,78 @@
+"""What a week of real use broke in meetups (issue 17), each case through the real jobs."""
+
+import datetime as dt
+
+import time_machine
+
+from meetups import tasks
+from meetups.models import Delivery
+from notifications.models import Notification
+from tests.factories import GroupFactory, MembershipFactory
+
+from .conftest import held, make_members
+
+UTC = dt.UTC
+TUESDAY = dt.datetime(2026, 1, 6, 19, 0, tzinfo=UTC)  # 19:00 in London (GMT)
+
+
+# --- the weekly nudge cap ---------------------------------------------------------------
+
+
+def _run_nudge_job(at, mailoutbox, capture):
+    with time_machine.travel(at, tick=False), capture(execute=True):
+        tasks.send_missed_you_nudges()
+
+
+def test_two_registers_closing_in_one_run_nudge_each_member_once(
+    london_group, fac, mailoutbox, django_capture_on_commit_callbacks
+):
+    priya, sam = make_members(london_group, 2)
+    held(london_group, fac, start_utc=TUESDAY, present=[priya, sam])
+    # Two meetups the next week, both missed; nobody has closed their registers yet.
+    monday = held(london_group, fac, start_utc=TUESDAY + dt.timedelta(days=6),
+                  present=[fac], close=False)  # fmt: skip
+    tuesday = held(london_group, fac, start_utc=TUESDAY + dt.timedelta(days=7),
+                   present=[fac], close=False)  # fmt: skip
+    # Wednesday morning: the job closes both registers, then nudges.
+    _run_nudge_job(dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC), mailoutbox,
+                   django_capture_on_commit_callbacks)  # fmt: skip
+    for member in (priya, sam):
+        assert Notification.objects.filter(user=member, kind="missed_you").count() == 1
+        # the newest meetup is the one we say we missed them at
+        assert list(
+            Delivery.objects.filter(user=member, kind="nudge").values_list("occurrence_id")
+        ) == [(tuesday.pk,)]
+        assert [m.to for m in mailoutbox].count([member.email]) == 1
+    assert monday.pk != tuesday.pk
+
+
+def test_nudge_cap_is_per_member_across_groups(
+    london_group, fac, mailoutbox, django_capture_on_commit_callbacks
+):
+    other = GroupFactory(time_zone="Europe/London")
+    other_fac = MembershipFactory(group=other, role="facilitator").user
+    priya, sam = make_members(london_group, 2)
+    for member in (priya, sam):
+        MembershipFactory(group=other, user=member)
+    for group, by in ((london_group, fac), (other, other_fac)):
+        held(group, by, start_utc=TUESDAY, present=[priya, sam])
+    # Priya misses both groups' meetups on the same evening: one run, one nudge.
+    for group, by in ((london_group, fac), (other, other_fac)):
+        held(group, by, start_utc=TUESDAY + dt.timedelta(days=7), present=[by, sam],
+             close=False)  # fmt: skip
+    _run_nudge_job(dt.datetime(2026, 1, 14, 10, 0, tzinfo=UTC), mailoutbox,
+                   django_capture_on_commit_callbacks)  # fmt: skip
+    assert Delivery.objects.filter(user=priya, kind="nudge").count() == 1
+    assert Notification.objects.filter(user=priya, kind="missed_you").count() == 1
+    # Two days later both miss both groups' meetups, in another run: Sam has had no nudge
+    # this week, so gets one (one, not one per group); Priya has, so gets none.
+    held(other, other_fac, start_utc=TUESDAY + dt.timedelta(days=9), present=[other_fac],
+         close=False)  # fmt: skip
+    held(london_group, fac, start_utc=TUESDAY + dt.timedelta(days=9), present=[fac],
+         close=False)  # fmt: skip
+    _run_nudge_job(dt.datetime(2026, 1, 16, 10, 0, tzinfo=UTC), mailoutbox,
+                   django_capture_on_commit_callbacks)  # fmt: skip
+    assert Delivery.objects.filter(user=sam, kind="nudge").count() == 1
+    assert Delivery.objects.filter(user=priya, kind="nudge").count() == 1
+    assert [m.to for m in mailoutbox].count([priya.email]) == 1
+    assert [m.to for m in mailoutbox].count([sam.email]) == 1
