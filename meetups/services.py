@@ -239,11 +239,13 @@ def occurrences_extend(
     series_ids: list[int] | None = None,
     include_past: bool = False,
 ) -> int:
-    """Make sure every running series has real occurrences for the coming weeks. Idempotent:
-    slots that exist are skipped by the unique constraint. Two queries plus the insert."""
+    """Make sure every running series has real occurrences for the coming weeks, counted from
+    today or, for a series that hasn't started yet, from its first meetup (so a series planned
+    months ahead has its meetups at once). Idempotent: slots that exist are skipped by the
+    unique constraint. Two queries plus the insert."""
     now = now or timezone.now()
     today = now.date()
-    until = today + timedelta(weeks=weeks_ahead)
+    ahead = timedelta(weeks=weeks_ahead)
     qs = MeetupSeries.objects.filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=today - timedelta(days=1))
     )
@@ -252,6 +254,7 @@ def occurrences_extend(
     rows = []
     for series in qs:
         since = None if include_past else today - timedelta(days=1)
+        until = max(today, series.starts_on) + ahead
         for day in series_slots(series, until=until, since=since):
             occ = _occurrence_for_slot(series, day)
             if include_past or occ.starts_at > now:

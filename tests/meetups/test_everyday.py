@@ -3,9 +3,10 @@
 import datetime as dt
 
 import time_machine
+from django.urls import reverse
 
-from meetups import tasks
-from meetups.models import Delivery
+from meetups import services, tasks
+from meetups.models import Delivery, Occurrence
 from notifications.models import Notification
 from tests.factories import GroupFactory, MembershipFactory
 
@@ -76,3 +77,44 @@ def test_nudge_cap_is_per_member_across_groups(
     assert Delivery.objects.filter(user=priya, kind="nudge").count() == 1
     assert [m.to for m in mailoutbox].count([priya.email]) == 1
     assert [m.to for m in mailoutbox].count([sam.email]) == 1
+
+
+# --- series that start a long way ahead ----------------------------------------------------
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a Sunday
+FAR = dt.date(2026, 5, 26)  # a Tuesday, twelve weeks and two days ahead
+
+
+def test_series_starting_twelve_weeks_ahead_has_its_meetups_at_once(london_group, fac):
+    series = services.series_create(
+        group=london_group, by=fac, title="Tuesday evening chat", first_date=FAR,
+        start_time=dt.time(19, 0), place=services.Place(venue_name="Family Hub"), now=NOW,
+    )  # fmt: skip
+    occs = list(series.occurrences.order_by("starts_at"))
+    assert len(occs) >= services.WEEKS_AHEAD  # the weeks ahead count from its first meetup
+    assert occs[0].local_start.date() == FAR
+    assert occs[0].local_start.time() == dt.time(19, 0)
+    # the periodic job keeps them and adds nothing twice
+    assert services.occurrences_extend(now=NOW) == 0
+    assert services.occurrences_extend(now=NOW + dt.timedelta(weeks=1)) == 0
+
+
+def test_far_ahead_series_page_names_the_first_date(client, london_group, fac, member):
+    client.force_login(fac)
+    data = {
+        "title": "Tuesday evening chat", "first_date": FAR.isoformat(), "start_time": "19:00",
+        "duration_minutes": "90", "repeat": "1", "venue_name": "Family Hub",
+    }  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        resp = client.post(reverse("meetups:new", kwargs={"slug": london_group.slug}), data,
+                           follow=True)  # fmt: skip
+        page = resp.content.decode()
+        assert "Your meetups are on the calendar." in page
+        assert "The first one is on Tuesday 26 May." in page
+        # and the meetups page shows them rather than "No meetups planned yet"
+        client.force_login(member)
+        page = client.get(reverse("meetups:list", kwargs={"slug": london_group.slug}))
+        assert Occurrence.objects.filter(group=london_group).exists()
+        [first, *_] = page.context["occurrences"]
+        assert first.local_start.date() == FAR
+        assert "No meetups planned yet" not in page.content.decode()
