@@ -881,6 +881,12 @@ def _absentees(occs: list[Occurrence], candidates, group_ids):
     )
 
 
+def _present(occ_ids) -> set[int]:
+    """Members already on these meetups' registers, as `_pair`s. One query."""
+    rows = Attendance.objects.filter(occurrence_id__in=occ_ids, user__isnull=False)
+    return {row[0] for row in _values(rows.annotate(pair=_PAIR_SQL).values_list("pair"))}
+
+
 def _rsvps(occ_ids) -> dict[int, tuple[str, bool]]:
     """RSVPs to these meetups, keyed by `_pair`. One query."""
     return {
@@ -974,6 +980,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         group_ids = {occ.group_id for occ, _ in due}
         members = _members(group_ids)
         rsvps = _rsvps([occ.pk for occ, _ in due])
+        present = _present([occ.pk for occ, _ in due])
         history, attended = _history(
             group_ids, before=now, since=_lookback_start([occ for occ, _ in due], now)
         )
@@ -983,7 +990,12 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
             for uid, _role, tz in members.get(occ.group_id, []):
                 answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
                 regular = rules.is_regular([_pair(oid, uid) in attended for oid in recent])
-                if not rules.gets_reminder(answer=answer, waitlisted=waitlisted, regular=regular):
+                if not rules.gets_reminder(
+                    answer=answer,
+                    waitlisted=waitlisted,
+                    regular=regular,
+                    present=_pair(occ.pk, uid) in present,
+                ):
                     continue
                 if quiet(tz):
                     result.deferred += 1
@@ -991,13 +1003,15 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                 rows.append((kind.value, occ.pk, uid, occ.group_id))
         inserted = _insert_deliveries(rows, now)
         occ_by_id = {occ.pk: occ for occ, _ in due}
-        texts: dict[tuple[str, int], tuple[str, str, str]] = {}
+        # One text (and one data dict) per meetup, kind and whether it asks.
+        texts: dict[tuple[str, int, bool], tuple[str, str, str, dict]] = {}
         notes = []
         for kind, oid, uid in inserted:
-            key = (kind, oid)
+            answer, _waitlisted = rsvps.get(_pair(oid, uid), (None, False))
+            key = (kind, oid, rules.reminder_asks(answer))
             if key not in texts:
-                texts[key] = _reminder_text(occ_by_id[oid], kind)
-            title, body, url = texts[key]
+                texts[key] = _reminder_text(occ_by_id[oid], kind, ask=key[2])
+            title, body, url, data = texts[key]
             notes.append(
                 Note(
                     user_id=uid,
@@ -1006,7 +1020,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                     body=body,
                     url=url,
                     group_id=occ_by_id[oid].group_id,
-                    data={"occurrence": oid},
+                    data=data,
                 )  # fmt: skip
             )
         notify_many(notes)
@@ -1014,7 +1028,10 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
     return result
 
 
-def _reminder_text(occ: Occurrence, kind: str) -> tuple[str, str, str]:
+def _reminder_text(occ: Occurrence, kind: str, *, ask: bool) -> tuple[str, str, str, dict]:
+    """Title, body, link and data of a reminder. `ask`: they haven't said they're going, so
+    ask; otherwise "see you there", and the email offers one tap to say they can't come
+    (`data["going"]`, read by `tokens.reminder_email_links`)."""
     words = {
         "group": occ.group.name,
         "time": text.clock(occ.local_start),
@@ -1028,8 +1045,13 @@ def _reminder_text(occ: Occurrence, kind: str) -> tuple[str, str, str]:
     if occ.note:
         lines.append(_("Note: %(note)s") % {"note": occ.note})
     lines.append("")
-    lines.append(_("Let us know if you're coming: going, not sure or can't make it."))
-    return title, "\n".join(lines), occurrence_url(occ)
+    data: dict = {"occurrence": occ.pk}
+    if ask:
+        lines.append(_("Let us know if you're coming: going, not sure or can't make it."))
+    else:
+        lines.append(_("See you there! If plans change, just let us know."))
+        data["going"] = True
+    return title, "\n".join(lines), occurrence_url(occ), data
 
 
 def nudges_send(*, now: datetime | None = None) -> JobResult:

@@ -1,11 +1,13 @@
 """What a week of real use broke in meetups (issue 17), each case through the real jobs."""
 
 import datetime as dt
+import re
 
+import pytest
 import time_machine
 from django.urls import reverse
 
-from meetups import services, tasks
+from meetups import services, tasks, tokens
 from meetups.models import Delivery, Occurrence
 from notifications.models import Notification
 from tests.factories import GroupFactory, MembershipFactory
@@ -118,3 +120,88 @@ def test_far_ahead_series_page_names_the_first_date(client, london_group, fac, m
         [first, *_] = page.context["occurrences"]
         assert first.local_start.date() == FAR
         assert "No meetups planned yet" not in page.content.decode()
+
+
+# --- reminders follow what the member already did --------------------------------------------
+
+MEETUP = dt.datetime(2026, 2, 3, 19, 0, tzinfo=UTC)  # Tuesday 7pm in London
+
+
+def _run_reminder_job(at, capture):
+    with time_machine.travel(at, tick=False), capture(execute=True):
+        tasks.send_meetup_reminders()
+
+
+def _rsvp_links(message):
+    found = re.findall(r"https?://\S+/meetups/rsvp/(\S+)/", message.body)
+    with time_machine.travel(MEETUP, tick=False):  # the links last two weeks
+        return [tokens.read(tokens.Purpose.RSVP, t).answer for t in found]
+
+
+@pytest.fixture
+def answered(london_group, fac):
+    """A meetup next Tuesday; regulars who said going, not sure, can't make it, or nothing."""
+    going, maybe, no, silent = make_members(london_group, 4)
+    for week in range(3, 0, -1):
+        held(london_group, fac, start_utc=MEETUP - dt.timedelta(weeks=week),
+             present=[going, maybe, no, silent])  # fmt: skip
+    occ = services.one_off_create(
+        group=london_group, by=fac, title="Weekly meetup", on=MEETUP.date(),
+        start_time=dt.time(19, 0), place=services.Place(venue_name="Family Hub"),
+        allow_past=True,
+    )  # fmt: skip
+    before = MEETUP - dt.timedelta(days=2)
+    for who, answer in ((going, "going"), (maybe, "maybe"), (no, "no")):
+        services.rsvp_set(occurrence=occ, user=who, answer=answer, now=before)
+    return occ, going, maybe, no, silent
+
+
+def _reminders(user):
+    return list(Notification.objects.filter(user=user, kind="meetup_reminder"))
+
+
+def test_reminder_for_someone_going_says_see_you_there(
+    answered, mailoutbox, django_capture_on_commit_callbacks
+):
+    occ, going, *_ = answered
+    _run_reminder_job(MEETUP - dt.timedelta(hours=23), django_capture_on_commit_callbacks)
+    [note] = _reminders(going)
+    assert "See you there" in note.body
+    assert "Let us know if you're coming" not in note.body
+    [email] = [m for m in mailoutbox if m.to == [going.email]]
+    assert "See you there" in email.body
+    assert "Can't make it now?" in email.body
+    assert _rsvp_links(email) == ["no"]  # one tap to say they can't come after all
+    assert "Going" not in email.alternatives[0][0]
+
+
+def test_reminder_without_an_answer_asks(
+    answered, mailoutbox, django_capture_on_commit_callbacks
+):
+    occ, going, maybe, no, silent = answered
+    _run_reminder_job(MEETUP - dt.timedelta(hours=23), django_capture_on_commit_callbacks)
+    for who in (silent, maybe):
+        [note] = _reminders(who)
+        assert "Let us know if you're coming" in note.body
+        assert "See you there" not in note.body
+        [email] = [m for m in mailoutbox if m.to == [who.email]]
+        assert _rsvp_links(email) == ["going", "maybe", "no"]
+    # can't make it: no reminder at all
+    assert _reminders(no) == []
+    assert [m for m in mailoutbox if m.to == [no.email]] == []
+
+
+def test_no_today_reminder_once_checked_in(
+    answered, fac, mailoutbox, django_capture_on_commit_callbacks
+):
+    occ, going, maybe, no, silent = answered
+    arrived = MEETUP - dt.timedelta(minutes=25)
+    services.self_check_in(occurrence=occ, user=going, code=occ.checkin_code, now=arrived)
+    services.attendance_mark(occurrence=occ, user_ids=[silent.pk], by=fac, now=arrived)
+    # the two-hour reminders are late today (the job queue was away), and go out now
+    _run_reminder_job(MEETUP - dt.timedelta(minutes=20), django_capture_on_commit_callbacks)
+    assert _reminders(going) == [] and _reminders(silent) == []
+    assert not Delivery.objects.filter(user__in=[going, silent]).exists()
+    [note] = _reminders(maybe)
+    assert "today at 7pm" in note.title
+    assert {m.to[0] for m in mailoutbox} == {maybe.email}
