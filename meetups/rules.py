@@ -52,13 +52,24 @@ def reminder_due(
     return not (on_2h and now >= starts_at - REMINDER_2H)
 
 
+def reminder_asks(answer: str | None) -> bool:
+    """Does the reminder ask whether they're coming? Not of someone who said they're going:
+    they are told "see you there", with a way to say they can't make it after all."""
+    return answer != "going"
+
+
 def is_regular(recent_attended: Sequence[bool]) -> bool:
     """Attended at least two of the last four meetups (`recent_attended` newest first)."""
     return sum(1 for a in recent_attended[:EXPECTED_LOOKBACK] if a) >= 2
 
 
-def gets_reminder(*, answer: str | None, waitlisted: bool, regular: bool) -> bool:
-    """Going or not sure get reminders; so do regulars who have not answered."""
+def gets_reminder(
+    *, answer: str | None, waitlisted: bool, regular: bool, present: bool = False
+) -> bool:
+    """Going or not sure get reminders; so do regulars who have not answered. Nobody already
+    on the meetup's register (checked in, or ticked) is reminded of it."""
+    if present:
+        return False
     if answer in ("going", "maybe"):
         return not (answer == "going" and waitlisted)
     if answer is None:
@@ -101,7 +112,7 @@ class NudgeFacts:
     answer: str | None  # their RSVP to this meetup
     waitlisted: bool = False
     opted_out: bool = False
-    nudged_recently: bool = False  # a nudge in this group within NUDGE_MIN_GAP
+    nudged_recently: bool = False  # a nudge (in any group) within NUDGE_MIN_GAP
     register_taken: bool = True
     is_facilitator: bool = False
 

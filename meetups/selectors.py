@@ -48,16 +48,31 @@ def _with_my_rsvp(qs, user):
 def upcoming(
     *, group: Group, user, now: datetime | None = None, weeks: int = 8
 ) -> list[Occurrence]:
-    """The coming weeks, with the going count and this member's answer. Two queries."""
+    """The coming weeks, with the going count and this member's answer. Two queries; when
+    nothing is planned in those weeks but something is later (a series planned months ahead),
+    the weeks from that first meetup instead, in three more."""
     now = now or timezone.now()
-    qs = Occurrence.objects.filter(
-        group=group, ends_at__gt=now, starts_at__lte=now + timedelta(weeks=weeks)
-    ).order_by("starts_at")
+    coming = Occurrence.objects.filter(group=group, ends_at__gt=now)
+    qs = coming.filter(starts_at__lte=now + timedelta(weeks=weeks)).order_by("starts_at")
     rows = list(_with_my_rsvp(qs, user))
+    if not rows:
+        first = coming.order_by("starts_at").values_list("starts_at", flat=True).first()
+        if first is not None:
+            qs = coming.filter(starts_at__lte=first + timedelta(weeks=weeks)).order_by("starts_at")
+            rows = list(_with_my_rsvp(qs, user))
     for occ in rows:
         occ.group = group
         occ.my_rsvp = occ.mine[0] if occ.mine else None
     return rows
+
+
+def series_first_coming(*, series: MeetupSeries, now: datetime | None = None) -> Occurrence | None:
+    """The first meetup of a series still to come (what a facilitator is told when planning
+    it). One query."""
+    now = now or timezone.now()
+    return (
+        series.occurrences.scheduled().filter(ends_at__gt=now).order_by("starts_at", "id").first()
+    )
 
 
 def next_occurrence(

@@ -239,11 +239,13 @@ def occurrences_extend(
     series_ids: list[int] | None = None,
     include_past: bool = False,
 ) -> int:
-    """Make sure every running series has real occurrences for the coming weeks. Idempotent:
-    slots that exist are skipped by the unique constraint. Two queries plus the insert."""
+    """Make sure every running series has real occurrences for the coming weeks, counted from
+    today or, for a series that hasn't started yet, from its first meetup (so a series planned
+    months ahead has its meetups at once). Idempotent: slots that exist are skipped by the
+    unique constraint. Two queries plus the insert."""
     now = now or timezone.now()
     today = now.date()
-    until = today + timedelta(weeks=weeks_ahead)
+    ahead = timedelta(weeks=weeks_ahead)
     qs = MeetupSeries.objects.filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=today - timedelta(days=1))
     )
@@ -252,6 +254,7 @@ def occurrences_extend(
     rows = []
     for series in qs:
         since = None if include_past else today - timedelta(days=1)
+        until = max(today, series.starts_on) + ahead
         for day in series_slots(series, until=until, since=since):
             occ = _occurrence_for_slot(series, day)
             if include_past or occ.starts_at > now:
@@ -878,6 +881,12 @@ def _absentees(occs: list[Occurrence], candidates, group_ids):
     )
 
 
+def _present(occ_ids) -> set[int]:
+    """Members already on these meetups' registers, as `_pair`s. One query."""
+    rows = Attendance.objects.filter(occurrence_id__in=occ_ids, user__isnull=False)
+    return {row[0] for row in _values(rows.annotate(pair=_PAIR_SQL).values_list("pair"))}
+
+
 def _rsvps(occ_ids) -> dict[int, tuple[str, bool]]:
     """RSVPs to these meetups, keyed by `_pair`. One query."""
     return {
@@ -971,6 +980,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         group_ids = {occ.group_id for occ, _ in due}
         members = _members(group_ids)
         rsvps = _rsvps([occ.pk for occ, _ in due])
+        present = _present([occ.pk for occ, _ in due])
         history, attended = _history(
             group_ids, before=now, since=_lookback_start([occ for occ, _ in due], now)
         )
@@ -980,7 +990,12 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
             for uid, _role, tz in members.get(occ.group_id, []):
                 answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
                 regular = rules.is_regular([_pair(oid, uid) in attended for oid in recent])
-                if not rules.gets_reminder(answer=answer, waitlisted=waitlisted, regular=regular):
+                if not rules.gets_reminder(
+                    answer=answer,
+                    waitlisted=waitlisted,
+                    regular=regular,
+                    present=_pair(occ.pk, uid) in present,
+                ):
                     continue
                 if quiet(tz):
                     result.deferred += 1
@@ -988,13 +1003,15 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                 rows.append((kind.value, occ.pk, uid, occ.group_id))
         inserted = _insert_deliveries(rows, now)
         occ_by_id = {occ.pk: occ for occ, _ in due}
-        texts: dict[tuple[str, int], tuple[str, str, str]] = {}
+        # One text (and one data dict) per meetup, kind and whether it asks.
+        texts: dict[tuple[str, int, bool], tuple[str, str, str, dict]] = {}
         notes = []
         for kind, oid, uid in inserted:
-            key = (kind, oid)
+            answer, _waitlisted = rsvps.get(_pair(oid, uid), (None, False))
+            key = (kind, oid, rules.reminder_asks(answer))
             if key not in texts:
-                texts[key] = _reminder_text(occ_by_id[oid], kind)
-            title, body, url = texts[key]
+                texts[key] = _reminder_text(occ_by_id[oid], kind, ask=key[2])
+            title, body, url, data = texts[key]
             notes.append(
                 Note(
                     user_id=uid,
@@ -1003,7 +1020,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                     body=body,
                     url=url,
                     group_id=occ_by_id[oid].group_id,
-                    data={"occurrence": oid},
+                    data=data,
                 )  # fmt: skip
             )
         notify_many(notes)
@@ -1011,7 +1028,10 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
     return result
 
 
-def _reminder_text(occ: Occurrence, kind: str) -> tuple[str, str, str]:
+def _reminder_text(occ: Occurrence, kind: str, *, ask: bool) -> tuple[str, str, str, dict]:
+    """Title, body, link and data of a reminder. `ask`: they haven't said they're going, so
+    ask; otherwise "see you there", and the email offers one tap to say they can't come
+    (`data["going"]`, read by `tokens.reminder_email_links`)."""
     words = {
         "group": occ.group.name,
         "time": text.clock(occ.local_start),
@@ -1025,8 +1045,13 @@ def _reminder_text(occ: Occurrence, kind: str) -> tuple[str, str, str]:
     if occ.note:
         lines.append(_("Note: %(note)s") % {"note": occ.note})
     lines.append("")
-    lines.append(_("Let us know if you're coming: going, not sure or can't make it."))
-    return title, "\n".join(lines), occurrence_url(occ)
+    data: dict = {"occurrence": occ.pk}
+    if ask:
+        lines.append(_("Let us know if you're coming: going, not sure or can't make it."))
+    else:
+        lines.append(_("See you there! If plans change, just let us know."))
+        data["going"] = True
+    return title, "\n".join(lines), occurrence_url(occ), data
 
 
 def nudges_send(*, now: datetime | None = None) -> JobResult:
@@ -1079,16 +1104,22 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             "user_id", "group_id"
         )
     )
-    nudged_recently: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for uid, gid, oid in Delivery.objects.filter(
-        kind=Delivery.Kind.NUDGE, group_id__in=group_ids, created_at__gte=now - rules.NUDGE_MIN_GAP
-    ).values_list("user_id", "group_id", "occurrence_id"):
-        nudged_recently[(uid, gid)].add(oid)
+    # The weekly cap is per member across every group: the nudges each absentee had lately,
+    # wherever they were (which meetups, so a reopened register's own nudge doesn't count).
+    nudged_recently: dict[int, set[int]] = defaultdict(set)
+    for uid, oid in Delivery.objects.filter(
+        kind=Delivery.Kind.NUDGE,
+        user_id__in=absent.values("user_id"),
+        created_at__gte=now - rules.NUDGE_MIN_GAP,
+    ).values_list("user_id", "occurrence_id"):
+        nudged_recently[uid].add(oid)
     quiet = _QuietHours(now)
     facilitator = Membership.Role.FACILITATOR
 
     rows = []
-    for occ in occs:
+    nudging: set[int] = set()  # members getting a nudge from this run: the cap holds here too
+    # Newest first, so a member who missed several meetups hears about the latest one.
+    for occ in sorted(occs, key=lambda o: (o.starts_at, o.pk), reverse=True):
         ids = history.get(occ.group_id, [])
         if occ.pk not in ids:
             continue  # nobody took this register: never guess who was missing
@@ -1097,14 +1128,14 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             if _pair(occ.pk, uid) in attended or role == facilitator:
                 continue  # they came (or run the group): nothing to decide
             answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
-            recent_other = nudged_recently.get((uid, occ.group_id))
+            recent_other = nudged_recently.get(uid)
             facts = rules.NudgeFacts(
                 attended=False,
                 previous_attended=[_pair(oid, uid) in attended for oid in previous],
                 answer=answer,
                 waitlisted=waitlisted,
                 opted_out=(uid, occ.group_id) in opted_out,
-                nudged_recently=bool(recent_other and recent_other - {occ.pk}),
+                nudged_recently=uid in nudging or bool(recent_other and recent_other - {occ.pk}),
                 is_facilitator=False,
             )
             action = rules.nudge_action(facts)
@@ -1113,6 +1144,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
                     result.deferred += 1
                     continue
                 kind = Delivery.Kind.NUDGE
+                nudging.add(uid)
             elif action == rules.NudgeAction.SUGGEST:
                 if quiet(occ.time_zone):  # the facilitators' evening is theirs too
                     result.deferred += 1

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 class Purpose(enum.StrEnum):
@@ -114,6 +115,9 @@ def _email_links(purpose: Purpose, labels, note) -> list[tuple[str, str]]:
 
 
 def reminder_email_links(note) -> list[tuple[str, str]]:
+    """Someone going gets one link, to say they can't come after all; others get all three."""
+    if note.data.get("going"):
+        return _email_links(Purpose.RSVP, (("no", _("Can't make it now?")),), note)
     return _email_links(Purpose.RSVP, RSVP_LABELS, note)
 
 

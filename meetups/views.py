@@ -200,7 +200,7 @@ def series_new(request, access):
                 )  # fmt: skip
                 messages.success(request, _("Your meetup is on the calendar."))
                 return redirect(services.occurrence_url(occ))
-            services.series_create(
+            series = services.series_create(
                 group=group, by=request.user, title=d["title"], first_date=d["first_date"],
                 start_time=d["start_time"], duration_minutes=d["duration_minutes"],
                 interval_weeks=int(d["repeat"]), ends_on=d["ends_on"],
@@ -216,10 +216,15 @@ def series_new(request, access):
                 for m in _errors(exc):
                     form.add_error(None, m)
         else:
-            messages.success(
-                request,
-                _("Your meetups are on the calendar. Members can now say if they're coming."),
-            )
+            first = selectors.series_first_coming(series=series)
+            if first is None:  # a series whose every week is already past (kept for history)
+                said = _("Your meetups are on the calendar. Members can now say if they're coming.")
+            else:
+                said = _(
+                    "Your meetups are on the calendar. The first one is on %(day)s. "
+                    "Members can now say if they're coming."
+                ) % {"day": services.text.day(first.local_start)}
+            messages.success(request, said)
             return redirect("meetups:list", slug=group.slug)
     return render(request, "meetups/series_form.html", _ctx(request, access, form=form))
 

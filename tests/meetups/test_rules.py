@@ -119,6 +119,18 @@ def test_gets_reminder(answer, waitlisted, regular, gets):
     assert rules.gets_reminder(answer=answer, waitlisted=waitlisted, regular=regular) is gets
 
 
+@pytest.mark.parametrize("answer", ["going", "maybe", None])
+def test_no_reminder_for_someone_already_on_the_register(answer):
+    assert rules.gets_reminder(answer=answer, waitlisted=F, regular=T, present=T) is F
+
+
+@pytest.mark.parametrize(
+    "answer, asks", [("going", F), ("maybe", T), (None, T)]
+)  # fmt: skip
+def test_reminder_asks_unless_going(answer, asks):
+    assert rules.reminder_asks(answer) is asks
+
+
 @pytest.mark.parametrize(
     "closed_ago, too_old",
     [(dt.timedelta(hours=1), F), (dt.timedelta(days=3), F), (dt.timedelta(days=3, minutes=1), T)],
