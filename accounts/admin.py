@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import sessions
-from .models import LoginSession, User
+from .models import DeviceSighting, LoginSession, User
 
 
 @admin.register(User)
@@ -49,6 +49,22 @@ class LoginSessionAdmin(admin.ModelAdmin):
     search_fields = ("user__display_name", "user__email")
     fields = ("user", "created_at")
     readonly_fields = ("user", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeviceSighting)
+class DeviceSightingAdmin(admin.ModelAdmin):
+    """Read-only: when an account logged in. The hashes mean nothing to a person: not shown."""
+
+    list_display = ("user", "seen_at")
+    list_select_related = ("user",)
+    fields = ("user", "seen_at")
+    readonly_fields = ("user", "seen_at")
 
     def has_add_permission(self, request):
         return False

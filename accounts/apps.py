@@ -12,6 +12,9 @@ class AccountsConfig(AppConfig):
         from .services import profile_export
 
         user_logged_in.connect(sessions.on_logged_in, dispatch_uid="village_session_owner_in")
+        from . import device
+
+        user_logged_in.connect(device.on_logged_in, dispatch_uid="village_device_sighting")
         user_logged_out.connect(sessions.on_logged_out, dispatch_uid="village_session_owner_out")
 
         privacy.register("accounts", export=profile_export)

@@ -103,3 +103,13 @@ class LoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of member {self.user_id}"
+
+
+class DeviceSighting(models.Model):
+    """An account logged in (or signed up) from this browser and address, as keyed hashes only
+    (accounts/device.py). Used for one thing: noticing a banned member's new account."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    device = models.CharField(max_length=40, blank=True, db_index=True)
+    ip = models.CharField(max_length=40, blank=True, db_index=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)

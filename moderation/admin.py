@@ -10,6 +10,7 @@ from .models import (
     Case,
     Complaint,
     CrisisPhrase,
+    EvasionSignal,
     Helpline,
     ModAction,
     Report,
@@ -80,3 +81,11 @@ class AppealAdmin(ViewOnlyAdmin):
     list_display = ["pk", "action_id", "appellant", "status", "decided_by", "created_at"]
     list_filter = ["status"]
     list_select_related = ["appellant", "decided_by"]
+
+
+@admin.register(EvasionSignal)
+class EvasionSignalAdmin(ViewOnlyAdmin):
+    """Likenesses noticed at sign-up (moderation/evasion.py): written only there."""
+
+    list_display = ["pk", "user", "banned", "reasons", "created_at"]
+    list_select_related = ["user", "banned"]

@@ -34,3 +34,12 @@ class ModerationConfig(AppConfig):
                 lists_changed, sender=model, dispatch_uid=f"screen-del-{model.__name__}"
             )
         user_logged_in.connect(signals.logged_in, dispatch_uid="mod-facil-login")
+
+        from allauth.account.signals import user_signed_up
+
+        from . import evasion
+
+        user_signed_up.connect(evasion.on_signed_up, dispatch_uid="mod-evasion-signup")
+        post_save.connect(
+            evasion.on_membership_saved, sender=Membership, dispatch_uid="mod-evasion-join"
+        )

@@ -34,6 +34,7 @@ class Case(models.Model):
         HELD = "held", _("Held by the watch list")
         FLAGGED = "flagged", _("Flagged by the watch list")
         CRISIS = "crisis", _("Someone may be in crisis")
+        EVASION = "evasion", _("May be a banned member's new account")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Waiting for review")
@@ -384,3 +385,21 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return f"complaint {self.pk} ({self.status})"
+
+
+class EvasionSignal(models.Model):
+    """A new account looked like a banned member's (moderation/evasion.py): a reason to look,
+    never proof. Each group the account joins then gets one queue item about it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    banned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    #: Comma-separated: "device", "address", "name".
+    reasons = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "banned"], name="evasion_once_per_pair")
+        ]

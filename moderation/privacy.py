@@ -63,6 +63,13 @@ def export(user) -> dict:
 
 
 def erase(user) -> None:
+    from accounts.models import DeviceSighting
+
+    from .models import EvasionSignal
+
+    # Where they logged in from (keyed hashes) and any likeness noticed at their sign-up.
+    DeviceSighting.objects.filter(user=user).delete()
+    EvasionSignal.objects.filter(user=user).delete()
     Report.objects.filter(reporter=user).update(reporter=None)
     Complaint.objects.filter(complainant=user).update(complainant=None, text="")
     Appeal.objects.filter(appellant=user).update(appellant=None, text="")

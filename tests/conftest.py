@@ -101,6 +101,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _no_private_text_in_logs():
+    root = logging.getLogger()
+    if _guard not in root.handlers:  # a test that re-applied LOGGING took it off
+        root.addHandler(_guard)
     _guard.leaks.clear()
     yield
     leaks, _guard.leaks[:] = list(_guard.leaks), []

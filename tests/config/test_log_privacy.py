@@ -25,7 +25,7 @@ SENTINEL = conftest.SENTINEL
 def test_the_guard_sees_every_record_after_django_configured_logging():
     logging.getLogger("village.anything").warning("mail for %s", "someone@example.com")
     logging.getLogger("village.anything").info("said: %s", SENTINEL)
-    assert len(conftest._guard.leaks) == 2
+    assert len(conftest._guard.leaks) == 2, conftest._guard.leaks
     assert conftest._guard in logging.getLogger().handlers
     conftest._guard.leaks.clear()
 
