@@ -516,6 +516,7 @@ class ChatClient:
     connects: int = 0
     hellos: int = 0  # resumes asked on an open socket (after a detected gap)
     max_queue: int | None = None  # small: a reader that stops reading stops the TCP stream
+    rcvbuf: int | None = None  # a small kernel receive buffer: the stall reaches the server soon
 
     def __post_init__(self):
         self.ws = None
@@ -535,9 +536,16 @@ class ChatClient:
         await self.close()
         self.server = server
         self.needs_resume = False
+        sock = None
+        if self.rcvbuf:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
         ws = await asyncio.wait_for(
             websockets.connect(
                 server.ws_url(self.path),
+                sock=sock,
                 additional_headers={"Cookie": f"sessionid={self.session}"},
                 origin=server.origin,
                 open_timeout=timeout,
