@@ -1,6 +1,6 @@
 """More fault tests against real processes (issue 11): revocation across two daphne processes,
 the concurrent duplicate send repeated, sockets recycled by the server, and a big room with a
-member who stops reading.
+member who stops reading, and (under uvicorn) a reader stalled until the server's send waits.
 
 Like tests/chat/test_fault_cluster.py: each test gets its own redis-server and daphne processes
 on the module's own database (PostgreSQL when DATABASE_URL points there, else SQLite). Changes
@@ -371,5 +371,55 @@ async def test_big_room_burst_with_a_slow_reader(stack):
             log = server.log.read_text()
             assert "ERROR" not in log and "Traceback" not in log, log[-3000:]
         print(json.dumps({"rss_before": rss_before, "rss_after": rss_after}))
+    finally:
+        await close_all(clients)
+
+
+# --- 5. a reader stalled long enough for the server's send to wait ---------------------------
+
+STALL_MESSAGES = 1500  # about 6 MB of frames: more than the kernel buffers for one socket
+
+
+async def test_a_stalled_reader_under_uvicorn_holds_nobody_up_and_is_sent_away_to_resume(stack):
+    """Under uvicorn a send waits once a socket's buffers are full (daphne instead buffers in
+    Twisted, without limit), so this one runs uvicorn. One member stops reading while another
+    sends 6 MB of messages (one sender, so this server's per-member rate limit is lifted):
+    the member still reading gets everything while the other is stuck; what waits for the
+    stuck socket is capped, then it is closed as "try again later" and, reading again, it
+    resumes with one reconnect."""
+    room = stack.make_room("fault-stall", 3)
+    server = stack.start_server("uvicorn", extra_env={"CHAT_RATE_LIMIT_COUNT": "100000"})
+    slow = ChatClient("slow", room.users[0]["session"], room.path, max_queue=1, rcvbuf=4096)
+    reader = ChatClient("reader", room.users[1]["session"], room.path)
+    sender = ChatClient("sender", room.users[2]["session"], room.path)
+    clients = [slow, reader, sender]
+    try:
+        for c in clients:
+            await c.connect(server)
+        await slow.stop_reading()
+        rss_before = server.rss_bytes()
+        for n in range(STALL_MESSAGES):
+            await sender.send(f"{n} " + "y" * 3900)
+        await converge(
+            [reader, sender],
+            [server],
+            lambda c: not c.outbox and at_head(STALL_MESSAGES)(c),
+            CONVERGE_TIMEOUT,
+            "the members still reading",
+        )
+        rss_after = server.rss_bytes()
+        assert rss_after - rss_before < RSS_GROWTH_LIMIT, (rss_before, rss_after)
+
+        slow.start_reading()
+        await converge([slow], [server], at_head(STALL_MESSAGES), CONVERGE_TIMEOUT, "slow")
+        assert slow.close_codes[-1] in (1013, 4013), slow.close_codes
+        assert slow.connects == 2 and slow.hellos == 0, (slow.connects, slow.hellos)
+        history = db_head_matches(stack, room, [reader, sender])
+        # Too far behind to replay (CHAT_RESUME_CAP): its resume is a reset to the latest page.
+        assert slow.resets == 1
+        assert slow.seqs() == [(seq, mid) for seq, mid, _ in history][-len(slow.messages) :]
+        assert all(c.duplicates_dropped == 0 for c in clients)
+        log = server.log.read_text()
+        assert "ERROR" not in log and "Traceback" not in log, log[-3000:]
     finally:
         await close_all(clients)
