@@ -6,7 +6,8 @@ and stays open through a Redis outage (the room's heartbeat then reads the datab
 Sockets do not talk to the channel layer one by one: chat.fanout subscribes each server process
 once per room and once per user, hands every socket the broadcast's ready-made text, and runs
 the room's heartbeat, presence and permission re-check for all of the process's sockets in the
-room at once.
+room at once. A client that stops reading never holds that fanout up: a send that has to wait
+is finished by the socket's own writer task, and what waits for it is capped (MAX_OUTBOX).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ TYPING_THROTTLE_SECONDS = 3.0
 FRAME_BURST = 40
 FRAMES_PER_SECOND = 5.0
 MAX_PENDING = 500
+#: Frames that may wait for a socket whose client stopped reading (its send is stuck); one
+#: more and they are dropped and the socket closed as "try again later": it resumes by seq.
+MAX_OUTBOX = 500
 
 _socket_ids = itertools.count(1)
 
@@ -67,6 +71,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.gap_timer: asyncio.TimerHandle | None = None
         self.outbox: list[str] = []  # small: most sockets are idle
         self.sending = False
+        self.writer: asyncio.Task | None = None  # only while a client is slow to read
         self.last_typing = 0.0
         self.tokens, self.tokens_at = float(FRAME_BURST), time.monotonic()
         self.closing = False
@@ -110,6 +115,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closing = True
+        if self.writer is not None:
+            self.writer.cancel()
         self._leave()
 
     def _leave(self) -> None:
@@ -159,14 +166,50 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._flush()
 
     async def _flush(self) -> None:
-        if self.sending:
-            return  # the running flush sends it, in order
+        """Send the outbox, in order. A send normally completes at once; one that has to wait
+        (the client stopped reading and the server's buffers for it are full) is finished by a
+        task of this socket's own, so the caller, often the room's fanout serving every socket
+        of the process, is never held up by one slow client."""
+        if self.sending:  # the running flush sends it, in order
+            if len(self.outbox) > MAX_OUTBOX and not self.closing:
+                self._overflow()
+            return
         self.sending = True
+        handed_over = False
         try:
             while self.outbox and not self.closing:
+                step = self.base_send({"type": "websocket.send", "text": self.outbox.pop(0)})
+                steps = step.__await__()
+                try:
+                    waiting_on = steps.send(None)
+                except StopIteration:
+                    continue  # sent without waiting: the usual case
+                self.writer = asyncio.ensure_future(self._keep_flushing(steps, waiting_on))
+                handed_over = True
+                return
+        finally:
+            if not handed_over:
+                self.sending = False
+
+    async def _keep_flushing(self, steps, waiting_on) -> None:
+        """The rest of a flush whose send had to wait: that send, then the outbox."""
+        try:
+            await _Resumed(steps, waiting_on)
+            while self.outbox and not self.closing:
                 await self.base_send({"type": "websocket.send", "text": self.outbox.pop(0)})
+        except Exception:  # the client went away meanwhile; its disconnect follows
+            log.info("chat send to a slow socket failed", exc_info=True)
         finally:
             self.sending = False
+            self.writer = None
+
+    def _overflow(self) -> None:
+        """MAX_OUTBOX frames wait for a client that is not reading: drop them and close as
+        "try again later". It resumes from its last seq (the room's log has everything)."""
+        self.outbox.clear()
+        self.held.clear()
+        log.info("chat socket not reading; closed to resume later")
+        asyncio.ensure_future(self._close(protocol.CLOSE_RETRY))
 
     async def _send_frame(self, frame: dict[str, Any]) -> None:
         await self.push_text(encode(frame))
@@ -421,3 +464,33 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._send_frame({"type": "muted", "until": event.get("until")})
         elif etype == "support.offer" and mine:
             await self._send_frame({"type": "support.offer"})
+
+
+class _Resumed:
+    """Awaiting this carries on an awaitable's iterator that was already stepped once (and
+    yielded `waiting_on`): the rest of a send that had to wait, inside the socket's writer."""
+
+    __slots__ = ("steps", "waiting_on")
+
+    def __init__(self, steps, waiting_on):
+        self.steps = steps
+        self.waiting_on = waiting_on
+
+    def __await__(self):
+        steps, yielded = self.steps, self.waiting_on
+        while True:
+            try:
+                value = yield yielded
+            except GeneratorExit:
+                steps.close()
+                raise
+            except BaseException as exc:  # e.g. cancellation: it goes to the send
+                try:
+                    yielded = steps.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                continue
+            try:
+                yielded = steps.send(value)
+            except StopIteration as stop:
+                return stop.value

@@ -325,7 +325,10 @@ class Stack:
         extra_env: dict[str, str] | None = None,
         port: int | None = None,
         backlog: int | None = None,
+        extra_args: Iterable[str] = (),
     ) -> AppServer:
+        """Start an app server; `extra_args` go on its command line before the application
+        (e.g. daphne's `--websocket_timeout 15`)."""
         # The fault tests run under daphne; VILLAGE_FAULT_SERVER=uvicorn runs them under uvicorn.
         kind = kind or os.environ.get("VILLAGE_FAULT_SERVER", "daphne")
         port = port or free_port()
@@ -351,6 +354,7 @@ class Stack:
             ]
         else:
             raise ValueError(kind)
+        cmd[-1:-1] = list(extra_args)
         logf = open(log, "w")  # noqa: SIM115
         proc = subprocess.Popen(
             cmd,
@@ -510,6 +514,9 @@ class ChatClient:
     resets: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     connects: int = 0
+    hellos: int = 0  # resumes asked on an open socket (after a detected gap)
+    max_queue: int | None = None  # small: a reader that stops reading stops the TCP stream
+    rcvbuf: int | None = None  # a small kernel receive buffer: the stall reaches the server soon
 
     def __post_init__(self):
         self.ws = None
@@ -529,9 +536,16 @@ class ChatClient:
         await self.close()
         self.server = server
         self.needs_resume = False
+        sock = None
+        if self.rcvbuf:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
         ws = await asyncio.wait_for(
             websockets.connect(
                 server.ws_url(self.path),
+                sock=sock,
                 additional_headers={"Cookie": f"sessionid={self.session}"},
                 origin=server.origin,
                 open_timeout=timeout,
@@ -539,6 +553,7 @@ class ChatClient:
                 proxy=None,
                 ping_interval=None,  # like a browser: the client itself sends nothing
                 max_size=2**22,
+                **({"max_queue": self.max_queue} if self.max_queue else {}),
             ),
             timeout + 1,
         )
@@ -565,6 +580,18 @@ class ChatClient:
         # Anything unacked goes again (same client id: the server stores it once).
         for client_id, body in list(self.outbox.items()):
             await self._send_frame(client_id, body)
+
+    async def stop_reading(self) -> None:
+        """Stop reading the socket, leaving it open: like a phone whose app is frozen."""
+        if self._reader and not self._reader.done():
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+        self._reader = None
+
+    def start_reading(self) -> None:
+        if self.ws is not None and self._reader is None:
+            self._reader = asyncio.create_task(self._read(self.ws))
 
     async def close(self) -> None:
         if self._reader and not self._reader.done():
@@ -702,6 +729,7 @@ async def heal(client: ChatClient, servers: list[AppServer]) -> None:
     try:
         if client.needs_resume:
             client.needs_resume = False
+            client.hellos += 1
             await client.ws.send(json.dumps({"type": "hello", "last_seq": client.last_seq}))
         retry = ("server_error", "unavailable")  # nothing stored: send it again, same id
         failed = {e.get("client_id") for e in client.errors if e.get("code") in retry}
