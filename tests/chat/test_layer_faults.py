@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async as db
+from channels.layers import get_channel_layer
 
 from chat import services
 from chat.events import room_layer
@@ -161,7 +162,7 @@ async def test_layer_down_at_connect_the_socket_opens_and_reads_the_database(
     from chat import fanout
 
     monkeypatch.setattr(layer, "group_add", original)
-    sub = fanout.hub_for(layer).subs[f"room.{room.pk}"]
+    sub = fanout.hub_for(get_channel_layer()).subs[f"room.{room.pk}"]  # keyed by the default layer
     for _ in range(100):
         if not sub.offline:
             break

@@ -129,4 +129,4 @@ def test_ci_runs_on_postgresql_and_redis():
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     rooms = settings.CHANNEL_LAYERS["rooms"]["BACKEND"]
     assert rooms == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "config.cache.ResilientRedisCache"
