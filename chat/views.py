@@ -192,6 +192,12 @@ def _render_room(request, access, room, form, edit_form, error, status):
         "heartbeat": settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"],
         "held_state": Message.State.HELD,
     }
+    if request.method == "GET" and request.GET.get("fragment") == "earlier" and before:
+        # chat.js's "Load earlier messages" in place: just the older messages.
+        response = render(request, "chat/_earlier.html", context)
+        response["X-Has-Earlier"] = "1" if page.has_earlier else "0"
+        response["X-Earliest-Id"] = str(context.get("earliest_id") or "")
+        return response
     return render(request, "chat/room.html", context, status=status)
 
 

@@ -91,7 +91,11 @@
     confirmDelete: "Delete this message? Everyone will see \"message deleted\".",
     slow: "Slow mode is on: one message every %s seconds.",
     hint: "Be kind. What's shared here stays here.",
-    muted: "You can post again after %s."
+    muted: "You can post again after %s.",
+    jumpOne: "1 new message ↓",
+    jumpMany: "%s new messages ↓",
+    jumpLatest: "Jump to the latest ↓",
+    loadingEarlier: "Loading…"
   };
 
   // --- small helpers ----------------------------------------------------------------------
@@ -368,6 +372,14 @@
       existing.replaceWith(node);
       return;
     }
+    // A new message: follow it if the member is reading the end (or wrote it), else say so.
+    var follow = atBottom() || (m.author && m.author.id === userId);
+    placeNew(node, m);
+    if (follow) toLatest(false);
+    else noteUnseen();
+  }
+
+  function placeNew(node, m) {
     clearEmpty();
     var items = list.querySelectorAll("li[data-message-id]");
     for (var i = items.length - 1; i >= 0; i--) {
@@ -408,6 +420,10 @@
     if (t === "message.created" || t === "message.edited" || t === "message.deleted" ||
         t === "message.pinned" || t === "message.unpinned" || t === "message.restored") {
       upsert(frame.message);
+      if (t === "message.created" && frame.message.author && typers[frame.message.author.id]) {
+        delete typers[frame.message.author.id]; // their message arrived: no longer typing
+        renderTyping();
+      }
       if (t !== "message.created") refreshReplies(frame.message);
       if (t === "message.pinned" || t === "message.unpinned" || t === "message.deleted") updatePinned(frame.message);
     } else if (t === "reaction.changed") {
@@ -520,6 +536,7 @@
     items.push(item);
     saveOutbox(items);
     renderOutbox();
+    toLatest(false); // what you just wrote is in view
     if (open) send({ type: "send", client_id: item.client_id, body: item.body, reply_to: item.reply_to });
   }
 
@@ -692,6 +709,111 @@
     var names = Object.keys(typers).filter(function (id) { return typers[id].until > now; })
       .map(function (id) { return typers[id].name; });
     typingEl.textContent = names.length === 1 ? names[0] + T.typingOne : names.length > 1 ? T.typingMany : "";
+  }
+
+  // --- where the view sits: at the first unread (or the newest), following new messages -----
+  var jumpBtn = null;
+  var unseen = 0;
+
+  // Reading the end: the latest message is (nearly) in view. The page goes on below the log
+  // (the composer, the footer), so "the bottom of the page" would be the wrong test.
+  function lastMessage() {
+    var items = list.querySelectorAll("li[data-message-id]");
+    return items.length ? items[items.length - 1] : list.lastElementChild;
+  }
+
+  // The composer stays at the foot of the screen (sticky): the room's "end" is just above it.
+  function visibleBottom() {
+    var box = root.querySelector("#composer");
+    var top = box ? box.getBoundingClientRect().top : window.innerHeight;
+    return Math.min(window.innerHeight, top > 0 ? top : window.innerHeight);
+  }
+
+  function atBottom() {
+    var last = lastMessage();
+    if (!last) return true;
+    return last.getBoundingClientRect().top < visibleBottom() + 40;
+  }
+
+  function toLatest(smooth) {
+    var last = lastMessage();
+    if (last) {
+      var y = window.scrollY + last.getBoundingClientRect().bottom - visibleBottom() + 12;
+      window.scrollTo({ top: Math.max(0, y), behavior: smooth ? "smooth" : "auto" });
+    }
+    unseen = 0;
+    if (jumpBtn) jumpBtn.hidden = true;
+  }
+
+  function placeJump() {
+    if (!jumpBtn) return;
+    jumpBtn.style.bottom = (window.innerHeight - visibleBottom() + 12) + "px";
+  }
+
+  function noteUnseen() {
+    unseen += 1;
+    if (!jumpBtn) return;
+    jumpBtn.textContent = unseen === 1 ? T.jumpOne : T.jumpMany.replace("%s", unseen);
+    placeJump();
+    jumpBtn.hidden = false;
+  }
+
+  function setUpView() {
+    jumpBtn = el("button", "button button--small chat__jump", T.jumpLatest);
+    jumpBtn.type = "button";
+    jumpBtn.hidden = true;
+    jumpBtn.setAttribute("data-chat-jump", "");
+    jumpBtn.addEventListener("click", function () { toLatest(true); });
+    root.appendChild(jumpBtn);
+    window.addEventListener("scroll", function () {
+      if (atBottom()) { unseen = 0; jumpBtn.hidden = true; }
+      else if (!unseen && jumpBtn.hidden) {
+        jumpBtn.textContent = T.jumpLatest;
+        placeJump();
+        jumpBtn.hidden = false;
+      }
+    }, { passive: true });
+    if (location.hash) return; // a link to one message: the browser already went there
+    var divider = root.querySelector("[data-chat-divider]");
+    if (divider) divider.scrollIntoView({ block: "start" });
+    else toLatest(false);
+  }
+
+  // "Load earlier messages" in place: the older ones go above, and the view stays where it was.
+  function setUpEarlier() {
+    root.addEventListener("click", function (ev) {
+      var link = ev.target.closest ? ev.target.closest("[data-chat-earlier]") : null;
+      if (!link || !window.fetch) return;
+      ev.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return;
+      link.setAttribute("aria-busy", "true");
+      var label = link.textContent;
+      link.textContent = T.loadingEarlier;
+      var url = link.getAttribute("href") + "&fragment=earlier";
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } }).then(function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        var earliest = r.headers.get("X-Earliest-Id");
+        var more = r.headers.get("X-Has-Earlier") === "1";
+        return r.text().then(function (html) { return { html: html, earliest: earliest, more: more }; });
+      }).then(function (got) {
+        var doc = document.documentElement;
+        var before = doc.scrollHeight;
+        var tpl = document.createElement("template");
+        tpl.innerHTML = got.html;
+        var first = list.querySelector("li[data-message-id]");
+        Array.prototype.forEach.call(tpl.content.querySelectorAll("li[data-message-id]"), function (li) {
+          if (!find(li.getAttribute("data-message-id"))) list.insertBefore(li, first);
+        });
+        window.scrollBy(0, doc.scrollHeight - before);
+        link.removeAttribute("aria-busy");
+        link.textContent = label;
+        if (got.more && got.earliest) link.setAttribute("href", "?before=" + got.earliest);
+        else if (link.parentNode) link.parentNode.hidden = true;
+      }).catch(function () {
+        // Fall back to the plain page (it works without JavaScript too).
+        window.location.href = link.getAttribute("href");
+      });
+    });
   }
 
   function showTyping(user) {
@@ -875,5 +997,7 @@
 
   // Messages rendered by the server become objects we can re-render (only what we need).
   renderOutbox();
+  setUpView();
+  setUpEarlier();
   connect();
 })();

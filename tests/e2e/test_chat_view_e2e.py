@@ -1,0 +1,119 @@
+"""Where the room opens and where it stays, on a phone: at the first unread message (not the
+top of 60), following new messages while the member reads the end, a "new messages" button
+when they have scrolled up, and earlier messages loaded in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import log_in
+
+pytestmark = pytest.mark.e2e
+expect.set_options(timeout=20_000)
+
+SLUG = "scroll-room"
+SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+
+SETUP = f"""
+import uuid
+from accounts.models import User
+from chat import services
+from groups.models import Group, Membership
+if not Group.objects.filter(slug="{SLUG}").exists():
+    group = Group.objects.create(name="Scroll room", slug="{SLUG}")
+    room = services.room_for_group(group.pk)
+    sam = User.objects.get(email="parent@example.com")
+    priya = User.objects.get(email="parent2@example.com")
+    for u in (sam, priya):
+        Membership.objects.create(user=u, group=group, role="member", status="active")
+    writers = []
+    for i in range(7):
+        w = User.objects.create_user(f"scroll{{i}}@example.invalid", "x" * 20,
+                                     display_name=f"Writer {{i}}")
+        Membership.objects.create(user=w, group=group, role="member", status="active")
+        writers.append(w)
+    for n in range(1, 71):
+        services.message_send(user=writers[n % 7], room=room, body=f"Old news number {{n}}",
+                              client_id=uuid.uuid4())
+    services.room_mark_read(user=sam, room=room, seq=40)
+"""
+
+
+def _in_view(page, selector: str) -> bool:
+    return page.evaluate(
+        """(sel) => { const el = document.querySelector(sel); if (!el) return false;
+           const r = el.getBoundingClientRect();
+           return r.bottom > 0 && r.top < window.innerHeight; }""",
+        selector,
+    )
+
+
+def test_the_room_opens_at_the_first_unread_and_follows_new_messages(demo_data, phone):
+    server = demo_data
+    server.shell(SETUP)
+    sam, priya = phone(), phone()
+    log_in(sam, server, "parent@example.com")
+    log_in(priya, server, "parent2@example.com")
+    sam.goto(f"{server.url}/groups/{SLUG}/chat/")
+    expect(sam.locator("[data-chat-status]")).to_have_text("Connected")
+    # Opened at "New messages", not at the pinned box and the oldest message.
+    assert _in_view(sam, "[data-chat-divider]")
+    assert sam.evaluate("window.scrollY") > 1000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    sam.screenshot(path=str(SHOTS / "chat-opens-at-unread.png"))
+
+    # Sending: your own message is in view.
+    sam.fill("[data-composer-input]", "Morning all, just catching up")
+    sam.click(".composer__send")
+    expect(sam.locator(".msg__body", has_text="Morning all, just catching up")).to_be_visible()
+    assert _in_view(sam, "#composer")
+
+    # At the end, a new message from someone else is followed.
+    priya.goto(f"{server.url}/groups/{SLUG}/chat/")
+    expect(priya.locator("[data-chat-status]")).to_have_text("Connected")
+    priya.fill("[data-composer-input]", "Hi Sam!")
+    priya.click(".composer__send")
+    expect(sam.locator(".msg__body", has_text="Hi Sam!")).to_be_visible()
+    expect(sam.locator(".msg__body", has_text="Hi Sam!")).to_be_in_viewport()
+
+    # Scrolled up to read: new messages don't pull the page away; a button says so.
+    sam.evaluate("window.scrollTo(0, 200)")
+    priya.fill("[data-composer-input]", "Are you coming on Tuesday?")
+    priya.click(".composer__send")
+    jump = sam.locator("[data-chat-jump]")
+    expect(jump).to_have_text("1 new message ↓")
+    assert sam.evaluate("window.scrollY") < 600
+    sam.screenshot(path=str(SHOTS / "chat-new-messages-button.png"))
+    jump.click()
+    expect(sam.locator(".msg__body", has_text="Are you coming on Tuesday?")).to_be_in_viewport()
+    expect(jump).to_be_hidden()
+
+    # Earlier messages load in place: same page, more messages above, the view kept.
+    url = sam.url
+    before = sam.locator("[data-chat-messages] li[data-message-id]").count()
+    sam.evaluate("window.scrollTo(0, 0)")
+    sam.click("[data-chat-earlier]")
+    expect(sam.get_by_text("Old news number 1", exact=True)).to_be_attached()
+    assert sam.locator("[data-chat-messages] li[data-message-id]").count() > before
+    assert sam.url == url
+    expect(sam.locator("[data-chat-status]")).to_have_text("Connected")
+
+
+def test_the_typing_line_goes_when_their_message_arrives(demo_data, phone):
+    server = demo_data
+    server.shell(SETUP)
+    sam, priya = phone(), phone()
+    log_in(sam, server, "parent@example.com")
+    log_in(priya, server, "parent2@example.com")
+    for p in (sam, priya):
+        p.goto(f"{server.url}/groups/{SLUG}/chat/")
+        expect(p.locator("[data-chat-status]")).to_have_text("Connected")
+    priya.type("[data-composer-input]", "On my way")
+    typing = sam.locator("[data-chat-typing]")
+    expect(typing).to_contain_text("is typing")
+    priya.click(".composer__send")
+    expect(sam.locator(".msg__body", has_text="On my way")).to_be_visible()
+    expect(typing).to_have_text("", timeout=2_000)  # at once, not after the 6 s timeout
