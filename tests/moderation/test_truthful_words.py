@@ -1,4 +1,4 @@
-"""Words that tell members and moderators what actually happened (issue 17)."""
+"""Words that tell members and moderators what actually happened, counted properly (issue 17)."""
 
 from __future__ import annotations
 
@@ -77,3 +77,18 @@ def test_message_held_by_the_watch_list_says_it_was_automatic(client, moderator,
     page = client.get("/moderation/").content.decode()
     assert "Held automatically while a moderator looks at it" in page
     assert "by a moderator" not in page
+
+
+@pytest.mark.parametrize(("handled", "words"), [
+    (1, "(last 90 days, 1 item)"),
+    (2, "(last 90 days, 2 items)"),
+])  # fmt: skip
+def test_figures_count_items_properly(client, staff, member, moderator, author, group, handled,
+                                      words):  # fmt: skip
+    for i in range(handled):
+        message = post(author, group, f"reported {i}")
+        case = services.report_message(user=member, message_id=message.pk, reason="spam").case
+        services.case_act(actor=moderator, case_id=case.pk, kind="hide", reason="x")
+    client.force_login(staff)
+    page = client.get("/moderation/figures/").content.decode()
+    assert words in page
