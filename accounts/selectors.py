@@ -25,3 +25,8 @@ def account_export(*, user: User) -> dict[str, Any]:
     for name, export in privacy.exporters().items():
         data[name] = export(user)
     return data
+
+
+def deletion_notices(*, user: User) -> list[privacy.Notice]:
+    """What the member might sort out before deleting their account (never a refusal)."""
+    return [notice for warn in privacy.warners().values() for notice in warn(user)]

@@ -78,4 +78,8 @@ def delete(request: HttpRequest) -> HttpResponse:
                 request, _("Your account has been deleted. Thank you for being part of Village.")
             )
             return redirect("home")
-    return render(request, "accounts/delete.html", {"form": form})
+    return render(
+        request,
+        "accounts/delete.html",
+        {"form": form, "notices": selectors.deletion_notices(user=request.user)},
+    )

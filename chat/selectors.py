@@ -113,6 +113,20 @@ def pinned_messages(*, room: Room) -> list[Message]:
     )
 
 
+def own_live_message(*, room: Room, user, message_id: Any) -> Message | None:
+    """The viewer's own message in this room that they can still change or delete (not
+    deleted, hidden or removed); None for anything else, whatever the reason."""
+    try:
+        mid = int(message_id)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Message.objects.filter(room=room, pk=mid, author_id=user.pk, deleted_at__isnull=True)
+        .exclude(state__in=(Message.State.HIDDEN, Message.State.REMOVED))
+        .first()
+    )
+
+
 def room_head(*, room_id: int) -> int:
     return Room.objects.filter(pk=room_id).values_list("last_seq", flat=True).first() or 0
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.sharedcache import count_hit, shared_cache
 from config.text import is_blank
@@ -147,7 +148,12 @@ def _slow_mode_check(room: Room, user_id: int, is_facilitator: bool) -> None:
     if not shared_cache().add(f"chat:slow:{room.pk}:{user_id}", 1, timeout=seconds):
         raise ChatError(
             "slow_mode",
-            _("Slow mode is on: you can send one message every %(n)s seconds.") % {"n": seconds},
+            ngettext(
+                "Slow mode is on: you can send one message every %(n)s second.",
+                "Slow mode is on: you can send one message every %(n)s seconds.",
+                seconds,
+            )
+            % {"n": seconds},
         )
 
 

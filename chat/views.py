@@ -73,6 +73,9 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                         )
                         return HttpResponseRedirect(_room_url(slug, f"m-{mid}"))
                 elif action == "delete":
+                    if request.POST.get("confirm") != "yes":
+                        # Without JavaScript nothing else asks first, and it can't be undone.
+                        return _confirm_delete(request, access, room, mid)
                     services.message_delete(user=request.user, room=room, message_id=mid)
                     return HttpResponseRedirect(_room_url(slug))
                 elif action == "react":
@@ -96,8 +99,24 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                     error = _("Sorry, we didn't understand that.")
         except ChatError as e:
             error = e.text
-    status = 400 if request.method == "POST" else 200
+    elif request.GET.get("delete"):
+        try:
+            return _confirm_delete(request, access, room, request.GET["delete"])
+        except ChatError as e:
+            error = e.text
+    status = 400 if request.method == "POST" or error else 200
     return _render_room(request, access, room, form, edit_form, error, status)
+
+
+def _confirm_delete(request, access, room, message_id) -> HttpResponse:
+    message = selectors.own_live_message(room=room, user=request.user, message_id=message_id)
+    if message is None:
+        raise ChatError("not_found", _("We couldn't find that message."))
+    return render(
+        request,
+        "chat/delete_confirm.html",
+        {"group": access.group, "message": message, "room_url": _room_url(access.group.slug)},
+    )
 
 
 def _silenced(access) -> ChatError:

@@ -81,3 +81,21 @@ class ChannelLayerOutage(logging.Filter):
             outage.down(LAYER, exc)
             return False
         return True
+
+
+class ClientErrorsAsWarnings(logging.Filter):
+    """A 4xx answer (403 permission denied, 400 bad or suspicious request) is something a
+    client sent, not a fault: one WARNING line, no traceback. Django attaches the exception to
+    these records (django.request, django.security.*), and logs suspicious requests at ERROR.
+    5xx records are left as they are. Never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+            if record.levelno > logging.WARNING:
+                record.levelno = logging.WARNING
+                record.levelname = logging.getLevelName(logging.WARNING)
+        return True

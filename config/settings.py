@@ -313,21 +313,29 @@ CONTENT_SECURITY_POLICY = {
 # (config.logfilters): on the loggers that log request paths, so every handler (and a test's
 # log capture) sees the masked line, and on the console handler for anything else.
 _MASK = {"filters": ["mask_secrets"]}
+# django.request and the console handler also turn 4xx records into one WARNING line without
+# a traceback (config.logfilters.ClientErrorsAsWarnings): the handler for django.security.*,
+# whose loggers are named after each exception class.
+_REQUESTS = {"filters": ["client_errors", "mask_secrets"]}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "mask_secrets": {"()": "config.logfilters.MaskSecretPaths"},
         "layer_outage": {"()": "config.logfilters.ChannelLayerOutage"},
+        "client_errors": {"()": "config.logfilters.ClientErrorsAsWarnings"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", **_MASK},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", **_REQUESTS},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Configured here so Django's default console handler on "django" goes: with it, every
+        # django.* line was written twice in DEBUG (it, then the root's console).
+        "django": {"level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
-        "django.request": _MASK,
+        "django.request": _REQUESTS,
         "django.security": _MASK,
         "django.server": _MASK,
         "django.channels.server": _MASK,

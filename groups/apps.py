@@ -13,4 +13,9 @@ class GroupsConfig(AppConfig):
 
         permissions.connect_stamp_signals()
 
-        privacy.register("groups", export=groups_privacy.export, erase=groups_privacy.erase)
+        privacy.register(
+            "groups",
+            export=groups_privacy.export,
+            erase=groups_privacy.erase,
+            warn=groups_privacy.warn,
+        )

@@ -3,8 +3,13 @@ delete their account (erase). Registered with accounts.privacy in GroupsConfig.r
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.privacy import Notice
 from chat.events import send_to_user_on_commit
 
+from . import selectors
 from .models import Invite, Membership
 
 
@@ -23,6 +28,23 @@ def export(user) -> list[dict]:
             "message_from_facilitators": m.decision_message,
         }
         for m in rows
+    ]
+
+
+def warn(user) -> list[Notice]:
+    """Before deleting an account: each group that would be left without a facilitator."""
+    return [
+        Notice(
+            text=_(
+                "You're the only facilitator of %(group)s. Without one, nobody can welcome new "
+                "people or plan meetups there. You might like to make someone else a "
+                "facilitator first."
+            )
+            % {"group": group.name},
+            link_url=reverse("groups:members", kwargs={"slug": group.slug}),
+            link_text=_("Choose a new facilitator for %(group)s") % {"group": group.name},
+        )
+        for group in selectors.groups_facilitated_alone(user=user)
     ]
 
 

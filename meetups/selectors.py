@@ -78,9 +78,15 @@ def series_first_coming(*, series: MeetupSeries, now: datetime | None = None) ->
 def next_occurrence(
     *, group: Group, user, now: datetime | None = None, after: datetime | None = None
 ) -> Occurrence | None:
-    """The next meetup still to come (or still going on); `after`: starting after then."""
+    """The next meetup still to come (or still going on, until its register closes); `after`:
+    starting after then."""
     now = now or timezone.now()
-    qs = Occurrence.objects.filter(group=group, status=Occurrence.Status.SCHEDULED, ends_at__gt=now)
+    qs = Occurrence.objects.filter(
+        group=group,
+        status=Occurrence.Status.SCHEDULED,
+        ends_at__gt=now,
+        register_closed_at__isnull=True,
+    )
     if after is not None:
         qs = qs.filter(starts_at__gt=after)
     qs = qs.order_by("starts_at")[:1]
@@ -91,6 +97,11 @@ def next_occurrence(
     occ.group = group
     occ.my_rsvp = occ.mine[0] if occ.mine else None
     return occ
+
+
+def register_is_empty(*, occurrence: Occurrence) -> bool:
+    """Nobody ticked, walk-ins included: no "we missed you" goes out for such a register."""
+    return not Attendance.objects.filter(occurrence=occurrence).exists()
 
 
 def my_rsvp(*, occurrence: Occurrence, user) -> Rsvp | None:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from groups.permissions import Action, GroupAccess, access_group, can, membership_for
@@ -251,8 +252,13 @@ def series_edit(request, access, series_pk):
         else:
             messages.success(
                 request,
-                _("Saved. %(n)s coming weeks now follow the change; weeks you changed by hand "
-                  "keep their own details.") % {"n": count},
+                ngettext(
+                    "Saved. %(n)s coming week now follows the change; weeks you changed by hand "
+                    "keep their own details.",
+                    "Saved. %(n)s coming weeks now follow the change; weeks you changed by hand "
+                    "keep their own details.",
+                    count,
+                ) % {"n": count},
             )  # fmt: skip
             return redirect("meetups:list", slug=access.group.slug)
     return render(
@@ -414,8 +420,14 @@ def register_reopen(request, access, pk):
 def register_close(request, access, pk):
     occ = selectors.occurrence_get(group=access.group, pk=pk)
     try:
-        services.register_close(occurrence=occ, by=request.user)
-        messages.success(request, _("Register closed. Thank you for running the group."))
+        occ = services.register_close(occurrence=occ, by=request.user)
+        if selectors.register_is_empty(occurrence=occ):
+            messages.info(
+                request,
+                _("Register closed. Nobody was marked, so no 'we missed you' messages were sent."),
+            )
+        else:
+            messages.success(request, _("Register closed. Thank you for running the group."))
     except ValidationError as exc:
         for m in _errors(exc):
             messages.error(request, m)

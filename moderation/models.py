@@ -201,6 +201,13 @@ class Appeal(models.Model):
         UPHELD = "upheld", _("Decision kept")
         REVERSED = "reversed", _("Decision reversed")
 
+    # What the appellant is told. "Upheld" is avoided: it means the decision stands, and
+    # members read it both ways.
+    OUTCOMES = {
+        Status.UPHELD: _("We looked again and the decision stands."),
+        Status.REVERSED: _("Your appeal was successful: the decision has been reversed."),
+    }
+
     action = models.OneToOneField(ModAction, on_delete=models.CASCADE, related_name="appeal")
     appellant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -222,6 +229,11 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"appeal {self.pk} ({self.status})"
+
+    @property
+    def outcome(self) -> str:
+        """The decided outcome in the appellant's words; empty while it waits."""
+        return self.OUTCOMES.get(self.status, "")
 
 
 class ImmutableError(Exception):

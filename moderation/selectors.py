@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat.models import Message
 from groups.models import Membership
@@ -75,6 +76,7 @@ class QueueItem:
     context: list[Message] = field(default_factory=list)
     history: list[ModAction] = field(default_factory=list)
     waited: timedelta = timedelta(0)
+    message_state: str = ""  # what happened to the message, truthfully (see _state_labels)
 
 
 def _scoped_cases(user):
@@ -125,6 +127,7 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
             .order_by("-created_at")
         ):
             history.setdefault(action.target_id, []).append(action)
+    state_labels = _state_labels([c.message for c in cases if c.message_id])
     now = timezone.now()
     reason_labels = dict(Reason.choices)
     items = []
@@ -147,9 +150,33 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
                 context=context,
                 history=history.get(case.subject_id, [])[:5],
                 waited=now - case.opened_at,
+                message_state=state_labels.get(case.message_id, ""),
             )
         )
     return items
+
+
+def _state_labels(messages: list[Message]) -> dict[int, str]:
+    """Label each message by who changed it: a hidden message is a moderator's doing only while
+    a moderator's hide stands; otherwise reports or a facilitator's report hid it on their own.
+    One query, and only when some message is hidden."""
+    hidden = [m.pk for m in messages if m.state == Message.State.HIDDEN]
+    by_hand = set()
+    if hidden:
+        by_hand = set(
+            ModAction.objects.filter(
+                message_id__in=hidden, kind=ModAction.Kind.HIDE, reversed_at__isnull=True
+            ).values_list("message_id", flat=True)
+        )
+    labels = {}
+    for m in messages:
+        if m.state == Message.State.HIDDEN and m.pk not in by_hand:
+            labels[m.pk] = _("Hidden automatically while a moderator looks at it")
+        elif m.state == Message.State.HELD:
+            labels[m.pk] = _("Held automatically while a moderator looks at it")
+        else:
+            labels[m.pk] = m.get_state_display()
+    return labels
 
 
 def appeals_waiting(user) -> list[Appeal]:

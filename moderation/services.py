@@ -832,9 +832,7 @@ def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appea
             notify(
                 user_ids=[appeal.appellant_id],
                 kind=Kind.MODERATION,
-                title=_("Your appeal was upheld: the decision is reversed")
-                if decision == Appeal.Status.REVERSED
-                else _("Your appeal was looked at: the decision stays"),
+                title=str(appeal.outcome),
                 body=reason,
                 url=reverse("moderation:decision", args=[action.pk]),
                 group_id=action.group_id,
@@ -842,7 +840,7 @@ def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appea
             if decision == Appeal.Status.UPHELD and action.kind == K.BAN and action.site_wide:
                 closed.letter_on_commit(
                     appeal.appellant_id,
-                    _("Your appeal was looked at: the decision stays"),
+                    str(appeal.outcome),
                     _("The moderator's answer: %(reason)s") % {"reason": reason},
                 )
         events.queue_changed_on_commit(group_id=action.group_id, case_id=action.case_id)

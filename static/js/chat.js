@@ -89,6 +89,7 @@
     typingMany: "Several people are typing…",
     here: "Here now: ",
     confirmDelete: "Delete this message? Everyone will see \"message deleted\".",
+    slowOne: "Slow mode is on: one message every second.",
     slow: "Slow mode is on: one message every %s seconds.",
     hint: "Be kind. What's shared here stays here.",
     muted: "You can post again after %s.",
@@ -452,7 +453,7 @@
     } else if (t === "room.updated") {
       if (hintEl && frame.room) {
         var n = frame.room.slow_mode_seconds;
-        hintEl.textContent = n ? T.slow.replace("%s", n) : T.hint;
+        hintEl.textContent = n === 1 ? T.slowOne : n ? T.slow.replace("%s", n) : T.hint;
       }
     }
     settleOutbox();

@@ -124,7 +124,7 @@ def test_no_js_reply_react_edit_delete_pin(client, member, facilitator, group, r
     client.post(url(group), {"action": "edit", "message_id": reply.pk, "body": "a better reply"})
     reply.refresh_from_db()
     assert reply.body == "a better reply" and reply.edited_at
-    client.post(url(group), {"action": "delete", "message_id": reply.pk})
+    client.post(url(group), {"action": "delete", "message_id": reply.pk, "confirm": "yes"})
     reply.refresh_from_db()
     assert reply.deleted_at
     html = client.get(url(group)).content.decode()
