@@ -19,6 +19,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.security import Refusal, session_refusal, socket_refusal
 from config import outage, socketlimits
@@ -93,7 +94,11 @@ def unavailable_frame(client_id: Any = None) -> dict[str, Any]:
 def rate_limited_frame(retry_after: int, client_id: Any = None) -> dict[str, Any]:
     frame = error_frame(
         "rate_limited",
-        _("That's a lot at once. Please wait %(n)s seconds and try again.") % {"n": retry_after},
+        ngettext(
+            "That's a lot at once. Please wait %(n)s second and try again.",
+            "That's a lot at once. Please wait %(n)s seconds and try again.",
+            retry_after,
+        ) % {"n": retry_after},
         client_id,
     )
     frame["retry_after"] = retry_after

@@ -12,12 +12,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _writers(record: logging.LogRecord) -> list[logging.Handler]:
-    """The handlers (not pytest's) that would write this record out, as logging decides."""
+    """The handlers (not pytest's, nor the suite's privacy guard) that would write this record
+    out, as logging decides."""
     out = []
     logger: logging.Logger | None = logging.getLogger(record.name)
     while logger is not None:
         for handler in logger.handlers:
-            if type(handler).__module__.startswith("_pytest"):
+            if type(handler).__module__.startswith(("_pytest", "tests.conftest", "conftest")):
                 continue
             if record.levelno >= handler.level and handler.filter(record):
                 out.append(handler)
