@@ -61,7 +61,7 @@
     connecting: "Connecting…",
     reconnecting: "Reconnecting… your messages will be sent when we're back.",
     offline: "You're offline. Messages you write will be sent when you're back.",
-    refused: "You can't see this chat any more.",
+    refused: "You're not in this group any more, so you can't post here. What you typed is still in the box.",
     sending: "Sending…",
     failed: "Not sent",
     retry: "Try again",

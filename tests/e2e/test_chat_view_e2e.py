@@ -117,3 +117,42 @@ def test_the_typing_line_goes_when_their_message_arrives(demo_data, phone):
     priya.click(".composer__send")
     expect(sam.locator(".msg__body", has_text="On my way")).to_be_visible()
     expect(typing).to_have_text("", timeout=2_000)  # at once, not after the 6 s timeout
+
+
+REMOVAL = """
+from accounts.models import User
+from chat import services
+from groups.models import Group, Membership
+group, _ = Group.objects.get_or_create(name="Removal room", slug="removal-room")
+services.room_for_group(group.pk)
+sam = User.objects.get(email="parent@example.com")
+Membership.objects.update_or_create(
+    user=sam, group=group, defaults={"role": "member", "status": "active"}
+)
+Membership.objects.update_or_create(
+    user=User.objects.get(email="facilitator@example.com"), group=group,
+    defaults={"role": "facilitator", "status": "active"},
+)
+print(Membership.objects.get(user=sam, group=group).pk)
+"""
+
+
+def test_a_removed_member_keeps_their_words_but_not_a_live_composer(demo_data, phone):
+    """Defect 5: the box and Send stayed, and what they typed sat in "Sending…" forever."""
+    server = demo_data
+    membership_id = server.shell(REMOVAL).strip().splitlines()[-1]
+    sam, jo = phone(), phone()
+    log_in(jo, server, "facilitator@example.com")
+    log_in(sam, server, "parent@example.com")
+    sam.goto(f"{server.url}/groups/removal-room/chat/")
+    expect(sam.locator("[data-chat-status]")).to_have_text("Connected")
+    sam.fill("[data-composer-input]", "half-written thought")
+    # Jo removes Sam from the group, on her own phone.
+    jo.goto(f"{server.url}/groups/removal-room/members/{membership_id}/remove/")
+    jo.get_by_role("button", name="Remove from the group").click()
+    jo.wait_for_load_state()
+    expect(sam.locator("[data-composer-input]")).to_be_disabled()
+    expect(sam.locator(".composer__send")).to_be_disabled()
+    expect(sam.locator(".composer__closed")).to_contain_text("You're not in this group any more")
+    expect(sam.locator("[data-composer-input]")).to_have_value("half-written thought")
+    sam.screenshot(path=str(SHOTS / "chat-removed-composer.png"))
