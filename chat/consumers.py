@@ -37,6 +37,8 @@ TYPING_THROTTLE_SECONDS = 3.0
 #: the per-member limits of each frame type).
 FRAME_BURST = 40
 FRAMES_PER_SECOND = 5.0
+#: How long a close waits for frames already handed to a slow socket's writer.
+CLOSE_FLUSH_SECONDS = 1.0
 MAX_PENDING = 500
 #: Frames that may wait for a socket whose client stopped reading (its send is stuck); one
 #: more and they are dropped and the socket closed as "try again later": it resumes by seq.
@@ -73,7 +75,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.sending = False
         self.writer: asyncio.Task | None = None  # only while a client is slow to read
         self.last_typing = 0.0
-        self.tokens, self.tokens_at = float(FRAME_BURST), time.monotonic()
+        self.tokens = float(settings.VILLAGE.get("CHAT_FRAME_BURST", FRAME_BURST))
+        self.tokens_at = time.monotonic()
         self.closing = False
         self.room_sub: fanout.RoomSubscription | None = None
         self.user_sub: fanout.Subscription | None = None
@@ -136,6 +139,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         with contextlib.suppress(Exception):
             await self._flush()  # e.g. the error frame that explains the close
+            writer = getattr(self, "writer", None)
+            if writer is not None:  # a send had to wait: the frames go first, then the close
+                await asyncio.wait_for(asyncio.shield(writer), CLOSE_FLUSH_SECONDS)
         self.closing = True
         try:
             await self.close(code=code)
@@ -234,7 +240,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """A per-socket token bucket, before anything else (parsing, Redis, the database): a
         script that floods one socket is refused at once, for free."""
         now = time.monotonic()
-        self.tokens = min(FRAME_BURST, self.tokens + (now - self.tokens_at) * FRAMES_PER_SECOND)
+        burst = settings.VILLAGE.get("CHAT_FRAME_BURST", FRAME_BURST)
+        rate = settings.VILLAGE.get("CHAT_FRAMES_PER_SECOND", FRAMES_PER_SECOND)
+        self.tokens = min(burst, self.tokens + (now - self.tokens_at) * rate)
         self.tokens_at = now
         if self.tokens < 1:
             return True

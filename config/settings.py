@@ -366,6 +366,9 @@ VILLAGE = {
     "CHAT_RESUME_CAP": 500,
     "CHAT_RATE_LIMIT_COUNT": int(os.environ.get("CHAT_RATE_LIMIT_COUNT", "10")),
     "CHAT_RATE_LIMIT_SECONDS": int(os.environ.get("CHAT_RATE_LIMIT_SECONDS", "10")),
+    # One socket's flood guard (chat/consumers.py): a burst, then so many frames a second.
+    "CHAT_FRAME_BURST": int(os.environ.get("CHAT_FRAME_BURST", "40")),
+    "CHAT_FRAMES_PER_SECOND": float(os.environ.get("CHAT_FRAMES_PER_SECOND", "5")),
     "CHAT_HEARTBEAT_SECONDS": 25,
     "CHAT_RECHECK_SECONDS": 60,
     "MODERATION_AUTOHIDE_REPORTS": int(os.environ.get("MODERATION_AUTOHIDE_REPORTS", "3")),

@@ -240,6 +240,7 @@ async def test_removed_member_cannot_act_even_without_kick_message(
 
     a = make_client(member, group)
     await a.connect(hello=None)
+    await a.until("presence")  # checked and joined (connect returns at the handshake)
     await db(Membership.objects.filter(user=member).update)(status=Membership.Status.REMOVED)
     await asyncio.sleep(0.3)
     ack = await a.message("still here?")

@@ -388,7 +388,16 @@ async def test_a_stalled_reader_under_uvicorn_holds_nobody_up_and_is_sent_away_t
     stuck socket is capped, then it is closed as "try again later" and, reading again, it
     resumes with one reconnect."""
     room = stack.make_room("fault-stall", 3)
-    server = stack.start_server("uvicorn", extra_env={"CHAT_RATE_LIMIT_COUNT": "100000"})
+    # This one sender floods on purpose: the chat limits and the socket's flood guard are
+    # lifted for this server only (they would refuse most of the burst).
+    server = stack.start_server(
+        "uvicorn",
+        extra_env={
+            "CHAT_RATE_LIMIT_COUNT": "100000",
+            "CHAT_FRAME_BURST": "100000",
+            "CHAT_FRAMES_PER_SECOND": "100000",
+        },
+    )
     slow = ChatClient("slow", room.users[0]["session"], room.path, max_queue=1, rcvbuf=4096)
     reader = ChatClient("reader", room.users[1]["session"], room.path)
     sender = ChatClient("sender", room.users[2]["session"], room.path)

@@ -108,12 +108,11 @@ def test_random_frames(world, group, settings, caplog, monkeypatch):
     before = _other_room_state(other_group)
     # Limits would answer most of a flood with rate_limited (tests/chat/test_frame_limits.py):
     # here every frame must reach the parser and the handlers.
-    from chat import consumers
     from config.socketlimits import DEFAULTS
 
-    monkeypatch.setattr(consumers, "FRAME_BURST", 10**6)
     settings.VILLAGE = {
         **settings.VILLAGE,
+        "CHAT_FRAME_BURST": 10**6,
         "CHAT_RATE_LIMIT_COUNT": 10**6,
         "SOCKET_LIMITS": dict.fromkeys(DEFAULTS, (10 ** 6, 60)),
     }
