@@ -88,6 +88,13 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                         emoji=request.POST.get("emoji"),
                     )
                     return HttpResponseRedirect(_room_url(slug, f"m-{mid}"))
+                elif action == "slow_mode":
+                    if not access.can(request.user, Action.SET_SLOW_MODE):
+                        raise ChatError("forbidden", _("Only facilitators can change slow mode."))
+                    services.room_set_slow_mode(
+                        user=request.user, room=room, seconds=request.POST.get("seconds")
+                    )
+                    return HttpResponseRedirect(_room_url(slug, "tools"))
                 elif action in ("pin", "unpin"):
                     if not access.can(request.user, Action.PIN_MESSAGE):
                         raise ChatError("forbidden", _("Only facilitators can pin messages."))
@@ -145,6 +152,7 @@ def _render_room(request, access, room, form, edit_form, error, status):
     can_post = access.can(user, Action.POST_MESSAGE)
     can_react = access.can(user, Action.REACT)
     can_pin = access.can(user, Action.PIN_MESSAGE)
+    can_slow_mode = access.can(user, Action.SET_SLOW_MODE)
     muted_until = None
     if access.membership is not None and access.membership.is_muted():
         muted_until = access.membership.muted_until
@@ -200,6 +208,8 @@ def _render_room(request, access, room, form, edit_form, error, status):
         "can_post": can_post,
         "can_react": can_react,
         "can_pin": can_pin,
+        "can_slow_mode": can_slow_mode,
+        "slow_mode_choices": _slow_mode_choices(room.slow_mode_seconds) if can_slow_mode else [],
         "can_report": access.can(user, Action.REPORT_CONTENT),
         "muted_until": muted_until,
         "reply_to": reply_to,
@@ -218,6 +228,19 @@ def _render_room(request, access, room, form, edit_form, error, status):
         response["X-Earliest-Id"] = str(context.get("earliest_id") or "")
         return response
     return render(request, "chat/room.html", context, status=status)
+
+
+def _slow_mode_choices(current: int) -> list[tuple[int, str]]:
+    from django.utils.translation import ngettext
+
+    choices = [(0, _("Off"))]
+    for n in sorted({10, 30, 60, 300} | ({current} if current else set())):
+        if n % 60 == 0:
+            label = ngettext("Every minute", "Every %(n)s minutes", n // 60) % {"n": n // 60}
+        else:
+            label = ngettext("Every second", "Every %(n)s seconds", n) % {"n": n}
+        choices.append((n, label))
+    return choices
 
 
 def _int(value) -> int | None:

@@ -455,6 +455,8 @@
         var n = frame.room.slow_mode_seconds;
         hintEl.textContent = n === 1 ? T.slowOne : n ? T.slow.replace("%s", n) : T.hint;
       }
+      var slowSelect = root.querySelector("[data-chat-slow-mode] select");
+      if (slowSelect && frame.room) slowSelect.value = String(frame.room.slow_mode_seconds);
     }
     settleOutbox();
   }
@@ -997,6 +999,17 @@
   });
 
   // Messages rendered by the server become objects we can re-render (only what we need).
+  // Facilitators' slow mode: over the socket when it is open (everyone's page updates live).
+  var slowForm = root.querySelector("[data-chat-slow-mode]");
+  if (slowForm) {
+    slowForm.addEventListener("submit", function (ev) {
+      if (!open) return; // the plain form post works without the socket
+      ev.preventDefault();
+      var seconds = parseInt(slowForm.querySelector("select").value, 10) || 0;
+      send({ type: "slow_mode", seconds: seconds });
+    });
+  }
+
   renderOutbox();
   setUpView();
   setUpEarlier();

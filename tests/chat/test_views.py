@@ -248,3 +248,35 @@ def test_room_page_has_valid_times_and_no_empty_form_actions(
         datetimes = re.findall(r'datetime="([^"]*)"', html)
         assert len(datetimes) >= 2
         assert all(VALID_DATETIME.fullmatch(d) for d in datetimes), datetimes
+
+
+def test_a_facilitator_sets_slow_mode_without_javascript(client, facilitator, member, group, room):
+    client.force_login(facilitator)
+    page = client.get(url(group)).content.decode()
+    assert "Facilitator tools" in page and 'name="action" value="slow_mode"' in page
+    r = client.post(url(group), {"action": "slow_mode", "seconds": "30"})
+    assert r.status_code == 302
+    room.refresh_from_db()
+    assert room.slow_mode_seconds == 30
+    # Everyone sees it is on.
+    client.force_login(member)
+    page = client.get(url(group)).content.decode()
+    assert "Slow mode is on: one message every 30 seconds." in page
+    assert "Facilitator tools" not in page
+
+
+def test_a_member_cannot_set_slow_mode(client, member, group, room):
+    client.force_login(member)
+    r = client.post(url(group), {"action": "slow_mode", "seconds": "300"})
+    assert r.status_code == 400
+    assert "Only facilitators can change slow mode." in r.content.decode()
+    room.refresh_from_db()
+    assert room.slow_mode_seconds == 0
+
+
+def test_the_group_settings_lead_to_slow_mode(client, facilitator, group):
+    client.force_login(facilitator)
+    page = client.get(f"/groups/{group.slug}/edit/").content.decode()
+    assert f"/groups/{group.slug}/chat/?tools=1#tools" in page
+    room_page = client.get(f"/groups/{group.slug}/chat/?tools=1").content.decode()
+    assert '<details class="chat__tools card" id="tools" open>' in room_page

@@ -156,3 +156,40 @@ def test_a_removed_member_keeps_their_words_but_not_a_live_composer(demo_data, p
     expect(sam.locator(".composer__closed")).to_contain_text("You're not in this group any more")
     expect(sam.locator("[data-composer-input]")).to_have_value("half-written thought")
     sam.screenshot(path=str(SHOTS / "chat-removed-composer.png"))
+
+
+SLOW_ROOM = """
+from accounts.models import User
+from chat import services
+from groups.models import Group, Membership
+group, _ = Group.objects.get_or_create(name="Slow room", slug="slow-room")
+room = services.room_for_group(group.pk)
+room.slow_mode_seconds = 0
+room.save(update_fields=["slow_mode_seconds"])
+for email, role in (("facilitator@example.com", "facilitator"), ("parent@example.com", "member")):
+    Membership.objects.update_or_create(
+        user=User.objects.get(email=email), group=group,
+        defaults={"role": role, "status": "active"},
+    )
+"""
+
+
+def test_a_facilitator_turns_on_slow_mode_and_members_see_it_live(demo_data, phone):
+    """Defect 8: slow mode had no control (only a raw websocket frame turned it on)."""
+    server = demo_data
+    server.shell(SLOW_ROOM)
+    jo, sam = phone(), phone()
+    log_in(jo, server, "facilitator@example.com")
+    log_in(sam, server, "parent@example.com")
+    for p in (jo, sam):
+        p.goto(f"{server.url}/groups/slow-room/chat/")
+        expect(p.locator("[data-chat-status]")).to_have_text("Connected")
+    expect(sam.locator("#tools")).to_have_count(0)  # members have no such tools
+    jo.locator("#tools summary").click()
+    jo.select_option("#slow-seconds", "30")  # "Every 30 seconds"
+    jo.get_by_role("button", name="Set slow mode").click()
+    hint = "Slow mode is on: one message every 30 seconds."
+    expect(sam.locator("[data-chat-hint]")).to_have_text(hint)
+    expect(jo.locator("[data-chat-hint]")).to_have_text(hint)
+    assert jo.url.endswith("/groups/slow-room/chat/")  # done over the socket, no page load
+    jo.screenshot(path=str(SHOTS / "chat-slow-mode-tools.png"))
