@@ -19,6 +19,7 @@ MASK = "[token]"
 # notifications/urls.py, groups/urls.py, moderation/urls.py, allauth's account urls).
 SECRET_PREFIXES = (
     "meetups/feed/",
+    "meetups/group-feed/",
     "meetups/rsvp/",
     "meetups/missed/",
     "notifications/unsubscribe/",

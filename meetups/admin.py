@@ -6,6 +6,7 @@ from .models import (
     Attendance,
     CalendarFeed,
     Delivery,
+    GroupCalendarFeed,
     MeetupPrefs,
     MeetupSeries,
     NudgeReply,
@@ -86,3 +87,11 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(GroupCalendarFeed)
+class GroupCalendarFeedAdmin(CalendarFeedAdmin):
+    """The same for a member's private link to one group's calendar."""
+
+    list_display = ["user", "group", "created_at"]
+    raw_id_fields = ["user", "group"]

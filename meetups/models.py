@@ -279,3 +279,19 @@ class CalendarFeed(models.Model):
     )
     token = models.CharField(max_length=64, unique=True, default=new_feed_token)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class GroupCalendarFeed(models.Model):
+    """A member's private subscription link for one group's whole calendar, so a calendar app
+    (which cannot log in) can follow it. Revocable: making a new one stops the old; it stops
+    working by itself once the member may no longer see the group's meetups."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey("groups.Group", on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="one_group_feed_per_member")
+        ]

@@ -12,7 +12,15 @@ from django.utils import timezone
 from groups.models import Group, Membership
 
 from . import rules
-from .models import Attendance, CalendarFeed, MeetupPrefs, MeetupSeries, Occurrence, Rsvp
+from .models import (
+    Attendance,
+    CalendarFeed,
+    GroupCalendarFeed,
+    MeetupPrefs,
+    MeetupSeries,
+    Occurrence,
+    Rsvp,
+)
 
 GOING = Q(rsvps__answer=Rsvp.Answer.GOING, rsvps__waitlist_position__isnull=True)
 
@@ -247,6 +255,11 @@ def calendar_feed_owner(*, token: str):
     if feed is None or not feed.user.is_active:
         return None
     return feed.user
+
+
+def group_feed_by_token(*, token: str):
+    """The group feed row for a private group calendar link (its user and group), or None."""
+    return GroupCalendarFeed.objects.filter(token=token).select_related("user", "group").first()
 
 
 def member_feed_occurrences(*, user, now: datetime | None = None):

@@ -31,6 +31,7 @@ from .models import (
     Attendance,
     CalendarFeed,
     Delivery,
+    GroupCalendarFeed,
     MeetupPrefs,
     MeetupSeries,
     NudgeReply,
@@ -722,6 +723,16 @@ def calendar_feed_for(*, user, renew: bool = False) -> CalendarFeed:
     if feed:
         feed.delete()
     return CalendarFeed.objects.create(user=user)
+
+
+def group_feed_for(*, user, group: Group, renew: bool = False) -> GroupCalendarFeed:
+    """The member's private subscription link for one group's calendar; `renew` replaces it."""
+    feed = GroupCalendarFeed.objects.filter(user=user, group=group).first()
+    if feed and not renew:
+        return feed
+    if feed:
+        feed.delete()
+    return GroupCalendarFeed.objects.create(user=user, group=group)
 
 
 @transaction.atomic

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from groups.permissions import Action, GroupAccess, access_group, can, membership_for
+from groups.permissions import (
+    Action,
+    GroupAccess,
+    access_group,
+    access_group_by_user_id,
+    can,
+    membership_for,
+)
 
 from . import forms, ical, selectors, services, tokens
 from .models import Rsvp
@@ -167,10 +174,26 @@ def occurrence_ics(request, access, pk):
 
 @guarded(Action.VIEW_MEETUPS)
 def group_feed(request, access):
-    body = ical.group_feed(
-        access.group, selectors.feed_occurrences(group=access.group), stamp=timezone.now()
-    )
+    return _group_ics(access.group)
+
+
+def _group_ics(group) -> HttpResponse:
+    body = ical.group_feed(group, selectors.feed_occurrences(group=group), stamp=timezone.now())
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+def group_token_feed(request, token):
+    """A group's calendar for a calendar app, by the member's private link: the same check as
+    the logged-in feed (the member may still see the group's meetups), else the same 404 as an
+    unknown link."""
+    feed = selectors.group_feed_by_token(token=token)
+    if feed is None:
+        raise Http404
+    try:
+        access_group_by_user_id(feed.user_id, feed.group_id, Action.VIEW_MEETUPS)
+    except (Http404, PermissionDenied):
+        raise Http404 from None
+    return _group_ics(feed.group)
 
 
 def member_feed(request, token):
@@ -491,6 +514,12 @@ def member_settings(request, access):
             messages.success(
                 request, _("Here's your new private link. The old one has stopped working.")
             )
+        elif request.POST.get("what") == "group_feed":
+            services.group_feed_for(user=request.user, group=access.group, renew=True)
+            messages.success(
+                request,
+                _("Here's a new link for this group's calendar. The old one has stopped working."),
+            )
         else:
             form = forms.SettingsForm(request.POST)
             if form.is_valid():
@@ -501,11 +530,17 @@ def member_settings(request, access):
         return redirect("meetups:settings", slug=access.group.slug)
     feed = services.calendar_feed_for(user=request.user)
     feed_url = request.build_absolute_uri(reverse("meetups_site:member_feed", args=[feed.token]))
+    group_feed_row = services.group_feed_for(user=request.user, group=access.group)
+    group_feed_url = request.build_absolute_uri(
+        reverse("meetups_site:group_token_feed", args=[group_feed_row.token])
+    )
     form = forms.SettingsForm(
         initial={"nudges": selectors.prefs_for(user=request.user, group=access.group)}
     )
     return render(
-        request, "meetups/settings.html", _ctx(request, access, form=form, feed_url=feed_url)
+        request,
+        "meetups/settings.html",
+        _ctx(request, access, form=form, feed_url=feed_url, group_feed_url=group_feed_url),
     )
 
 
