@@ -579,7 +579,9 @@ def render(results: dict) -> str:
             f"{_f(r['probe_time_to_last_ms'])} ms. Then all {r['storm_clients']} dropped and reconnected at once: "
             f"**{r['storm_failures']} failed first attempts**, first pass {_f(r['storm_s'], 1)} s "
             f"({_f(r['storm_connects_per_s'])} connects/s), all back after {_f(r['storm_total_s'], 1)} s "
-            f"({r['storm_unrecovered']} never recovered).",
+            f"({r['storm_unrecovered']} never recovered). "
+            f"RSS after the storm {_mib(r.get('rss_after_storm'))} MiB "
+            f"(**{_f(_storm_growth(r), 1)} %** on the {r['rss_after'] // 1048576} MiB before it).",
             "",
         ]
         if r.get("storm_failure_samples"):
@@ -595,6 +597,19 @@ def render(results: dict) -> str:
     lines.append("Raw numbers of this run (every window, not just medians): `bench/last-run.json`.")
     lines.append(END)
     return "\n".join(lines)
+
+
+def _mib(n) -> str:
+    return "?" if not n else str(n // 1048576)
+
+
+def _storm_growth(r: dict) -> float | None:
+    """How much the server's RSS grew across the reconnect storm, in per cent: the same
+    number of sockets is open before and after, so this is what each reconnect leaves behind."""
+    before, after = r.get("rss_after"), r.get("rss_after_storm")
+    if not before or not after:
+        return None
+    return (after - before) * 100.0 / before
 
 
 def targets(results: dict) -> list[str]:
@@ -651,6 +666,12 @@ def targets(results: dict) -> list[str]:
         f"{idle.get('storm_clients')} sockets)",
         f"{_f(st, 1)} s, {idle.get('storm_failures')} failed first attempts",
         None if st is None else (st <= 10 and idle.get("storm_failures") == 0),
+    )
+    growth = _storm_growth(idle)
+    row(
+        "Memory after the reconnect storm within 10 % of before it (same sockets open)",
+        f"{_f(growth, 1)} %",
+        None if growth is None else growth <= 10,
     )
     if idle:
         row(
