@@ -581,7 +581,8 @@ def render(results: dict) -> str:
             f"({_f(r['storm_connects_per_s'])} connects/s), all back after {_f(r['storm_total_s'], 1)} s "
             f"({r['storm_unrecovered']} never recovered). "
             f"RSS after the storm {_mib(r.get('rss_after_storm'))} MiB "
-            f"(**{_f(_storm_growth(r), 1)} %** on the {r['rss_after'] // 1048576} MiB before it).",
+            f"10 s later (**{_f(_storm_growth(r), 1)} %** on the "
+            f"{_mib(r.get('rss_before_storm') or r['rss_after'])} MiB just before it).",
             "",
         ]
         if r.get("storm_failure_samples"):
@@ -606,7 +607,8 @@ def _mib(n) -> str:
 def _storm_growth(r: dict) -> float | None:
     """How much the server's RSS grew across the reconnect storm, in per cent: the same
     number of sockets is open before and after, so this is what each reconnect leaves behind."""
-    before, after = r.get("rss_after"), r.get("rss_after_storm")
+    before = r.get("rss_before_storm") or r.get("rss_after")
+    after = r.get("rss_after_storm")
     if not before or not after:
         return None
     return (after - before) * 100.0 / before

@@ -408,6 +408,7 @@ async def run_idle(job: dict) -> dict:
             await t
     # Storm: drop every socket at once (like a network blip or a server restart), then all
     # reconnect at once with no client-side pacing.
+    out["rss_before_storm"] = rss_bytes(server) if server else 0
     for c in connected:
         c.ws.transport.abort()
         c.ws = None
@@ -430,6 +431,9 @@ async def run_idle(job: dict) -> dict:
         await connect_all(job, missing, 200)
     out["storm_total_s"] = storm_time + (now() - retry_start if retries else 0)
     out["storm_unrecovered"] = sum(1 for c in connected if c.ws is None)
+    out["rss_right_after_storm"] = rss_bytes(server) if server else 0
+    # What the storm left behind once it is over (the same sockets are open as before it).
+    await asyncio.sleep(job.get("storm_settle", 10.0))  # the settling time is what is measured
     out["rss_after_storm"] = rss_bytes(server) if server else 0
     for c in connected:
         if c.ws is not None:

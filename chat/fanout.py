@@ -32,7 +32,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 
-from config import outage
+from config import memory, outage
 
 from . import presence, protocol
 from .events import LAYER, encode, room_group, room_layer, user_group
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 PRESENCE_DELAY_SECONDS = 0.5
 
 
+#: Channel-layer commands (joins, presence) a process has in flight at once.
+LAYER_CONCURRENCY = 16
 #: While the channel layer is away, each room's heartbeat reads the database this often.
 OFFLINE_BEAT_SECONDS = 2.0
 #: Re-joining the layer after a failure: first wait, and the most it backs off to.
@@ -141,9 +143,10 @@ class Subscription:
     async def _join(self) -> bool:
         """Join the group on the layer; on failure go offline (and keep trying)."""
         try:
-            if not self.channel:
-                self.channel = await self.layer.new_channel()
-            await self.layer.group_add(self.group, self.channel)
+            async with self.hub.layer_slots:
+                if not self.channel:
+                    self.channel = await self.layer.new_channel()
+                await self.layer.group_add(self.group, self.channel)
         except Exception as exc:
             self.go_offline(exc)
             return False
@@ -168,7 +171,8 @@ class Subscription:
         if self.offline:
             return
         try:
-            await self.layer.group_add(self.group, self.channel)
+            async with self.hub.layer_slots:
+                await self.layer.group_add(self.group, self.channel)
         except Exception as exc:
             self.go_offline(exc)
 
@@ -192,14 +196,16 @@ class Subscription:
                 return
             old = self.channel
             try:  # a fresh channel: the old one's messages (if any) are gone with Redis
-                self.channel = await self.layer.new_channel()
-                await self.layer.group_add(self.group, self.channel)
+                async with self.hub.layer_slots:
+                    self.channel = await self.layer.new_channel()
+                    await self.layer.group_add(self.group, self.channel)
             except Exception:
                 wait = min(REJOIN_MAX_SECONDS, wait * 2)
                 continue
             if old and old != self.channel:
                 with contextlib.suppress(Exception):
-                    await self.layer.group_discard(self.group, old)
+                    async with self.hub.layer_slots:
+                        await self.layer.group_discard(self.group, old)
             self.offline = False
             self.rejoin_task = None
             outage.up(LAYER)
@@ -230,7 +236,8 @@ class Subscription:
                 task.cancel()
         if self.channel and not self.offline:
             with contextlib.suppress(Exception):
-                await self.layer.group_discard(self.group, self.channel)
+                async with self.hub.layer_slots:
+                    await self.layer.group_discard(self.group, self.channel)
 
 
 class UserSubscription(Subscription):
@@ -306,7 +313,10 @@ class RoomSubscription(Subscription):
                     room_id=self.room_id, updates=updates
                 )
                 text = encode({"type": "presence", "members": members})
-                await self.layer.group_send(self.group, {"type": "chat.presence", "text": text})
+                async with self.hub.layer_slots:
+                    await self.layer.group_send(
+                        self.group, {"type": "chat.presence", "text": text}
+                    )
             except Exception as exc:  # presence is a nicety: skip this round
                 outage.down(LAYER, exc)
                 break
@@ -432,6 +442,9 @@ class Hub:
         self.room_layer = room_layer if room_layer is not None else layer
         self.subs: dict[str, Subscription] = {}
         self.maintenance: asyncio.Task | None = None
+        # Joins, leaves and presence go to Redis at most this many at a time: a reconnect storm
+        # would otherwise open a connection per concurrent command, and the pool keeps them all.
+        self.layer_slots = asyncio.Semaphore(LAYER_CONCURRENCY)
 
     def drop(self, sub: Subscription) -> None:
         if self.subs.get(sub.group) is sub:
@@ -458,6 +471,7 @@ class Hub:
         """Subscribe the socket to its room and its user; raises if the layer fails."""
         s = consumer.session
         assert s is not None
+        memory.note_connect()
         rg, ug = room_group(s.room_id), user_group(s.user_id)
         room = await self._subscribe(rg, consumer, lambda: RoomSubscription(self, rg, s.room_id))
         try:
@@ -481,6 +495,7 @@ class Hub:
         next_refresh = time.monotonic() + _recheck() * (0.9 + 0.2 * random.random())
         while self.subs:
             await asyncio.sleep(min(RESTART_CHECK_SECONDS, _recheck()))
+            memory.settle()  # a reconnect storm just ended: give its memory back
             if outage.is_down(LAYER):
                 # Something in this process failed to reach the layer (a broadcast, a user
                 # subscription). The pub/sub layer's receive never says so itself (it retries
