@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.adminkit import ViewOnlyAdmin
+
 from . import sessions
 from .models import DeviceSighting, LoginSession, User
 
@@ -58,16 +60,9 @@ class LoginSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeviceSighting)
-class DeviceSightingAdmin(admin.ModelAdmin):
-    """Read-only: when an account logged in. The hashes mean nothing to a person: not shown."""
+class DeviceSightingAdmin(ViewOnlyAdmin):
+    """When an account logged in. The hashes mean nothing to a person: not shown."""
 
     list_display = ("user", "seen_at")
     list_select_related = ("user",)
     fields = ("user", "seen_at")
-    readonly_fields = ("user", "seen_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from accounts.security import Refusal, session_refusal, socket_refusal
 from config import outage, socketlimits
 from groups.permissions import (
+    AccountClosed,
     Action,
     GroupAccess,
     access_group,
@@ -216,8 +217,9 @@ class Session:
             self.checked_at = 0.0
 
 
-#: How long a read-only frame may reuse the socket's last permission check without asking
-#: anything (writes always read the access stamps first).
+#: `_fresh`'s `max_age` for reuse without reading the stamps. No frame uses it any more: every
+#: frame reads the stamps (`_handle` passes 0), so a session ended elsewhere is refused at the
+#: next frame. Kept for the mechanism's tests (tests/chat/test_permission_reuse.py).
 PERMISSION_CACHE_SECONDS = 5.0
 #: How long a check may be reused at all while the access stamps (groups.permissions) read as
 #: they did just before it, i.e. nothing it depended on has committed a change since. Longer
@@ -226,7 +228,7 @@ PERMISSION_CACHE_SECONDS = 5.0
 STAMPED_REUSE_SECONDS = 90.0
 #: An idle socket lets go of its check's objects after this long without a frame.
 RELEASE_UNUSED_SECONDS = 30.0
-#: Frames that write nothing anyone else sees (the consumer runs them as reads).
+#: Frames that write nothing anyone else sees (the consumer runs them on the read pool).
 CACHED_FRAMES = {"hello", "read", "typing", "ping"}
 
 
@@ -270,8 +272,7 @@ def connect(user, slug: str, session_key: str | None = None) -> Session | int:
 def _fresh(session: Session, max_age: float | None = None):
     """The user and their access now, or the socket's last check, reused:
 
-    - as it is, if it is less than `max_age` seconds old (read-only frames pass
-      PERMISSION_CACHE_SECONDS);
+    - as it is, if it is less than `max_age` seconds old (frames pass 0: never);
     - else, if `max_age` is not None, when the access stamps still read as they did just before
       the check (one shared-cache read instead of a database query) and it is less than
       STAMPED_REUSE_SECONDS old. Any change committed through the app since (a model save, a
@@ -302,10 +303,8 @@ def _fresh(session: Session, max_age: float | None = None):
     # so the next frame sees it.
     try:
         user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
-    except PermissionDenied as e:
-        if str(e) == "inactive":  # the account was closed: its log-ins ended with it
-            raise SessionEnded(session_refusal()) from None
-        raise
+    except AccountClosed:  # its log-ins ended with it
+        raise SessionEnded(session_refusal()) from None
     refusal = socket_refusal(user, session.session_key)
     if refusal is not None:
         raise SessionEnded(refusal)

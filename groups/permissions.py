@@ -267,6 +267,10 @@ def _grant(user, group: Group, membership: Membership | None, action: Action) ->
     return GroupAccess(group=group, membership=membership, roles=roles)
 
 
+class AccountClosed(PermissionDenied):
+    """The account is closed (deleted or banned site-wide): no decision about it is a yes."""
+
+
 def access_group_by_user_id(user_id: int, group_id: int, action: Action) -> tuple[Any, GroupAccess]:
     """`access_group` for a user known only by id (an open websocket re-checking itself): the
     active user and their access, or Http404 / PermissionDenied (also for an account closed
@@ -280,7 +284,7 @@ def access_group_by_user_id(user_id: int, group_id: int, action: Action) -> tupl
         return membership.user, _grant(membership.user, membership.group, membership, action)
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        raise PermissionDenied("inactive")
+        raise AccountClosed("inactive")
     return user, access_group(user, group_id=group_id, action=action)
 
 
