@@ -82,10 +82,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user_sub: fanout.Subscription | None = None
         self.recheck_at = time.monotonic() + float(settings.VILLAGE["CHAT_RECHECK_SECONDS"])
         await self.accept()
-        slug = self.scope.get("url_route", {}).get("kwargs", {}).get("slug", "")
+        kwargs = self.scope.get("url_route", {}).get("kwargs", {})
         try:
             result = await fanout.db_read(protocol.connect)(
-                self.scope.get("user"), slug, self.scope.get("session_key")
+                self.scope.get("user"),
+                kwargs.get("slug", ""),
+                self.scope.get("session_key"),
+                checkin_id=kwargs.get("checkin"),
             )
         except protocol.DATABASE_DOWN as exc:  # the client retries with backoff
             outage.down(protocol.DATABASE, exc)

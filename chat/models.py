@@ -16,19 +16,67 @@ from django.utils.translation import gettext_lazy as _
 from groups.models import Group
 
 
+class RoomQuerySet(models.QuerySet):
+    def group_rooms(self) -> "RoomQuerySet":
+        return self.filter(member__isnull=True)
+
+    def checkins(self) -> "RoomQuerySet":
+        return self.filter(member__isnull=False)
+
+
 class Room(models.Model):
-    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="room")
+    """A group's chat room, or (with `member` set) a private check-in: one member and the
+    group's facilitators, read by site moderators on safeguarding grounds (checkins/). Both
+    run on the same machinery: sequence, resume, outbox, the same gate."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="rooms")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,  # a check-in is deleted with the member's account
+        related_name="checkin_rooms",
+        help_text=_("Set for a private check-in: the member it is with."),
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     last_seq = models.BigIntegerField(default=0)
     slow_mode_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group"], condition=Q(member__isnull=True), name="one_room_per_group"
+            ),
+            models.UniqueConstraint(
+                fields=["group", "member"],
+                condition=Q(member__isnull=False),
+                name="one_checkin_per_group_member",
+            ),
+        ]
+
     def __str__(self) -> str:
+        if self.member_id is not None:
+            return f"Check-in {self.pk} in group {self.group_id}"
         return f"Room of {self.group}"
+
+    @property
+    def is_checkin(self) -> bool:
+        return self.member_id is not None
 
 
 class MessageQuerySet(models.QuerySet):
     def for_group(self, group_id: int) -> "MessageQuerySet":
-        return self.filter(room__group_id=group_id)
+        """The group room's messages (never its private check-ins)."""
+        return self.filter(room__group_id=group_id, room__member__isnull=True)
 
     def visible(self) -> "MessageQuerySet":
         return self.filter(state=Message.State.VISIBLE)

@@ -27,6 +27,8 @@ from groups.permissions import (
     AccountClosed,
     Action,
     GroupAccess,
+    access_checkin,
+    access_checkin_by_user_id,
     access_group,
     access_group_by_user_id,
     access_stamps,
@@ -192,6 +194,9 @@ class Session:
     name: str
     group_id: int
     room_id: int
+    #: A private check-in (a Room with a member) rather than the group's room: its permission
+    #: check is `access_checkin`'s, everything else is the same.
+    checkin: bool = False
     #: The log-in this socket was opened with: every full check asks whether it still stands.
     session_key: str | None = field(default=None, repr=False)
     # The last permission check (and the room row read with it) and the access stamps read
@@ -238,10 +243,15 @@ CACHED_FRAMES = {"hello", "read", "typing", "ping"}
 _group_ids: dict[str, int] = {}
 
 
-def connect(user, slug: str, session_key: str | None = None) -> Session | int:
-    """Check a new socket: a Session, or the close code to refuse it with."""
+def connect(
+    user, slug: str, session_key: str | None = None, checkin_id: int | None = None
+) -> Session | int:
+    """Check a new socket: a Session, or the close code to refuse it with. `checkin_id` opens
+    a private check-in's room instead of the group `slug`'s."""
     if user is None or not user.is_authenticated:
         return CLOSE_UNAUTHENTICATED
+    if checkin_id is not None:
+        return _connect_checkin(user, checkin_id, session_key)
     known = _group_ids.get(slug)
     stamps = access_stamps(user.pk, known) if known is not None else None
     try:
@@ -267,6 +277,42 @@ def connect(user, slug: str, session_key: str | None = None) -> Session | int:
         stamps=stamps,
         used_at=now,
     )
+
+
+def _connect_checkin(user, room_id: int, session_key: str | None) -> Session | int:
+    room = services.checkin_room(room_id)
+    stamps = access_stamps(user.pk, room.group_id) if room is not None else None
+    try:
+        access = access_checkin(user, room, Action.READ_CHAT)
+    except (Http404, PermissionDenied):
+        return CLOSE_FORBIDDEN
+    now = time.monotonic()
+    return Session(
+        user_id=user.pk,
+        name=user.public_name,
+        group_id=room.group_id,
+        room_id=room.pk,
+        checkin=True,
+        session_key=session_key,
+        user=user,
+        access=access,
+        room=room,
+        checked_at=now,
+        stamps=stamps,
+        used_at=now,
+    )
+
+
+def _check(session: Session, now: float):
+    """The full permission check behind `_fresh`: the user, their access, and the room."""
+    if session.checkin:
+        room = services.checkin_room(session.room_id)
+        if room is None:  # deleted with the member's account
+            raise Http404("No such check-in.")
+        user, access = access_checkin_by_user_id(session.user_id, room, Action.READ_CHAT)
+        return user, access, room
+    user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
+    return user, access, room_of(session.group_id, now)
 
 
 def _fresh(session: Session, max_age: float | None = None):
@@ -302,13 +348,12 @@ def _fresh(session: Session, max_age: float | None = None):
     # The stamps were read before the check: a change committed after this point renews them,
     # so the next frame sees it.
     try:
-        user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
+        user, access, room = _check(session, now)
     except AccountClosed:  # its log-ins ended with it
         raise SessionEnded(session_refusal()) from None
     refusal = socket_refusal(user, session.session_key)
     if refusal is not None:
         raise SessionEnded(refusal)
-    room = room_of(session.group_id, now)
     session.user, session.access, session.room, session.checked_at = user, access, room, now
     session.stamps = stamps
     return user, access, room
@@ -387,7 +432,7 @@ def _silenced_error(user, access: GroupAccess, client_id: Any = None) -> Protoco
     return ProtocolError("forbidden", _("Sorry, you can't do that in this group."), client_id)
 
 
-def _require(user, access: GroupAccess, action: Action, client_id: Any = None) -> None:
+def _require(user, access, action: Action, client_id: Any = None) -> None:
     if not access.can(user, action):
         raise _silenced_error(user, access, client_id)
 

@@ -33,7 +33,8 @@ def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
         return {}
     marker = ReadMarker.objects.filter(room=OuterRef("pk"), user=user).values("last_read_seq")[:1]
     rooms = (
-        Room.objects.filter(group_id__in=ids)
+        Room.objects.group_rooms()
+        .filter(group_id__in=ids)
         .annotate(read_seq=Coalesce(Subquery(marker), Value(0), output_field=IntegerField()))
         .annotate(
             unread=Count(

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from config.sharedcache import count_hit, shared_cache
 from config.text import is_blank
 from groups.permissions import access_changed
 
-from . import screening
+from . import checkins, screening
 from .events import broadcast_room_on_commit, send_to_user_on_commit
 from .models import Mention, Message, Reaction, ReadMarker, Room, RoomEvent
 from .payloads import AUTHOR_FACILITATES, event_frames_for_broadcast
@@ -51,8 +52,17 @@ def _cfg(name: str) -> Any:
 
 
 def room_for_group(group_id: int) -> Room:
-    room, _ = Room.objects.get_or_create(group_id=group_id)
+    room, _ = Room.objects.get_or_create(group_id=group_id, member=None)
     return room
+
+
+def checkin_room(room_id: Any) -> Room | None:
+    """A private check-in's room (with its group), or None."""
+    try:
+        pk = int(room_id)
+    except (TypeError, ValueError):
+        return None
+    return Room.objects.checkins().select_related("group").filter(pk=pk).first()
 
 
 def room_lock(room_id: int) -> Room:
@@ -207,6 +217,8 @@ def _existing(user_id: int, client_id: uuid.UUID) -> Message | None:
 
 def _room_url(room: Room) -> str:
     try:
+        if room.is_checkin:
+            return reverse("checkins:conversation", kwargs={"pk": room.pk})
         return reverse("chat:room", kwargs={"slug": room.group.slug})
     except NoReverseMatch:
         return ""
@@ -218,7 +230,7 @@ def _mentions(message: Message, room: Room, author) -> None:
     from notifications.services import notify
 
     body = message.body.casefold()
-    if "@" not in body:
+    if "@" not in body or room.is_checkin:  # a check-in tells its own people (checkins/)
         return
     candidates = (
         Membership.objects.active()
@@ -312,6 +324,8 @@ def message_send(
             setattr(message, AUTHOR_FACILITATES, is_facilitator)
             if state == Message.State.VISIBLE:
                 _mentions(message, room, user)
+                if room.is_checkin:
+                    checkins.message_posted(message, room, user)
             screening.after_send(message, verdict)
             _broadcast(room, event, message)
             del message._prefetched_objects_cache  # callers may react to it later
@@ -617,19 +631,30 @@ def message_set_state(*, message: Message, state: str, actor) -> Message:
 
 
 def privacy_export(user) -> list[dict[str, Any]]:
-    return [
-        {
+    """What the member wrote anywhere, and the whole of their own private check-ins (what the
+    facilitators wrote to them is theirs to keep too; other members' posts are not)."""
+    mine = Q(author=user) | Q(room__member=user)
+    rows = []
+    for m in Message.objects.filter(mine).select_related("room__group", "author").order_by("id"):
+        row = {
             "group": m.room.group.name,
+            "conversation": "private check-in" if m.room.member_id else "group chat",
             "sent_at": m.created_at.isoformat(),
             "body": m.body,
             "edited_at": m.edited_at.isoformat() if m.edited_at else None,
             "deleted_at": m.deleted_at.isoformat() if m.deleted_at else None,
         }
-        for m in Message.objects.filter(author=user).select_related("room__group").order_by("id")
-    ]
+        if m.author_id != user.pk:
+            row["from"] = m.author.public_name if m.author else "Former member"
+            if m.deleted_at is not None or m.state != Message.State.VISIBLE:
+                row["body"] = ""
+        rows.append(row)
+    return rows
 
 
 def privacy_erase(user) -> None:
+    # Their private check-ins go with them, both sides (the room's rows cascade).
+    Room.objects.checkins().filter(member=user).delete()
     Reaction.objects.filter(user=user).delete()
     Mention.objects.filter(user=user).delete()
     ReadMarker.objects.filter(user=user).delete()

@@ -22,8 +22,7 @@ from .models import Message, Reaction
 from .services import ChatError
 
 
-def _room_url(slug: str, anchor: str = "", **params: str) -> str:
-    url = reverse("chat:room", kwargs={"slug": slug})
+def _room_url(url: str, anchor: str = "", **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items() if v)
     return url + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
 
@@ -32,6 +31,12 @@ def _room_url(slug: str, anchor: str = "", **params: str) -> str:
 def room(request: HttpRequest, slug: str) -> HttpResponse:
     access = access_group(request.user, slug=slug, action=Action.READ_CHAT)
     room = services.room_for_group(access.group.pk)
+    return room_page(request, access, room, reverse("chat:room", kwargs={"slug": slug}))
+
+
+def room_page(request: HttpRequest, access, room, page_url: str, extra=None) -> HttpResponse:
+    """A room's page and its no-JS forms: the group's room, or a private check-in (whose
+    `access` comes from access_checkin and `extra` adds to the page)."""
     form = None
     edit_form = None
     error = ""
@@ -53,7 +58,7 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                     )
                     return HttpResponseRedirect(
                         _room_url(
-                            slug,
+                            page_url,
                             f"m-{result.message.pk}",
                             support="1" if result.crisis else "",
                         )
@@ -71,13 +76,13 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                             message_id=mid,
                             body=edit_form.cleaned_data["body"],
                         )
-                        return HttpResponseRedirect(_room_url(slug, f"m-{mid}"))
+                        return HttpResponseRedirect(_room_url(page_url, f"m-{mid}"))
                 elif action == "delete":
                     if request.POST.get("confirm") != "yes":
                         # Without JavaScript nothing else asks first, and it can't be undone.
-                        return _confirm_delete(request, access, room, mid)
+                        return _confirm_delete(request, access, room, mid, page_url)
                     services.message_delete(user=request.user, room=room, message_id=mid)
-                    return HttpResponseRedirect(_room_url(slug))
+                    return HttpResponseRedirect(_room_url(page_url))
                 elif action == "react":
                     if not access.can(request.user, Action.REACT):
                         raise _silenced(access)
@@ -87,42 +92,42 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
                         message_id=mid,
                         emoji=request.POST.get("emoji"),
                     )
-                    return HttpResponseRedirect(_room_url(slug, f"m-{mid}"))
+                    return HttpResponseRedirect(_room_url(page_url, f"m-{mid}"))
                 elif action == "slow_mode":
                     if not access.can(request.user, Action.SET_SLOW_MODE):
                         raise ChatError("forbidden", _("Only facilitators can change slow mode."))
                     services.room_set_slow_mode(
                         user=request.user, room=room, seconds=request.POST.get("seconds")
                     )
-                    return HttpResponseRedirect(_room_url(slug, "tools"))
+                    return HttpResponseRedirect(_room_url(page_url, "tools"))
                 elif action in ("pin", "unpin"):
                     if not access.can(request.user, Action.PIN_MESSAGE):
                         raise ChatError("forbidden", _("Only facilitators can pin messages."))
                     services.message_pin(
                         user=request.user, room=room, message_id=mid, pinned=action == "pin"
                     )
-                    return HttpResponseRedirect(_room_url(slug, f"m-{mid}"))
+                    return HttpResponseRedirect(_room_url(page_url, f"m-{mid}"))
                 else:
                     error = _("Sorry, we didn't understand that.")
         except ChatError as e:
             error = e.text
     elif request.GET.get("delete"):
         try:
-            return _confirm_delete(request, access, room, request.GET["delete"])
+            return _confirm_delete(request, access, room, request.GET["delete"], page_url)
         except ChatError as e:
             error = e.text
     status = 400 if request.method == "POST" or error else 200
-    return _render_room(request, access, room, form, edit_form, error, status)
+    return _render_room(request, access, room, form, edit_form, error, status, page_url, extra)
 
 
-def _confirm_delete(request, access, room, message_id) -> HttpResponse:
+def _confirm_delete(request, access, room, message_id, page_url) -> HttpResponse:
     message = selectors.own_live_message(room=room, user=request.user, message_id=message_id)
     if message is None:
         raise ChatError("not_found", _("We couldn't find that message."))
     return render(
         request,
         "chat/delete_confirm.html",
-        {"group": access.group, "message": message, "room_url": _room_url(access.group.slug)},
+        {"group": access.group, "message": message, "room_url": page_url},
     )
 
 
@@ -139,7 +144,7 @@ def _when(membership) -> str:
     return formats.date_format(timezone.localtime(membership.muted_until), "DATETIME_FORMAT")
 
 
-def _render_room(request, access, room, form, edit_form, error, status):
+def _render_room(request, access, room, form, edit_form, error, status, page_url, extra):
     user = request.user
     before = request.GET.get("before")
     page = selectors.message_page(room=room, viewer_id=user.pk, before=before)
@@ -220,6 +225,10 @@ def _render_room(request, access, room, form, edit_form, error, status):
         "max_chars": settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
         "heartbeat": settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"],
         "held_state": Message.State.HELD,
+        "page_url": page_url,
+        "ws_path": f"/ws/groups/{access.group.slug}/chat/",
+        "outbox_key": access.group.slug,
+        **(extra or {}),
     }
     if request.method == "GET" and request.GET.get("fragment") == "earlier" and before:
         # chat.js's "Load earlier messages" in place: just the older messages.

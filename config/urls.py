@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/chat/", include("chat.urls")),
+    path("checkins/", include("chat.checkin_urls")),
     path("groups/<slug:slug>/meetups", include("meetups.urls")),
     path("meetups/", include("meetups.site_urls")),
     path("moderation/", include("moderation.urls")),

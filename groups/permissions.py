@@ -35,6 +35,7 @@ class Role(enum.StrEnum):
     FACILITATOR = "facilitator"  # of this group
     MODERATOR = "moderator"  # site-wide
     STAFF = "staff"
+    CHECKIN_MEMBER = "checkin_member"  # the member a private check-in is with (checkins/)
 
 
 class Action(enum.StrEnum):
@@ -68,6 +69,9 @@ class Action(enum.StrEnum):
     WARN_MEMBER = "warn_member"
     MUTE_MEMBER = "mute_member"
     REMOVE_MEMBER = "remove_member"
+    # private check-ins (checkins/): never member to member
+    START_CHECKIN = "start_checkin"  # with a member of the group
+    ASK_FACILITATORS = "ask_facilitators"  # a member opens their own
     # site-wide (no group)
     CREATE_GROUP = "create_group"
     VIEW_SITE_QUEUE = "view_site_queue"
@@ -116,7 +120,24 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     Action.WARN_MEMBER: _MODS,
     Action.MUTE_MEMBER: _MODS,
     Action.REMOVE_MEMBER: _MODS,
+    Action.START_CHECKIN: _MODS,
+    Action.ASK_FACILITATORS: _MEMBERS,
 }
+
+_IN_CHECKIN = frozenset({R.CHECKIN_MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF})
+#: What may be done in a private check-in, and by whom: the member it is with, the group's
+#: facilitators, and site moderators and staff (on safeguarding grounds; the page says so).
+#: Another member of the group holds none of these roles, and is told the check-in does not
+#: exist. A member who left or was removed is no longer its member.
+CHECKIN_POLICY: dict[Action, frozenset[Role]] = {
+    Action.READ_CHAT: _IN_CHECKIN,
+    Action.POST_MESSAGE: _IN_CHECKIN,
+    Action.REACT: _IN_CHECKIN,
+    Action.REPORT_CONTENT: frozenset({R.CHECKIN_MEMBER, R.FACILITATOR}),
+}
+#: A suspended account may not post in a check-in either; a member muted in the group's room
+#: still may: talking to the facilitators privately is what a muted member may need most.
+CHECKIN_SILENCED = frozenset({Action.POST_MESSAGE, Action.REACT})
 
 #: Site-wide actions that belong to no group.
 SITE_POLICY: dict[Action, frozenset[Role]] = {
@@ -265,6 +286,85 @@ def _grant(user, group: Group, membership: Membership | None, action: Action) ->
     if not can(user, action, group, membership):
         raise PermissionDenied(action.value)
     return GroupAccess(group=group, membership=membership, roles=roles)
+
+
+@dataclass(frozen=True)
+class CheckInAccess:
+    """A caller's access to one private check-in (a chat Room with a `member`)."""
+
+    group: Group
+    room: Any
+    membership: Membership | None
+    roles: frozenset[Role]
+
+    def can(self, user, action: Action) -> bool:
+        return _checkin_allows(user, self.roles, action)
+
+
+def checkin_roles(user, room, membership: Membership | None) -> frozenset[Role]:
+    roles = set(group_roles(user, room.group, membership))
+    if R.MEMBER in roles and room.member_id == getattr(user, "pk", None):
+        roles.add(R.CHECKIN_MEMBER)
+    return frozenset(roles)
+
+
+def _checkin_allows(user, roles: frozenset[Role], action: Action) -> bool:
+    if action not in CHECKIN_POLICY or not roles & CHECKIN_POLICY[action]:
+        return False
+    if action in CHECKIN_SILENCED and getattr(user, "is_suspended", None):
+        return not user.is_suspended(timezone.now())
+    return True
+
+
+def access_checkin(user, room, action: Action = Action.READ_CHAT) -> CheckInAccess:
+    """The caller's access to the check-in `room` (None: there is no such check-in).
+
+    Http404 for anyone who may not read it (also when it does not exist: its existence never
+    leaks to another member), PermissionDenied when they may read it but not do `action`."""
+    if room is None or room.member_id is None:
+        raise Http404("No such check-in.")
+    membership = membership_for(user, room.group)
+    return _grant_checkin(user, room, membership, action)
+
+
+def _grant_checkin(user, room, membership: Membership | None, action: Action) -> CheckInAccess:
+    roles = checkin_roles(user, room, membership)
+    if not roles & CHECKIN_POLICY[Action.READ_CHAT]:
+        raise Http404("No such check-in.")
+    if not _checkin_allows(user, roles, action):
+        raise PermissionDenied(action.value)
+    return CheckInAccess(group=room.group, room=room, membership=membership, roles=roles)
+
+
+def access_checkin_by_user_id(user_id: int, room, action: Action) -> tuple[Any, CheckInAccess]:
+    """`access_checkin` for a user known only by id (an open websocket re-checking itself)."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise AccountClosed("inactive")
+    membership = Membership.objects.filter(user_id=user_id, group_id=room.group_id).first()
+    return user, _grant_checkin(user, room, membership, action)
+
+
+def access_room(user, room, action: Action):
+    """Access to a chat room: a group's room through `access_group`, a private check-in
+    through `access_checkin` (a message's room decides which rules apply to it)."""
+    if room.member_id is not None:
+        return access_checkin(user, room, action)
+    return access_group(user, group_id=room.group_id, action=action)
+
+
+def may_start_checkin(user, group: Group, membership: Membership | None, target) -> bool:
+    """May `user` open a private check-in with `target` (a user) in `group`? With themself
+    it is a member asking the facilitators; with anyone else, a facilitator, moderator or
+    staff reaching out, and only to someone who is a member of the group now."""
+    if target is None:
+        return False
+    if target.pk == getattr(user, "pk", None):
+        return can(user, Action.ASK_FACILITATORS, group, membership)
+    if not can(user, Action.START_CHECKIN, group, membership):
+        return False
+    theirs = membership_for(target, group)
+    return bool(target.is_active and theirs and theirs.status == Membership.Status.ACTIVE)
 
 
 class AccountClosed(PermissionDenied):

@@ -37,6 +37,7 @@ from groups.permissions import (
     Action,
     access_changed,
     access_group,
+    access_room,
     can,
     can_site,
     membership_for,
@@ -245,14 +246,14 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
             _("Please keep the note under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
             code="note_too_long",
         )
-    message = Message.objects.select_related("room").filter(pk=message_id).first()
+    message = Message.objects.select_related("room__group").filter(pk=message_id).first()
     not_yours = ModerationError(
         _("You can only report messages in groups you belong to."), code="not_member"
     )
     if message is None:
         raise not_yours
     try:
-        access = access_group(user, group_id=message.room.group_id, action=Action.REPORT_CONTENT)
+        access = access_room(user, message.room, Action.REPORT_CONTENT)
     except (Http404, PermissionDenied):
         raise not_yours from None
     if message.author_id == user.pk:

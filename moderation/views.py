@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from chat.models import Message
 from config.ratelimit import limit_posts
 from groups.models import Membership
-from groups.permissions import Action, access_group, can_site, require_site
+from groups.permissions import Action, access_group, access_room, can_site, require_site
 
 from . import selectors, services
 from .forms import (
@@ -130,9 +130,7 @@ def report_message(request, message_id: int):
     group = None
     if message is not None:
         try:
-            group = access_group(
-                request.user, group_id=message.room.group_id, action=Action.REPORT_CONTENT
-            ).group
+            group = access_room(request.user, message.room, Action.REPORT_CONTENT).group
         except (Http404, PermissionDenied):
             message = None
     form = ReportForm(request.POST or None)

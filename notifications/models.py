@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Kind(models.TextChoices):
     MENTION = "mention", _("Someone mentioned you in a chat")
+    CHECKIN = "checkin", _("Private messages with your group's facilitators")
     MEETUP_REMINDER = "meetup_reminder", _("Meetup reminders")
     MISSED_YOU = "missed_you", _('"We missed you" messages after a meetup')
     MEETUP_CHANGE = "meetup_change", _("A meetup is cancelled, moved or has a new note")

@@ -26,10 +26,10 @@ APP = URLRouter(websocket_urlpatterns)
 class Client:
     """A test websocket client for one member in one room."""
 
-    def __init__(self, user, group):
+    def __init__(self, user, group, path: str | None = None):
         self.user = user
         self.group = group
-        self.comm = WebsocketCommunicator(APP, f"/ws/groups/{group.slug}/chat/")
+        self.comm = WebsocketCommunicator(APP, path or f"/ws/groups/{group.slug}/chat/")
         self.comm.scope["user"] = user
         self.seen: list[dict[str, Any]] = []
 
@@ -84,8 +84,8 @@ class Client:
 async def make_client():
     clients: list[Client] = []
 
-    def make(user, group) -> Client:
-        c = Client(user, group)
+    def make(user, group, path: str | None = None) -> Client:
+        c = Client(user, group, path)
         clients.append(c)
         return c
 

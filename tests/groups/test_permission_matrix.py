@@ -64,6 +64,8 @@ OPEN_LISTED = {
     Action.WARN_MEMBER:       "N    N    N    N    N    Y    N    Y    Y    N",
     Action.MUTE_MEMBER:       "N    N    N    N    N    Y    N    Y    Y    N",
     Action.REMOVE_MEMBER:     "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.START_CHECKIN:     "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.ASK_FACILITATORS:  "N    N    N    Y    Y    Y    N    N    N    N",
 }  # fmt: skip
 
 # Listed group that takes requests: only joining differs from OPEN_LISTED.
