@@ -109,6 +109,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             or access.can(user, Action.REMOVE_MEMBER),
             "can_edit": access.can(user, Action.EDIT_GROUP),
             "can_see_people": access.can(user, Action.VIEW_MEMBERS),
+            "can_ask_facilitators": access.can(user, Action.ASK_FACILITATORS),
+            "can_start_checkin": access.can(user, Action.START_CHECKIN),
         },
     )
 
@@ -214,6 +216,7 @@ def people(request: HttpRequest, slug: str) -> HttpResponse:
             "people": selectors.group_people(group=access.group),
             "can_manage": access.can(request.user, Action.MANAGE_MEMBERS)
             or access.can(request.user, Action.REMOVE_MEMBER),
+            "can_start_checkin": access.can(request.user, Action.START_CHECKIN),
         },
     )
 

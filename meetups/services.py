@@ -763,14 +763,16 @@ def nudge_reply(*, occurrence: Occurrence, user, choice: str) -> NudgeReply:
             title=_("%(name)s would like someone to get in touch") % {"name": user.public_name},
             body=_(
                 "%(name)s missed %(group)s on %(day)s and asked for someone to get in touch. "
-                "A message or a call from you could mean a lot."
+                "A private message from you could mean a lot: open it to write to them."
             )
             % {
                 "name": user.public_name,
                 "group": group.name,
                 "day": text.day(occurrence.local_start),
             },
-            url=reverse("meetups:attendance", kwargs={"slug": group.slug}),
+            # Straight into a private check-in with them (chat's checkins pages).
+            url=reverse("checkins:start")
+            + f"?group={group.slug}&member={user.pk}&source=nudge",
             group_id=group.pk,
             urgent=True,
         )

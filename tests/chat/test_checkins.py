@@ -388,3 +388,33 @@ def test_export_has_the_conversation_and_deletion_removes_it(group, facilitator,
     account_delete(user=member, password="pw-for-delete-123")
     assert not Room.objects.filter(pk=room.pk).exists()
     assert not Message.objects.filter(body__in=["from the facilitator", "from the member"])
+
+
+@pytest.mark.django_db
+def test_the_ways_in(client, group, facilitator, member):
+    """The group page (member: message the facilitators; facilitator: the list), the people
+    page and the drift view (facilitator: per member), all lead to the start page."""
+    start = reverse("checkins:start")
+    client.force_login(member)
+    detail = client.get(reverse("groups:detail", kwargs={"slug": group.slug})).content.decode()
+    assert f"{start}?group={group.slug}&amp;source=group" in detail
+    people = client.get(reverse("groups:people", kwargs={"slug": group.slug})).content.decode()
+    assert start not in people  # never member to member
+    client.force_login(facilitator)
+    people = client.get(reverse("groups:people", kwargs={"slug": group.slug})).content.decode()
+    assert f"{start}?group={group.slug}&amp;member={member.pk}&amp;source=people" in people
+    detail = client.get(reverse("groups:detail", kwargs={"slug": group.slug})).content.decode()
+    assert reverse("checkins:index") in detail
+
+
+@pytest.mark.django_db
+def test_the_nudge_answer_leads_the_facilitators_into_a_check_in(group, facilitator, member):
+    from meetups.models import NudgeReply
+    from meetups.services import nudge_reply
+    from tests.meetups.conftest import past_meetup
+
+    occ = past_meetup(group, facilitator, start_utc=timezone.now() - timedelta(days=1))
+    nudge_reply(occurrence=occ, user=member, choice=NudgeReply.Choice.CONTACT)
+    note = Notification.objects.get(user=facilitator, kind=Kind.FACILITATOR)
+    start = reverse("checkins:start")
+    assert note.url == f"{start}?group={group.slug}&member={member.pk}&source=nudge"
