@@ -389,3 +389,7 @@ VILLAGE = {
         "closed_resend": "5/h",
     },
 }
+
+# Appeals: the member is told who will decide and by when; staff are alerted once when an
+# appeal is still waiting after this many days (moderation.tasks.alert_overdue_appeals).
+VILLAGE_APPEAL_DECIDE_WITHIN_DAYS = int(os.environ.get("VILLAGE_APPEAL_DECIDE_WITHIN_DAYS", "7"))

@@ -27,3 +27,14 @@ def resend_urgent_alerts() -> int:
 
     pks = urgent_alerts_unsent(older_than=timedelta(minutes=2), within=timedelta(days=1))
     return send_notification_emails.call_local(pks) if pks else 0
+
+
+@db_periodic_task(crontab(minute="7,37"))
+@lock_task("moderation-alert-overdue-appeals")
+def alert_overdue_appeals() -> int:
+    """Tell staff, once, about appeals still undecided past the date the member was given."""
+    from django.utils import timezone
+
+    from .services import appeals_overdue_alert
+
+    return appeals_overdue_alert(now=timezone.now())
