@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -27,6 +27,19 @@ class Reason(models.TextChoices):
 
 
 URGENT_REASONS = frozenset({Reason.SAFEGUARDING})
+
+
+class CaseQuerySet(models.QuerySet):
+    def urgent_unhandled(self) -> CaseQuerySet:
+        """Urgent items nobody has acted on yet: still open, no first action, no decision or
+        "looked after" recorded. The one definition of "nobody has acted" for the re-alerts
+        (`urgent_cases_escalate`): a new kind of action on a case belongs here too."""
+        return self.filter(
+            urgent=True,
+            status=Case.Status.OPEN,
+            first_action_at__isnull=True,
+            handled_at__isnull=True,
+        ).exclude(Exists(ModAction.objects.filter(case_id=OuterRef("pk"))))
 
 
 class Case(models.Model):
@@ -59,6 +72,13 @@ class Case(models.Model):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: Reminders of an urgent item nobody has acted on: how many reminder times have passed
+    #: (15 minutes after it was raised, then hourly; one re-alert each, and times missed
+    #: while the job was stopped are skipped, not replayed), and when the last one went.
+    escalations = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-urgent", "opened_at"]

@@ -191,8 +191,17 @@ def _case_open(
 def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] = ()) -> None:
     """The alert rows commit with the caller's transaction; their email is queued after
     commit and, if the queue (Redis) is down then, the `resend_urgent_alerts` sweep sends it."""
-    rows = notify(
+    _send_urgent(
+        case=case,
         user_ids=safeguarding_recipients(case.group_id, exclude=exclude),
+        title=title,
+        body=body,
+    )
+
+
+def _send_urgent(*, case: Case, user_ids: Iterable[int], title: str, body: str) -> None:
+    rows = notify(
+        user_ids=user_ids,
         kind=Kind.SAFEGUARDING,
         title=title,
         body=body,
@@ -228,6 +237,78 @@ def urgent_alerts_unsent(*, older_than: timedelta, within: timedelta) -> list[in
             created_at__lte=now - older_than,
         ).values_list("pk", flat=True)[:1000]
     )
+
+
+def urgent_case_unhandled(case: Case) -> bool:
+    """Is this urgent item still waiting for someone to act? (`CaseQuerySet.urgent_unhandled`
+    is the one definition.)"""
+    return Case.objects.urgent_unhandled().filter(pk=case.pk).exists()
+
+
+def _reminder_due(case: Case, now, first: timedelta, repeat: timedelta) -> bool:
+    return case.opened_at + first + case.escalations * repeat <= now
+
+
+def urgent_cases_escalate(*, now=None, limit: int = 200) -> int:
+    """Re-send the alert for each urgent item nobody has acted on: to every moderator and
+    member of staff and the group's facilitators (never the person it is about or whoever
+    raised it), VILLAGE_URGENT_ESCALATE_AFTER_MINUTES after it was raised, then every
+    VILLAGE_URGENT_REPEAT_MINUTES until someone acts. The count on the case makes it safe to
+    run often, twice, or after a restart: a reminder time missed while the job was stopped is
+    skipped, not replayed. Returns how many items were re-sent. Never carries message text."""
+    now = now or timezone.now()
+    first = timedelta(minutes=settings.VILLAGE_URGENT_ESCALATE_AFTER_MINUTES)
+    repeat = timedelta(minutes=max(1, settings.VILLAGE_URGENT_REPEAT_MINUTES))
+    due = [
+        case.pk
+        for case in Case.objects.urgent_unhandled()
+        .filter(opened_at__lte=now - first)
+        .only("pk", "opened_at", "escalations")
+        .order_by("opened_at", "pk")
+        if _reminder_due(case, now, first, repeat)
+    ][:limit]
+    sent = 0
+    for pk in due:
+        with transaction.atomic():
+            case = (
+                Case.objects.urgent_unhandled()
+                .select_for_update(of=("self",))
+                .select_related("group")
+                .filter(pk=pk)
+                .first()
+            )
+            if case is None or not _reminder_due(case, now, first, repeat):
+                continue  # someone acted, or another run sent it, meanwhile
+            case.escalations = (now - case.opened_at - first) // repeat + 1
+            case.escalated_at = now
+            case.save(update_fields=["escalations", "escalated_at"])
+            _send_urgent(
+                case=case,
+                user_ids=_urgent_reminder_recipients(case),
+                title=_("Still waiting after %(waited)s: an urgent item in %(group)s")
+                % {"waited": human_duration(now - case.opened_at), "group": case.group.name},
+                body=_(
+                    "This is a reminder: nobody has acted on it yet. Please look as soon as "
+                    "you can. If someone is already helping, mark it as looked after so the "
+                    "reminders stop."
+                ),
+            )
+            sent += 1
+    if sent:
+        log.info("re-sent %d urgent alerts nobody has acted on", sent)
+    return sent
+
+
+def _urgent_reminder_recipients(case: Case) -> list[int]:
+    """Everyone the first alert went to (moderators, the group's facilitators) and staff;
+    never the person it is about or the members who raised it."""
+    User = get_user_model()
+    staff = User.objects.filter(is_staff=True, is_active=True).values_list("pk", flat=True)
+    raised_by = Report.objects.filter(case=case, reporter__isnull=False).values_list(
+        "reporter_id", flat=True
+    )
+    exclude = {*raised_by, *([case.subject_id] if case.subject_id else [])}
+    return sorted((set(safeguarding_recipients(case.group_id)) | set(staff)) - exclude)
 
 
 # --- reporting ------------------------------------------------------------------------------
