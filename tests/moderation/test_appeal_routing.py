@@ -183,3 +183,23 @@ def test_the_periodic_job_runs_the_alert(
     with time_machine.travel(appeal.created_at + timedelta(days=2, minutes=5)):
         assert alert_overdue_appeals.call_local() == 1
         assert alert_overdue_appeals.call_local() == 0
+
+
+def test_a_closed_account_is_told_by_letter(
+    moderator, staff, member, author, group, django_capture_on_commit_callbacks
+):
+    from .conftest import post
+
+    msg = post(author, group, "buy cheap pills here")
+    case = services.report_message(user=member, message_id=msg.pk, reason="spam").case
+    ban = services.case_act(
+        actor=moderator, case_id=case.pk, kind="ban", reason="Selling", site_wide=True
+    )
+    author.refresh_from_db()
+    assert not author.is_active
+    mail.outbox.clear()
+    appeal = _appeal(author, ban, django_capture_on_commit_callbacks)
+    (letter,) = [m for m in mail.outbox if m.to == [author.email]]
+    assert "We've got your appeal" in letter.subject
+    assert "member of the Village staff team" in letter.body and _by(appeal) in letter.body
+    assert "/moderation/closed/" in letter.body
