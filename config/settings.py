@@ -389,3 +389,14 @@ VILLAGE = {
         "closed_resend": "5/h",
     },
 }
+
+# Appeals: the member is told who will decide and by when; staff are alerted once when an
+# appeal is still waiting after this many days (moderation.tasks.alert_overdue_appeals).
+VILLAGE_APPEAL_DECIDE_WITHIN_DAYS = int(os.environ.get("VILLAGE_APPEAL_DECIDE_WITHIN_DAYS", "7"))
+# Urgent items nobody has acted on are re-sent to every moderator, staff member and the
+# group's facilitators this long after they were raised, then every REPEAT minutes until
+# someone acts (moderation.tasks.escalate_urgent_alerts).
+VILLAGE_URGENT_ESCALATE_AFTER_MINUTES = int(
+    os.environ.get("VILLAGE_URGENT_ESCALATE_AFTER_MINUTES", "15")
+)
+VILLAGE_URGENT_REPEAT_MINUTES = int(os.environ.get("VILLAGE_URGENT_REPEAT_MINUTES", "60"))

@@ -393,6 +393,32 @@ def require_site(user, action: Action) -> None:
         raise PermissionDenied(action.value)
 
 
+#: The account flag behind each site role, to ask the database who holds a site action.
+_SITE_ROLE_FLAGS = {R.MODERATOR: "is_moderator", R.STAFF: "is_staff"}
+
+
+def holders_of_site_action(action: Action):
+    """Active accounts that may take the site-wide `action` (a queryset of users), read from
+    SITE_POLICY: e.g. everyone who could decide an appeal."""
+    from django.db.models import Q
+
+    if action not in SITE_POLICY:
+        raise ValueError(f"{action} is not a site-wide action")
+    holds = Q(pk__in=[])
+    for role in SITE_POLICY[action]:
+        if role in _SITE_ROLE_FLAGS:
+            holds |= Q(**{_SITE_ROLE_FLAGS[role]: True})
+    return get_user_model().objects.filter(holds, is_active=True)
+
+
+def can_decide_appeal(user, *, decided_by_id: int | None, appellant_id: int | None) -> bool:
+    """May `user` decide an appeal? Whoever holds DECIDE_APPEAL, except the person who made
+    the decision appealed against and the appellant themselves."""
+    if not can_site(user, Action.DECIDE_APPEAL):
+        return False
+    return user.pk not in (decided_by_id, appellant_id)
+
+
 # --- change stamps: when a kept decision may be reused -------------------------------------------
 #
 # Every decision above depends only on the user's row, the group's row and the user's

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,6 +27,19 @@ class Reason(models.TextChoices):
 
 
 URGENT_REASONS = frozenset({Reason.SAFEGUARDING})
+
+
+class CaseQuerySet(models.QuerySet):
+    def urgent_unhandled(self) -> CaseQuerySet:
+        """Urgent items nobody has acted on yet: still open, no first action, no decision or
+        "looked after" recorded. The one definition of "nobody has acted" for the re-alerts
+        (`urgent_cases_escalate`): a new kind of action on a case belongs here too."""
+        return self.filter(
+            urgent=True,
+            status=Case.Status.OPEN,
+            first_action_at__isnull=True,
+            handled_at__isnull=True,
+        ).exclude(Exists(ModAction.objects.filter(case_id=OuterRef("pk"))))
 
 
 class Case(models.Model):
@@ -57,6 +72,13 @@ class Case(models.Model):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: Reminders of an urgent item nobody has acted on: how many reminder times have passed
+    #: (15 minutes after it was raised, then hourly; one re-alert each, and times missed
+    #: while the job was stopped are skipped, not replayed), and when the last one went.
+    escalations = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-urgent", "opened_at"]
@@ -201,6 +223,13 @@ class Appeal(models.Model):
         UPHELD = "upheld", _("Decision kept")
         REVERSED = "reversed", _("Decision reversed")
 
+    class Route(models.TextChoices):
+        """Who could decide it when it was lodged (never the person who made the decision)."""
+
+        MODERATOR = "moderator", _("Another moderator")
+        STAFF = "staff", _("A member of staff")
+        NOBODY = "nobody", _("Nobody else yet")
+
     # What the appellant is told. "Upheld" is avoided: it means the decision stands, and
     # members read it both ways.
     OUTCOMES = {
@@ -223,6 +252,11 @@ class Appeal(models.Model):
     decision_reason = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+    route = models.CharField(max_length=10, choices=Route.choices, blank=True)
+    #: When we told the appellant they would have an answer by.
+    decide_by = models.DateTimeField(null=True, blank=True)
+    #: When staff were told it is still waiting past `decide_by` (once only).
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -234,6 +268,48 @@ class Appeal(models.Model):
     def outcome(self) -> str:
         """The decided outcome in the appellant's words; empty while it waits."""
         return self.OUTCOMES.get(self.status, "")
+
+    @property
+    def waiting_label(self) -> str:
+        """The status badge, saying truthfully who it waits for."""
+        if self.status != self.Status.PENDING:
+            return self.get_status_display()
+        if self.route == self.Route.STAFF:
+            return str(_("Waiting for a member of staff"))
+        if self.route == self.Route.NOBODY:
+            return str(_("Waiting for someone who can decide it"))
+        return self.get_status_display()
+
+    @property
+    def who_decides(self) -> str:
+        """For the appellant, while it waits: who will look at it, and by when."""
+        if self.status != self.Status.PENDING:
+            return ""
+        date = date_format(timezone.localtime(self.decide_by), "j F Y") if self.decide_by else ""
+        if self.route == self.Route.MODERATOR and date:
+            words = gettext(
+                "Another moderator, not the one who made the decision, will read your appeal "
+                "and reply by %(date)s."
+            ) % {"date": date}
+        elif self.route == self.Route.STAFF and date:
+            words = gettext(
+                "A member of the Village staff team will read your appeal and reply by "
+                "%(date)s. The moderator who made the decision can't decide it."
+            ) % {"date": date}
+        elif self.route == self.Route.NOBODY:
+            words = gettext(
+                "We're sorry: right now nobody else on the Village team can decide it, and the "
+                "moderator who made the decision can't. Your appeal is kept safe and will wait "
+                "until someone can. We'll tell you the answer here and by email."
+            )
+        else:
+            words = gettext("A different moderator will read your appeal and reply.")
+        if self.overdue_alerted_at:
+            words += " " + gettext(
+                "We're sorry it is taking longer than we said. We've asked the staff team to "
+                "make sure someone looks at it."
+            )
+        return words
 
 
 class ImmutableError(Exception):

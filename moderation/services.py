@@ -22,9 +22,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,7 +41,9 @@ from groups.permissions import (
     access_group,
     access_room,
     can,
+    can_decide_appeal,
     can_site,
+    holders_of_site_action,
     membership_for,
 )
 from notifications.models import Kind
@@ -59,7 +63,7 @@ from .models import (
     Report,
     WatchTerm,
 )
-from .selectors import forget_facilitator_flag
+from .selectors import forget_facilitator_flag, human_duration
 
 log = logging.getLogger("village.moderation")
 
@@ -188,8 +192,17 @@ def _case_open(
 def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] = ()) -> None:
     """The alert rows commit with the caller's transaction; their email is queued after
     commit and, if the queue (Redis) is down then, the `resend_urgent_alerts` sweep sends it."""
-    rows = notify(
+    _send_urgent(
+        case=case,
         user_ids=safeguarding_recipients(case.group_id, exclude=exclude),
+        title=title,
+        body=body,
+    )
+
+
+def _send_urgent(*, case: Case, user_ids: Iterable[int], title: str, body: str) -> None:
+    rows = notify(
+        user_ids=user_ids,
         kind=Kind.SAFEGUARDING,
         title=title,
         body=body,
@@ -225,6 +238,78 @@ def urgent_alerts_unsent(*, older_than: timedelta, within: timedelta) -> list[in
             created_at__lte=now - older_than,
         ).values_list("pk", flat=True)[:1000]
     )
+
+
+def urgent_case_unhandled(case: Case) -> bool:
+    """Is this urgent item still waiting for someone to act? (`CaseQuerySet.urgent_unhandled`
+    is the one definition.)"""
+    return Case.objects.urgent_unhandled().filter(pk=case.pk).exists()
+
+
+def _reminder_due(case: Case, now, first: timedelta, repeat: timedelta) -> bool:
+    return case.opened_at + first + case.escalations * repeat <= now
+
+
+def urgent_cases_escalate(*, now=None, limit: int = 200) -> int:
+    """Re-send the alert for each urgent item nobody has acted on: to every moderator and
+    member of staff and the group's facilitators (never the person it is about or whoever
+    raised it), VILLAGE_URGENT_ESCALATE_AFTER_MINUTES after it was raised, then every
+    VILLAGE_URGENT_REPEAT_MINUTES until someone acts. The count on the case makes it safe to
+    run often, twice, or after a restart: a reminder time missed while the job was stopped is
+    skipped, not replayed. Returns how many items were re-sent. Never carries message text."""
+    now = now or timezone.now()
+    first = timedelta(minutes=settings.VILLAGE_URGENT_ESCALATE_AFTER_MINUTES)
+    repeat = timedelta(minutes=max(1, settings.VILLAGE_URGENT_REPEAT_MINUTES))
+    due = [
+        case.pk
+        for case in Case.objects.urgent_unhandled()
+        .filter(opened_at__lte=now - first)
+        .only("pk", "opened_at", "escalations")
+        .order_by("opened_at", "pk")
+        if _reminder_due(case, now, first, repeat)
+    ][:limit]
+    sent = 0
+    for pk in due:
+        with transaction.atomic():
+            case = (
+                Case.objects.urgent_unhandled()
+                .select_for_update(of=("self",))
+                .select_related("group")
+                .filter(pk=pk)
+                .first()
+            )
+            if case is None or not _reminder_due(case, now, first, repeat):
+                continue  # someone acted, or another run sent it, meanwhile
+            case.escalations = (now - case.opened_at - first) // repeat + 1
+            case.escalated_at = now
+            case.save(update_fields=["escalations", "escalated_at"])
+            _send_urgent(
+                case=case,
+                user_ids=_urgent_reminder_recipients(case),
+                title=_("Still waiting after %(waited)s: an urgent item in %(group)s")
+                % {"waited": human_duration(now - case.opened_at), "group": case.group.name},
+                body=_(
+                    "This is a reminder: nobody has acted on it yet. Please look as soon as "
+                    "you can. If someone is already helping, mark it as looked after so the "
+                    "reminders stop."
+                ),
+            )
+            sent += 1
+    if sent:
+        log.info("re-sent %d urgent alerts nobody has acted on", sent)
+    return sent
+
+
+def _urgent_reminder_recipients(case: Case) -> list[int]:
+    """Everyone the first alert went to (moderators, the group's facilitators) and staff;
+    never the person it is about or the members who raised it."""
+    User = get_user_model()
+    staff = User.objects.filter(is_staff=True, is_active=True).values_list("pk", flat=True)
+    raised_by = Report.objects.filter(case=case, reporter__isnull=False).values_list(
+        "reporter_id", flat=True
+    )
+    exclude = {*raised_by, *([case.subject_id] if case.subject_id else [])}
+    return sorted((set(safeguarding_recipients(case.group_id)) | set(staff)) - exclude)
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -761,27 +846,126 @@ def appeal_submit(*, user, action_id: int, text: str) -> Appeal:
                 _("You've already appealed this decision. A moderator will reply to you."),
                 code="already_appealed",
             ) from None
+        deciders = appeal_deciders(appeal)
+        if any(is_moderator for _pk, is_moderator in deciders):
+            appeal.route = Appeal.Route.MODERATOR
+        elif deciders:
+            appeal.route = Appeal.Route.STAFF
+        else:
+            appeal.route = Appeal.Route.NOBODY
+        appeal.decide_by = appeal.created_at + timedelta(
+            days=settings.VILLAGE_APPEAL_DECIDE_WITHIN_DAYS
+        )
+        appeal.save(update_fields=["route", "decide_by"])
         audit(
             event=AuditEntry.Event.APPEAL,
             actor_id=user.pk,
             group_id=action.group_id,
             case_id=action.case_id,
             target_id=user.pk,
-            data={"appeal_id": appeal.pk, "action_id": action.pk},
+            data={"appeal_id": appeal.pk, "action_id": action.pk, "route": appeal.route},
         )
-        User = get_user_model()
-        deciders = User.objects.filter(is_active=True, is_moderator=True).exclude(
-            pk__in=[action.actor_id or 0, user.pk]
-        )
+        by = {"date": date_format(timezone.localtime(appeal.decide_by), "j F Y")}
+        if appeal.route == Appeal.Route.MODERATOR:
+            title = _("An appeal is waiting for a different moderator")
+            body = _("The member has been told they will have an answer by %(date)s.") % by
+        else:
+            title = _("An appeal needs a member of staff to decide it")
+            body = (
+                _(
+                    "The moderator who made the decision can't decide it and there is no other "
+                    "moderator, so it comes to staff. The member has been told they will have an "
+                    "answer by %(date)s."
+                )
+                % by
+            )
         notify(
-            user_ids=deciders.values_list("pk", flat=True),
+            user_ids=[pk for pk, _m in deciders],
             kind=Kind.MODERATION,
-            title=_("An appeal is waiting for a different moderator"),
+            title=title,
+            body=body,
             url=reverse("moderation:appeal", args=[appeal.pk]),
             group_id=action.group_id,
         )
+        # The appellant's confirmation: who will look at it, and by when.
+        notify(
+            user_ids=[user.pk],
+            kind=Kind.MODERATION,
+            title=_("We've got your appeal"),
+            body=appeal.who_decides,
+            url=reverse("moderation:decision", args=[action.pk]),
+            group_id=action.group_id,
+        )
+        if not user.is_active:  # a closed account: the notification email can't reach them
+            closed.letter_on_commit(user.pk, _("We've got your appeal"), appeal.who_decides)
         events.queue_changed_on_commit(group_id=action.group_id, case_id=action.case_id)
     return appeal
+
+
+def appeal_deciders(appeal: Appeal) -> list[tuple[int, bool]]:
+    """(user id, is a moderator) of everyone who may decide this appeal: whoever holds
+    DECIDE_APPEAL (site moderators and staff), except the person who made the decision and
+    the appellant."""
+    return list(
+        holders_of_site_action(Action.DECIDE_APPEAL)
+        .exclude(pk__in=[appeal.action.actor_id or 0, appeal.appellant_id or 0])
+        .order_by("pk")
+        .values_list("pk", "is_moderator")
+    )
+
+
+def appeals_overdue_alert(*, now=None, limit: int = 200) -> int:
+    """Tell staff (in the app and by email), once per appeal, about appeals still undecided
+    after the date the member was given. An appeal is marked only when some member of staff
+    was told, so one lodged while there were no staff is still raised once there are.
+    Returns how many appeals were raised."""
+    now = now or timezone.now()
+    within = timedelta(days=settings.VILLAGE_APPEAL_DECIDE_WITHIN_DAYS)
+    staff = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not staff:
+        return 0
+    overdue = list(
+        Appeal.objects.filter(status=Appeal.Status.PENDING, overdue_alerted_at__isnull=True)
+        .filter(Q(decide_by__lte=now) | Q(decide_by__isnull=True, created_at__lte=now - within))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    raised = 0
+    for appeal_id in overdue:
+        with transaction.atomic():
+            appeal = (
+                Appeal.objects.select_for_update(of=("self",))
+                .select_related("action")
+                .filter(pk=appeal_id, status=Appeal.Status.PENDING, overdue_alerted_at__isnull=True)
+                .first()
+            )
+            recipients = [pk for pk in staff if appeal and pk != appeal.appellant_id]
+            if appeal is None or not recipients:
+                continue
+            appeal.overdue_alerted_at = now
+            appeal.save(update_fields=["overdue_alerted_at"])
+            waited = human_duration(now - appeal.created_at)
+            notify(
+                user_ids=recipients,
+                kind=Kind.MODERATION,
+                title=_("An appeal has waited %(waited)s without a decision") % {"waited": waited},
+                body=_(
+                    "The member was told they would have an answer by %(date)s. Please make "
+                    "sure someone decides it (not the person who made the decision)."
+                )
+                % {"date": date_format(timezone.localtime(appeal.decide_by or now), "j F Y")},
+                url=reverse("moderation:appeal", args=[appeal.pk]),
+                group_id=appeal.action.group_id,
+            )
+            raised += 1
+    if raised:
+        log.info("told staff about %d overdue appeals", raised)
+    return raised
 
 
 def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appeal:
@@ -802,12 +986,17 @@ def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appea
         action = appeal.action
         if appeal.status != Appeal.Status.PENDING:
             raise AlreadyHandled(_("This appeal has already been decided."))
-        if action.actor_id == actor.pk:
-            raise ModerationError(
-                _("A different moderator must decide this appeal, because you made the decision."),
-                code="same_moderator",
-            )
-        if appeal.appellant_id == actor.pk:
+        if not can_decide_appeal(
+            actor, decided_by_id=action.actor_id, appellant_id=appeal.appellant_id
+        ):
+            if action.actor_id == actor.pk:
+                raise ModerationError(
+                    _(
+                        "A different moderator must decide this appeal, because you made the "
+                        "decision."
+                    ),
+                    code="same_moderator",
+                )
             raise ModerationError(_("You can't decide your own appeal."), code="own_appeal")
         now = timezone.now()
         appeal.status = decision

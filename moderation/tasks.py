@@ -27,3 +27,26 @@ def resend_urgent_alerts() -> int:
 
     pks = urgent_alerts_unsent(older_than=timedelta(minutes=2), within=timedelta(days=1))
     return send_notification_emails.call_local(pks) if pks else 0
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("moderation-escalate-urgent-alerts")
+def escalate_urgent_alerts() -> int:
+    """Remind everyone who can help about urgent items nobody has acted on (15 minutes after,
+    then hourly; see `urgent_cases_escalate`)."""
+    from django.utils import timezone
+
+    from .services import urgent_cases_escalate
+
+    return urgent_cases_escalate(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="7,37"))
+@lock_task("moderation-alert-overdue-appeals")
+def alert_overdue_appeals() -> int:
+    """Tell staff, once, about appeals still undecided past the date the member was given."""
+    from django.utils import timezone
+
+    from .services import appeals_overdue_alert
+
+    return appeals_overdue_alert(now=timezone.now())

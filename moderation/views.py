@@ -317,9 +317,7 @@ def decision(request, pk: int):
         except ModerationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(
-                request, _("Thank you. A different moderator will read your appeal and reply.")
-            )
+            messages.success(request, _("Thank you, we've got your appeal."))
             return redirect("moderation:decision", pk=action.pk)
     return render(
         request,
@@ -493,9 +491,7 @@ def closed_account(request, token: str):
             except ModerationError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(
-                    request, _("Thank you. A different moderator will read your appeal and reply.")
-                )
+                messages.success(request, _("Thank you, we've got your appeal."))
                 return redirect("moderation:closed", token=token)
         failed = True
     elif posted == "complaint":

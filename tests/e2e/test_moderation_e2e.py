@@ -132,6 +132,10 @@ def test_report_hide_appeal_reverse(demo_data, phone):
     assert_accessible(sam, "appeal form")
     sam.get_by_role("button", name="Send my appeal").click()
     expect(sam.locator("[data-appeal-status]")).to_contain_text("Waiting for a moderator")
+    # Morgan can decide it, so Sam is told another moderator will, and by when.
+    expect(sam.locator("[data-appeal-who]")).to_contain_text(
+        "Another moderator, not the one who made the decision, will read your appeal and reply by"
+    )
 
     # Alex made the decision, so Alex cannot decide the appeal.
     alex.goto(f"{server.url}/moderation/")
@@ -222,7 +226,10 @@ def test_a_banned_member_can_still_appeal_and_complain(demo_data, phone):
         "Someone else used my phone. I'm sorry it happened."
     )
     page.get_by_role("button", name="Send my appeal").click()
-    expect(page.locator("[data-appeal-status]")).to_contain_text("Waiting for a moderator")
+    # Who decides depends on who else is on the team (another moderator, staff, or nobody
+    # yet); whichever it is, the page says so.
+    expect(page.locator("[data-appeal-status]")).to_contain_text("Waiting for")
+    expect(page.locator("[data-appeal-who]")).to_be_visible()
     page.get_by_label("A moderation decision").check()
     page.get_by_label("Tell us what happened").fill("I was never warned before the ban.")
     page.get_by_role("button", name="Send complaint").click()
