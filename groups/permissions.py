@@ -68,6 +68,8 @@ class Action(enum.StrEnum):
     WARN_MEMBER = "warn_member"
     MUTE_MEMBER = "mute_member"
     REMOVE_MEMBER = "remove_member"
+    ADD_CASE_NOTE = "add_case_note"  # a private note on a queue item ("what we did")
+    PASS_TO_SAFEGUARDING_LEAD = "pass_to_safeguarding_lead"
     # site-wide (no group)
     CREATE_GROUP = "create_group"
     VIEW_SITE_QUEUE = "view_site_queue"
@@ -116,6 +118,9 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     Action.WARN_MEMBER: _MODS,
     Action.MUTE_MEMBER: _MODS,
     Action.REMOVE_MEMBER: _MODS,
+    # Whoever may look at an item may record what they did and pass it on.
+    Action.ADD_CASE_NOTE: _MODS,
+    Action.PASS_TO_SAFEGUARDING_LEAD: _MODS,
 }
 
 #: Site-wide actions that belong to no group.

@@ -64,6 +64,8 @@ OPEN_LISTED = {
     Action.WARN_MEMBER:       "N    N    N    N    N    Y    N    Y    Y    N",
     Action.MUTE_MEMBER:       "N    N    N    N    N    Y    N    Y    Y    N",
     Action.REMOVE_MEMBER:     "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.ADD_CASE_NOTE:     "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.PASS_TO_SAFEGUARDING_LEAD: "N    N    N    N    N    Y    N    Y    Y    N",
 }  # fmt: skip
 
 # Listed group that takes requests: only joining differs from OPEN_LISTED.
