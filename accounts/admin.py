@@ -21,7 +21,16 @@ class UserAdmin(BaseUserAdmin):
         ("Profile", {"fields": ("display_name", "about", "time_zone")}),
         (
             "Roles",
-            {"fields": ("is_active", "is_moderator", "is_staff", "is_superuser", "groups")},
+            {
+                "fields": (
+                    "is_active",
+                    "is_moderator",
+                    "is_safeguarding_lead",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                )
+            },
         ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )

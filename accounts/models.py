@@ -56,6 +56,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Site-wide moderators review reports across every group."),
     )
+    is_safeguarding_lead = models.BooleanField(
+        _("safeguarding lead"),
+        default=False,
+        help_text=_(
+            "Gets the items moderators pass to the safeguarding lead. Must also be a site "
+            "moderator or staff, to open them."
+        ),
+    )
     suspended_until = models.DateTimeField(
         _("suspended until"),
         null=True,

@@ -72,6 +72,8 @@ class Action(enum.StrEnum):
     # private check-ins (checkins/): never member to member
     START_CHECKIN = "start_checkin"  # with a member of the group
     ASK_FACILITATORS = "ask_facilitators"  # a member opens their own
+    ADD_CASE_NOTE = "add_case_note"  # a private note on a queue item ("what we did")
+    PASS_TO_SAFEGUARDING_LEAD = "pass_to_safeguarding_lead"
     # site-wide (no group)
     CREATE_GROUP = "create_group"
     VIEW_SITE_QUEUE = "view_site_queue"
@@ -122,6 +124,9 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     Action.REMOVE_MEMBER: _MODS,
     Action.START_CHECKIN: _MODS,
     Action.ASK_FACILITATORS: _MEMBERS,
+    # Whoever may look at an item may record what they did and pass it on.
+    Action.ADD_CASE_NOTE: _MODS,
+    Action.PASS_TO_SAFEGUARDING_LEAD: _MODS,
 }
 
 _IN_CHECKIN = frozenset({R.CHECKIN_MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF})

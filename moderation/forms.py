@@ -9,7 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from config.widgets import DateInput
 
-from .models import Appeal, AuditEntry, Complaint, Helpline, ModAction, Reason, WatchTerm
+from .models import (
+    MAX_CASE_NOTE_CHARS,
+    Appeal,
+    AuditEntry,
+    Complaint,
+    Helpline,
+    ModAction,
+    Reason,
+    WatchTerm,
+)
 
 DURATIONS = [
     ("1d", _("1 day")),
@@ -75,9 +84,27 @@ class ActionForm(forms.Form):
     )
     duration = forms.ChoiceField(label=_("For how long"), choices=DURATIONS, required=False)
     site_wide = forms.BooleanField(label=_("Ban from all of Village"), required=False)
+    note = forms.CharField(
+        label=_("What we did (private, optional)"),
+        max_length=MAX_CASE_NOTE_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def duration_value(self) -> timedelta | None:
         return DURATION_VALUES.get(self.cleaned_data.get("duration") or "")
+
+
+class CaseNoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("Record what we did"),
+        help_text=_(
+            "Private: only the people who look after this item see it. The member is not told."
+        ),
+        error_messages={"required": _("Please write a few words about what you did.")},
+        max_length=MAX_CASE_NOTE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class AppealForm(forms.Form):

@@ -151,6 +151,7 @@ class ModAction(models.Model):
         SUSPEND = "suspend", _("Suspend across Village")
         BAN = "ban", _("Ban")
         ACKNOWLEDGE = "acknowledge", _("Mark as looked after")
+        SAFE = "safe", _("Close: the person is safe / has support")
 
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
@@ -192,6 +193,48 @@ class ModAction(models.Model):
     @property
     def is_appealable(self) -> bool:
         return self.kind in APPEALABLE and self.target_id is not None
+
+
+#: Ways to close a safeguarding item that support rather than sanction: nobody is told about
+#: them, they take no reason, and they are not decisions the member sees or can appeal.
+SUPPORTIVE_CLOSES = frozenset({ModAction.Kind.ACKNOWLEDGE, ModAction.Kind.SAFE})
+
+#: Items about a person who may be at risk: the queue offers supportive actions first.
+SAFEGUARDING_KINDS = frozenset({Case.Kind.CONCERN, Case.Kind.CRISIS})
+
+MAX_CASE_NOTE_CHARS = 2000
+
+
+class CaseNote(models.Model):
+    """A short private note ("what we did") on a queue item, for those who may handle it.
+    A safeguarding record: never logged, never in a notification or email, not in the
+    member's data export, and kept when its author deletes their account."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=MAX_CASE_NOTE_CHARS)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"case note {self.pk}"  # never the body
+
+
+class CaseReferral(models.Model):
+    """An item passed to the safeguarding lead: who passed it, and when (once per item)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="referral")
+    passed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"referral of case {self.case_id}"
 
 
 MEMBER_LABELS = {
@@ -344,6 +387,8 @@ class AuditEntry(models.Model):
         WATCHLIST_EDIT = "watchlist_edit", _("Watch list changed")
         HELPLINE_EDIT = "helpline_edit", _("Helplines changed")
         COMPLAINT = "complaint", _("Complaint")
+        CASE_NOTE = "case_note", _("Private note added")
+        REFERRAL = "referral", _("Passed to the safeguarding lead")
 
     event = models.CharField(max_length=20, choices=Event.choices)
     verb = models.CharField(max_length=30, blank=True)

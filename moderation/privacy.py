@@ -1,7 +1,10 @@
 """Personal data held by moderation, for accounts.privacy.
 
 Export: the member's own reports and concerns (reason, note, when), complaints and appeals, and
-the decisions made about them (kind, reason, when). Never who reported them.
+the decisions made about them (kind, reason, when). Never who reported them. Not the private
+case notes moderators keep on a safeguarding item, nor its supportive closes: they are about the
+member but are a safeguarding record (docs/safeguarding.md). A moderator's own notes stay on
+the item when they delete their account, shown as written by a former moderator.
 
 Erase (inside account deletion): the member's reports are kept (a moderator may still need to
 act on what was reported) but the link to the reporter is dropped; their complaints and appeals
@@ -14,7 +17,7 @@ stay attributed to the (scrubbed) account, which then shows as "Former member".
 
 from __future__ import annotations
 
-from .models import Appeal, Complaint, ModAction, Report
+from .models import SUPPORTIVE_CLOSES, Appeal, Complaint, ModAction, Report
 
 
 def export(user) -> dict:
@@ -57,7 +60,7 @@ def export(user) -> dict:
                 "reversed": m.reversed_at is not None,
                 "created_at": m.created_at.isoformat(),
             }
-            for m in ModAction.objects.filter(target=user)
+            for m in ModAction.objects.filter(target=user).exclude(kind__in=SUPPORTIVE_CLOSES)
         ],
     }
 

@@ -17,7 +17,21 @@ from chat.models import Message
 from groups.models import Membership
 from groups.permissions import Action, can_site
 
-from .models import Appeal, AuditEntry, Case, Complaint, ModAction, Reason, Report
+from .models import (
+    SUPPORTIVE_CLOSES,
+    Appeal,
+    AuditEntry,
+    Case,
+    CaseNote,
+    CaseReferral,
+    Complaint,
+    ModAction,
+    Reason,
+    Report,
+)
+
+#: Not decisions about a member: never in their history, their decisions or their export.
+NOT_DECISIONS = [ModAction.Kind.DISMISS, ModAction.Kind.APPROVE, *sorted(SUPPORTIVE_CLOSES)]
 
 CONTEXT_BEFORE = 3
 CONTEXT_AFTER = 2
@@ -77,6 +91,8 @@ class QueueItem:
     history: list[ModAction] = field(default_factory=list)
     waited: timedelta = timedelta(0)
     message_state: str = ""  # what happened to the message, truthfully (see _state_labels)
+    referral: CaseReferral | None = None  # with the safeguarding lead since
+    note_count: int = 0
 
 
 def _scoped_cases(user):
@@ -92,8 +108,11 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
     cases = list(
         _scoped_cases(user)
         .filter(status=Case.Status.OPEN)
-        .select_related("group", "message", "message__author", "message__room", "subject")
+        .select_related(
+            "group", "message", "message__author", "message__room", "subject", "referral"
+        )
         .prefetch_related(Prefetch("reports", queryset=Report.objects.order_by("created_at", "id")))
+        .annotate(note_count=Count("notes"))
         .order_by("-urgent", "opened_at", "id")[:limit]
     )
     # Context: a few messages around each reported one, from that room only, in one query.
@@ -116,13 +135,7 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
     if subject_ids:
         for action in (
             ModAction.objects.filter(target_id__in=subject_ids)
-            .exclude(
-                kind__in=[
-                    ModAction.Kind.DISMISS,
-                    ModAction.Kind.APPROVE,
-                    ModAction.Kind.ACKNOWLEDGE,
-                ]
-            )
+            .exclude(kind__in=NOT_DECISIONS)
             .select_related("group")
             .order_by("-created_at")
         ):
@@ -151,6 +164,8 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
                 history=history.get(case.subject_id, [])[:5],
                 waited=now - case.opened_at,
                 message_state=state_labels.get(case.message_id, ""),
+                referral=getattr(case, "referral", None),
+                note_count=case.note_count,
             )
         )
     return items
@@ -229,9 +244,7 @@ def complaints_by(user):
 def decisions_about(user) -> list[ModAction]:
     return list(
         ModAction.objects.filter(target=user, kind__in=list(ModAction.Kind.values))
-        .exclude(
-            kind__in=[ModAction.Kind.DISMISS, ModAction.Kind.APPROVE, ModAction.Kind.ACKNOWLEDGE]
-        )
+        .exclude(kind__in=NOT_DECISIONS)
         .select_related("group", "appeal")
         .order_by("-created_at")
     )
@@ -295,3 +308,66 @@ def moderation_figures(*, weeks: int = 8) -> dict[str, Any]:
         "reasons": [labels[r] for r in Reason.values],
         "weeks": table,
     }
+
+
+def access_case(user, *, case_id: int, action: Action = Action.VIEW_GROUP_QUEUE) -> Case:
+    """A queue item (open or closed) the user may take `action` on, or Http404: "no such
+    item" and "not yours" are the same answer."""
+    from django.http import Http404
+
+    from groups.permissions import can, membership_for
+
+    case = (
+        Case.objects.select_related("group", "message", "message__author", "subject", "referral")
+        .select_related("referral__passed_by", "handled_by")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not can(user, action, case.group, membership_for(user, case.group)):
+        raise Http404("No such item.")
+    return case
+
+
+@dataclass
+class TimelineEntry:
+    when: Any
+    what: str
+    who: str = ""
+    text: str = ""
+    note: bool = False  # a private case note
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """The item's story, oldest first: what was reported (never by whom), the private notes,
+    passing it to the safeguarding lead, and the decisions."""
+    former = _("a former moderator")
+    reason_labels = dict(Reason.choices)
+    entries = [TimelineEntry(when=case.opened_at, what=case.get_kind_display())]
+    for r in Report.objects.filter(case=case).order_by("created_at", "id"):
+        entries.append(
+            TimelineEntry(
+                when=r.created_at,
+                what=_("Reported: %(reason)s") % {"reason": reason_labels.get(r.reason, r.reason)},
+                text=r.note,
+            )
+        )
+    for n in CaseNote.objects.filter(case=case).select_related("author"):
+        who = n.author.public_name if n.author else former
+        entries.append(
+            TimelineEntry(when=n.created_at, what=_("Note"), who=who, text=n.body, note=True)
+        )
+    referral = getattr(case, "referral", None)
+    if referral is not None:
+        who = referral.passed_by.public_name if referral.passed_by else former
+        entries.append(
+            TimelineEntry(
+                when=referral.created_at, what=_("Passed to the safeguarding lead"), who=who
+            )
+        )
+    for a in ModAction.objects.filter(case=case).select_related("actor"):
+        who = a.actor.public_name if a.actor else former
+        entries.append(
+            TimelineEntry(when=a.created_at, what=a.get_kind_display(), who=who, text=a.reason)
+        )
+    entries.sort(key=lambda e: e.when)
+    return entries

@@ -51,10 +51,14 @@ from notifications.services import notify
 
 from . import closed, events, matching
 from .models import (
+    MAX_CASE_NOTE_CHARS,
+    SUPPORTIVE_CLOSES,
     URGENT_REASONS,
     Appeal,
     AuditEntry,
     Case,
+    CaseNote,
+    CaseReferral,
     Complaint,
     CrisisPhrase,
     Helpline,
@@ -567,6 +571,7 @@ GROUP_ACTION_PERMISSION: dict[str, Action] = {
     K.MUTE: Action.MUTE_MEMBER,
     K.REMOVE: Action.REMOVE_MEMBER,
     K.ACKNOWLEDGE: Action.VIEW_GROUP_QUEUE,
+    K.SAFE: Action.VIEW_GROUP_QUEUE,
 }
 SITE_ACTION_PERMISSION: dict[str, Action] = {K.SUSPEND: Action.SUSPEND_USER, K.BAN: Action.BAN_USER}
 MESSAGE_ACTIONS = frozenset({K.DISMISS, K.APPROVE, K.HIDE, K.DELETE})
@@ -604,12 +609,23 @@ def case_act(
     reason: str,
     duration: timedelta | None = None,
     site_wide: bool = False,
+    note: str = "",
 ) -> ModAction:
     """Decide one queue item. Raises ModerationError (nothing changes) when the actor may not,
-    the reason is missing, or AlreadyHandled when another moderator got there first."""
-    reason = _clean_reason(reason)
+    the reason is missing, or AlreadyHandled when another moderator got there first.
+
+    A supportive close (`SUPPORTIVE_CLOSES`) tells nobody about the member and needs no
+    reason; `note`, if given, becomes a private case note. Whatever closes an item, the
+    members who reported it are thanked, once. The returned action says who was told:
+    `told_member` (bool) and `told_reporters` (how many)."""
     if kind not in K.values:
         raise ModerationError(_("Please choose what to do."), code="kind")
+    if kind in SUPPORTIVE_CLOSES:
+        reason = ""
+        note = _clean_note(note) if not is_blank(note or "") else ""
+    else:
+        reason = _clean_reason(reason)
+        note = ""
     with transaction.atomic():
         room_id = (
             Case.objects.filter(pk=case_id, message__isnull=False)
@@ -689,9 +705,155 @@ def case_act(
                 "site_wide": site_wide,
             },
         )
-        _tell_target(action)
+        if note:
+            _note_create(case=case, author=actor, body=note)
+        action.told_member = _tell_target(action)
+        action.told_reporters = _thank_reporters(case, exclude=[actor.pk])
         events.queue_changed_on_commit(group_id=case.group_id, case_id=case.pk)
     return action
+
+
+def _thank_reporters(case: Case, *, exclude: Iterable[int] = ()) -> int:
+    """Tell the members who reported a post or raised a concern, kindly and without detail,
+    that it was looked at. Called once, when the item closes (the case row is locked and a
+    closed item takes no second decision). Returns how many were told."""
+    reporter_ids = set(
+        Report.objects.filter(case=case, reporter__isnull=False).values_list(
+            "reporter_id", flat=True
+        )
+    ) - set(exclude)
+    if case.subject_id:
+        reporter_ids.discard(case.subject_id)
+    if not reporter_ids:
+        return 0
+    notify(
+        user_ids=reporter_ids,
+        kind=Kind.MODERATION,
+        title=_("Thank you for telling us"),
+        body=_("Thank you for telling us. A moderator has looked at what you reported."),
+        group_id=case.group_id,
+    )
+    return len(reporter_ids)
+
+
+# --- supporting a person: private notes, the safeguarding lead -------------------------------
+
+
+def _clean_note(body: str | None) -> str:
+    body = (body or "").strip()
+    if is_blank(body):
+        raise ModerationError(
+            _("Please write a few words about what you did."), code="note_required"
+        )
+    if len(body) > MAX_CASE_NOTE_CHARS:
+        raise ModerationError(
+            _("Please keep the note under %(n)s characters.") % {"n": MAX_CASE_NOTE_CHARS},
+            code="note_too_long",
+        )
+    return body
+
+
+def _case_for(actor, case_id: int, action: Action) -> Case:
+    """The case, locked, if `actor` may take `action` on it. "No such item" and "not yours"
+    are the same error."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("group")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not can(actor, action, case.group, membership_for(actor, case.group)):
+        raise ModerationError(
+            _("You can only act on items in groups you look after."), code="not_yours"
+        )
+    return case
+
+
+def _note_create(*, case: Case, author, body: str) -> CaseNote:
+    note = CaseNote.objects.create(case=case, author=author, body=body)
+    # The log says a note was written, never what it says.
+    audit(
+        event=AuditEntry.Event.CASE_NOTE,
+        actor_id=author.pk,
+        group_id=case.group_id,
+        case_id=case.pk,
+        data={"note_id": note.pk},
+    )
+    return note
+
+
+def case_note_add(*, actor, case_id: int, body: str) -> CaseNote:
+    """Record what we did: a private note on an item, open or closed, by anyone who may
+    handle it. Notes are never logged, notified or emailed."""
+    body = _clean_note(body)
+    with transaction.atomic():
+        case = _case_for(actor, case_id, Action.ADD_CASE_NOTE)
+        note = _note_create(case=case, author=actor, body=body)
+        if case.first_action_at is None:
+            case.first_action_at = note.created_at
+            case.save(update_fields=["first_action_at"])
+        events.queue_changed_on_commit(group_id=case.group_id, case_id=case.pk)
+    return note
+
+
+def safeguarding_leads(*, exclude: Iterable[int] = ()) -> list[int]:
+    """Active safeguarding leads who can open the item (they are moderators or staff)."""
+    from django.db.models import Q
+
+    User = get_user_model()
+    ids = User.objects.filter(is_active=True, is_safeguarding_lead=True).filter(
+        Q(is_moderator=True) | Q(is_staff=True)
+    )
+    return sorted(set(ids.values_list("pk", flat=True)) - set(exclude))
+
+
+def case_pass_to_lead(*, actor, case_id: int) -> CaseReferral:
+    """Pass an item to the safeguarding lead(s): records who and when, and tells them (bell
+    and email, no member's words). Once per item."""
+    with transaction.atomic():
+        case = _case_for(actor, case_id, Action.PASS_TO_SAFEGUARDING_LEAD)
+        if CaseReferral.objects.filter(case=case).exists():
+            raise ModerationError(
+                _("This is already with the safeguarding lead."), code="already_passed"
+            )
+        if not safeguarding_leads():
+            raise ModerationError(
+                _(
+                    "Village has no safeguarding lead set up yet, so nothing was sent. Please "
+                    "tell a member of staff: they can choose one."
+                ),
+                code="no_lead",
+            )
+        referral = CaseReferral.objects.create(case=case, passed_by=actor)
+        audit(
+            event=AuditEntry.Event.REFERRAL,
+            actor_id=actor.pk,
+            group_id=case.group_id,
+            case_id=case.pk,
+            data={"referral_id": referral.pk},
+        )
+        if case.first_action_at is None:
+            case.first_action_at = referral.created_at
+            case.save(update_fields=["first_action_at"])
+        rows = notify(
+            user_ids=safeguarding_leads(exclude=[actor.pk]),
+            kind=Kind.SAFEGUARDING,
+            title=_("A safeguarding item has been passed to you"),
+            body=_(
+                "A moderator in %(group)s would like the safeguarding lead to look at an item. "
+                "Please open it on Village."
+            )
+            % {"group": case.group.name},
+            url=reverse("moderation:case", args=[case.pk]),
+            group_id=case.group_id,
+            urgent=True,
+            email=False,
+        )
+        pks = [n.pk for n in rows if n.pk]
+        if pks:
+            transaction.on_commit(lambda: _queue_alert_emails(pks))
+        events.queue_changed_on_commit(group_id=case.group_id, case_id=case.pk)
+    return referral
 
 
 def _apply(action: ModAction, case: Case) -> None:
@@ -787,9 +949,10 @@ _TOLD = {
 }
 
 
-def _tell_target(action: ModAction) -> None:
+def _tell_target(action: ModAction) -> bool:
+    """Tell the member what a decision means for them; False when nobody was told."""
     if action.target_id is None or action.kind not in _TOLD:
-        return
+        return False
     if action.group_id:
         body = _("This is about %(group)s. The reason a moderator gave: %(reason)s") % {
             "group": action.group.name,
@@ -815,6 +978,7 @@ def _tell_target(action: ModAction) -> None:
         # The account is now closed: the notification email (active members only) won't reach
         # them, so a letter with their personal link to appeal or complain does.
         closed.letter_on_commit(action.target_id, _("Your Village account has been closed"), body)
+    return True
 
 
 # --- appeals --------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ from . import views
 app_name = "moderation"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("case/<int:pk>/", views.case_detail, name="case"),
     path("case/<int:pk>/act/", views.act, name="act"),
+    path("case/<int:pk>/note/", views.case_note, name="case_note"),
+    path("case/<int:pk>/lead/", views.case_pass, name="case_pass"),
     path("report/<int:message_id>/", views.report_message, name="report_message"),
     path("concern/", views.concern_choose, name="concern_choose"),
     path("concern/<slug:slug>/", views.concern, name="concern"),

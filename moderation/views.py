@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from chat.models import Message
 from config.ratelimit import limit_posts
 from groups.models import Membership
-from groups.permissions import Action, access_group, access_room, can_site, require_site
+from groups.permissions import Action, access_group, access_room, can, can_site, require_site
 
 from . import selectors, services
 from .forms import (
@@ -23,6 +23,7 @@ from .forms import (
     AppealDecisionForm,
     AppealForm,
     AuditFilterForm,
+    CaseNoteForm,
     ComplaintForm,
     ComplaintUpdateForm,
     ConcernForm,
@@ -31,7 +32,16 @@ from .forms import (
     ReportForm,
     WatchTermForm,
 )
-from .models import Appeal, Complaint, CrisisPhrase, Helpline, ModAction, WatchTerm
+from .models import (
+    SAFEGUARDING_KINDS,
+    SUPPORTIVE_CLOSES,
+    Appeal,
+    Complaint,
+    CrisisPhrase,
+    Helpline,
+    ModAction,
+    WatchTerm,
+)
 from .services import ModerationError
 
 
@@ -68,16 +78,27 @@ def queue(request):
         )
     }
     for item in items:
-        group = item.case.group
-        membership = memberships.get(group.pk)
-        item.allowed = [
-            kind
-            for kind in ModAction.Kind.values
-            if _fits(kind, item.case) and services.may_act(request.user, kind, group, membership)
-        ]
+        _offer(request.user, item, memberships.get(item.case.group_id))
     if request.GET.get("partial"):
         return render(request, "moderation/_queue_items.html", context)
     return render(request, "moderation/queue.html", context)
+
+
+def _offer(user, item, membership) -> None:
+    """What the page offers on one item. For a person who may be at risk, the supportive
+    actions come first (`item.supportive`, `item.support`), and the rest (`item.allowed`) go
+    under "Other actions"."""
+    case, group = item.case, item.case.group
+    kinds = [
+        kind
+        for kind in ModAction.Kind.values
+        if _fits(kind, case) and services.may_act(user, kind, group, membership)
+    ]
+    item.safeguarding = case.kind in SAFEGUARDING_KINDS
+    item.closes = [k for k in kinds if k in SUPPORTIVE_CLOSES]
+    item.allowed = [k for k in kinds if k not in SUPPORTIVE_CLOSES]
+    item.may_note = can(user, Action.ADD_CASE_NOTE, group, membership)
+    item.may_pass = can(user, Action.PASS_TO_SAFEGUARDING_LEAD, group, membership)
 
 
 def _fits(kind: str, case) -> bool:
@@ -90,8 +111,8 @@ def _fits(kind: str, case) -> bool:
         return case.kind == case.Kind.HELD
     if kind == K.DISMISS:
         return case.kind in (case.Kind.REPORTS, case.Kind.FLAGGED)
-    if kind == K.ACKNOWLEDGE:
-        return case.kind in (case.Kind.CONCERN, case.Kind.CRISIS)
+    if kind in SUPPORTIVE_CLOSES:
+        return case.kind in SAFEGUARDING_KINDS
     return True
 
 
@@ -105,19 +126,94 @@ def act(request, pk: int):
         messages.error(request, _("Please choose what to do and give a reason."))
         return redirect(reverse("moderation:queue") + f"#case-{pk}")
     try:
-        services.case_act(
+        action = services.case_act(
             actor=request.user,
             case_id=pk,
             kind=form.cleaned_data["kind"],
             reason=form.cleaned_data["reason"],
             duration=form.duration_value(),
             site_wide=form.cleaned_data["site_wide"],
+            note=form.cleaned_data["note"],
         )
     except ModerationError as exc:
         messages.error(request, exc.message)
         return redirect(reverse("moderation:queue") + f"#case-{pk}")
-    messages.success(request, _("Done. The member has been told, and it's in the log."))
+    messages.success(request, _done_words(action))
     return redirect("moderation:queue")
+
+
+def _done_words(action) -> str:
+    """Say who was told, and only who was actually told."""
+    if action.kind in SUPPORTIVE_CLOSES:
+        words = [_("Done: the item is closed, and it's in the log.")]
+    elif action.told_member:
+        words = [_("Done. The member has been told, and it's in the log.")]
+    else:
+        words = [_("Done, and it's in the log.")]
+    if action.told_reporters:
+        words.append(_("Whoever told us about it has been thanked, without any detail."))
+    if not action.told_member:
+        words.append(_("The member has not been told anything."))
+    return " ".join(words)
+
+
+# --- one item: its private notes, the safeguarding lead ---------------------------------------
+
+
+def _case_page(request, case, *, note_form=None, status=200):
+    membership = Membership.objects.filter(user=request.user, group=case.group).first()
+    item = selectors.QueueItem(case=case, reports=[], reasons=[])
+    item.referral = getattr(case, "referral", None)
+    _offer(request.user, item, membership)
+    return render(
+        request,
+        "moderation/case.html",
+        {
+            "case": case,
+            "item": item,
+            "timeline": selectors.case_timeline(case),
+            "note_form": note_form or CaseNoteForm(),
+            "action_form": ActionForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = selectors.access_case(request.user, case_id=pk)
+    return _case_page(request, case)
+
+
+@login_required
+@require_POST
+@limit_posts("moderate")
+def case_note(request, pk: int):
+    case = selectors.access_case(request.user, case_id=pk, action=Action.ADD_CASE_NOTE)
+    form = CaseNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_note_add(actor=request.user, case_id=pk, body=form.cleaned_data["body"])
+        except ModerationError as exc:
+            form.add_error("body", exc.message)
+        else:
+            messages.success(request, _("Saved. Only the people who look after this item see it."))
+            return redirect("moderation:case", pk=pk)
+    return _case_page(request, case, note_form=form, status=400)
+
+
+@login_required
+@require_POST
+@limit_posts("moderate")
+def case_pass(request, pk: int):
+    selectors.access_case(request.user, case_id=pk, action=Action.PASS_TO_SAFEGUARDING_LEAD)
+    try:
+        services.case_pass_to_lead(actor=request.user, case_id=pk)
+    except ModerationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Passed to the safeguarding lead. They have been told."))
+    return redirect("moderation:case", pk=pk)
 
 
 # --- reporting ------------------------------------------------------------------------------

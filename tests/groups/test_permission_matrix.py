@@ -66,6 +66,8 @@ OPEN_LISTED = {
     Action.REMOVE_MEMBER:     "N    N    N    N    N    Y    N    Y    Y    N",
     Action.START_CHECKIN:     "N    N    N    N    N    Y    N    Y    Y    N",
     Action.ASK_FACILITATORS:  "N    N    N    Y    Y    Y    N    N    N    N",
+    Action.ADD_CASE_NOTE:     "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.PASS_TO_SAFEGUARDING_LEAD: "N    N    N    N    N    Y    N    Y    Y    N",
 }  # fmt: skip
 
 # Listed group that takes requests: only joining differs from OPEN_LISTED.

@@ -61,7 +61,12 @@ def test_delete_removes_the_message(moderator, case, message):
 def test_warn_is_a_private_notice(moderator, case, author, member):
     act(moderator, case, "warn", reason="Please be gentle")
     assert Notification.objects.filter(user=author, kind=Kind.MODERATION).count() == 1
-    assert not Notification.objects.filter(user=member, kind=Kind.MODERATION).exists()
+    # The reporter only hears that it was looked at (issue 17), never what was decided.
+    told = Notification.objects.filter(user=member, kind=Kind.MODERATION)
+    assert [n.body for n in told] == [
+        "Thank you for telling us. A moderator has looked at what you reported."
+    ]
+    assert "gentle" not in told[0].title + told[0].body
 
 
 def test_mute_for_a_time(moderator, case, author, group):
