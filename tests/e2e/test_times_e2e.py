@@ -33,9 +33,7 @@ def _set_zone(server, email: str, zone: str) -> None:
 
 
 def _expected(iso: str, zone: str) -> str:
-    when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(
-        zoneinfo.ZoneInfo(zone)
-    )
+    when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zoneinfo.ZoneInfo(zone))
     return f"{when.day} {when:%b}, {when:%H:%M}"
 
 
