@@ -20,3 +20,11 @@ def html_datetime(value: dt.datetime | None) -> str:
         value = value.astimezone(dt.UTC)
     text = value.isoformat(timespec="milliseconds")
     return text.removesuffix("+00:00") + "Z" if value.tzinfo is not None else text
+
+
+@register.simple_tag
+def client_time_rule() -> str:
+    """The time rule for ``<body data-time-rule>`` (see config.timefmt); escaped by Django."""
+    from config.timefmt import client_time_rule_json
+
+    return client_time_rule_json()

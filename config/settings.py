@@ -265,6 +265,8 @@ LANGUAGES = [("en-gb", _("English"))]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
+# Dates and times are written one way, on pages and in the browser: config/formats/en_GB.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -327,15 +327,27 @@ def series_update(*, series: MeetupSeries, by, now: datetime | None = None, **ch
     return len(changed) + len(ended)
 
 
-def _people_to_tell(occurrence: Occurrence) -> list[int]:
+def _people_to_tell(occurrence: Occurrence) -> list[tuple[int, str]]:
+    """(member, their time zone) for everyone going or maybe going."""
     return list(
         Rsvp.objects.filter(
             occurrence=occurrence,
             answer__in=[Rsvp.Answer.GOING, Rsvp.Answer.MAYBE],
             user__memberships__group_id=occurrence.group_id,
             user__memberships__status=Membership.Status.ACTIVE,
-        ).values_list("user_id", flat=True)
+        ).values_list("user_id", "user__time_zone")
     )
+
+
+def _notify_in_their_zones(people: list[tuple[int, str]], words, **common) -> None:
+    """`notify` each member with times on their own clock: `words(zone)` gives the title and
+    body for one time zone (one call per zone among them, not per member)."""
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for uid, zone in people:
+        by_zone[zone].append(uid)
+    for zone, uids in sorted(by_zone.items()):
+        title, body = words(zone)
+        notify(user_ids=uids, title=title, body=body, **common)
 
 
 def occurrence_url(occurrence: Occurrence, name: str = "occurrence") -> str:
@@ -361,14 +373,17 @@ def occurrence_cancel(
     occ.cancel_reason = reason.strip()[:300]
     occ.modified = True
     occ.save(update_fields=["status", "cancel_reason", "modified"])
-    body = _("%(when)s is cancelled.") % {"when": text.when(occ)}
-    if occ.cancel_reason:
-        body += "\n" + _("From the facilitator: %(reason)s") % {"reason": occ.cancel_reason}
-    notify(
-        user_ids=_people_to_tell(occ),
+
+    def words(zone: str) -> tuple[str, str]:
+        body = _("%(when)s is cancelled.") % {"when": text.when(occ, zone)}
+        if occ.cancel_reason:
+            body += "\n" + _("From the facilitator: %(reason)s") % {"reason": occ.cancel_reason}
+        return _("%(group)s: this week's meetup is cancelled") % {"group": occ.group.name}, body
+
+    _notify_in_their_zones(
+        _people_to_tell(occ),
+        words,
         kind=Kind.MEETUP_CHANGE,
-        title=_("%(group)s: this week's meetup is cancelled") % {"group": occ.group.name},
-        body=body,
         url=occurrence_url(occ),
         group_id=occ.group_id,
     )
@@ -406,12 +421,16 @@ def occurrence_move(
     occ.moved = True
     occ.modified = True
     occ.save()
-    lines = [_("It's now on %(when)s.") % {"when": text.when(occ)}, *text.where_lines(occ)]
-    notify(
-        user_ids=_people_to_tell(occ),
+
+    def words(zone: str) -> tuple[str, str]:
+        lines = [_("It's now on %(when)s.") % {"when": text.when(occ, zone)}]
+        lines += text.where_lines(occ)
+        return _("%(group)s: a meetup has moved") % {"group": occ.group.name}, "\n".join(lines)
+
+    _notify_in_their_zones(
+        _people_to_tell(occ),
+        words,
         kind=Kind.MEETUP_CHANGE,
-        title=_("%(group)s: a meetup has moved") % {"group": occ.group.name},
-        body="\n".join(lines),
         url=occurrence_url(occ),
         group_id=occ.group_id,
     )
@@ -431,12 +450,14 @@ def occurrence_set_note(
     occ.modified = occ.modified or changed_note
     occ.save(update_fields=["note", "personal_line", "modified"])
     if changed_note and note:
-        notify(
-            user_ids=_people_to_tell(occ),
+        _notify_in_their_zones(
+            _people_to_tell(occ),
+            lambda zone: (
+                _("%(group)s: a note about %(day)s")
+                % {"group": occ.group.name, "day": text.day(text.start(occ, zone))},
+                note,
+            ),
             kind=Kind.MEETUP_CHANGE,
-            title=_("%(group)s: a note about %(day)s")
-            % {"group": occ.group.name, "day": text.day(occ.local_start)},
-            body=note,
             url=occurrence_url(occ),
             group_id=occ.group_id,
         )
@@ -495,17 +516,19 @@ def _promote_from_waitlist(occ: Occurrence) -> None:
     lucky = list(
         Rsvp.objects.filter(occurrence=occ, waitlist_position__isnull=False)
         .order_by("waitlist_position")
-        .values_list("pk", "user_id")[:free]
+        .values_list("pk", "user_id", "user__time_zone")[:free]
     )
     if not lucky:
         return
-    Rsvp.objects.filter(pk__in=[pk for pk, _ in lucky]).update(waitlist_position=None)
-    notify(
-        user_ids=[uid for _, uid in lucky],
+    Rsvp.objects.filter(pk__in=[pk for pk, _uid, _tz in lucky]).update(waitlist_position=None)
+    _notify_in_their_zones(
+        [(uid, tz) for _pk, uid, tz in lucky],
+        lambda zone: (
+            _("Good news: a place opened up at %(group)s") % {"group": occ.group.name},
+            _("You're now going on %(when)s. If you can't make it after all, please let us know.")
+            % {"when": text.when(occ, zone)},
+        ),
         kind=Kind.WAITLIST,
-        title=_("Good news: a place opened up at %(group)s") % {"group": occ.group.name},
-        body=_("You're now going on %(when)s. If you can't make it after all, please let us know.")
-        % {"when": text.when(occ)},
         url=occurrence_url(occ),
         group_id=occ.group_id,
     )
@@ -755,21 +778,26 @@ def nudge_reply(*, occurrence: Occurrence, user, choice: str) -> NudgeReply:
     if first_contact:
         group = occurrence.group
         facilitators = (
-            Membership.objects.facilitators().filter(group=group).values_list("user_id", flat=True)
+            Membership.objects.facilitators()
+            .filter(group=group)
+            .values_list("user_id", "user__time_zone")
         )
-        notify(
-            user_ids=list(facilitators),
+        _notify_in_their_zones(
+            list(facilitators),
+            lambda zone: (
+                _("%(name)s would like someone to get in touch") % {"name": user.public_name},
+                _(
+                    "%(name)s missed %(group)s on %(day)s and asked for someone to get in "
+                    "touch. A private message from you could mean a lot: open it to write to "
+                    "them."
+                )
+                % {
+                    "name": user.public_name,
+                    "group": group.name,
+                    "day": text.day(text.start(occurrence, zone)),
+                },
+            ),
             kind=Kind.FACILITATOR,
-            title=_("%(name)s would like someone to get in touch") % {"name": user.public_name},
-            body=_(
-                "%(name)s missed %(group)s on %(day)s and asked for someone to get in touch. "
-                "A private message from you could mean a lot: open it to write to them."
-            )
-            % {
-                "name": user.public_name,
-                "group": group.name,
-                "day": text.day(occurrence.local_start),
-            },
             # Straight into a private check-in with them (chat's checkins pages).
             url=reverse("checkins:start")
             + f"?group={group.slug}&member={user.pk}&source=nudge",
@@ -998,9 +1026,11 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
             group_ids, before=now, since=_lookback_start([occ for occ, _ in due], now)
         )
         rows = []
+        zones: dict[int, str] = {}  # member -> their time zone: reminders are on their clock
         for occ, kind in due:
             recent = history.get(occ.group_id, [])[: rules.EXPECTED_LOOKBACK]
             for uid, _role, tz in members.get(occ.group_id, []):
+                zones[uid] = tz
                 answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
                 regular = rules.is_regular([_pair(oid, uid) in attended for oid in recent])
                 if not rules.gets_reminder(
@@ -1016,14 +1046,14 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                 rows.append((kind.value, occ.pk, uid, occ.group_id))
         inserted = _insert_deliveries(rows, now)
         occ_by_id = {occ.pk: occ for occ, _ in due}
-        # One text (and one data dict) per meetup, kind and whether it asks.
-        texts: dict[tuple[str, int, bool], tuple[str, str, str, dict]] = {}
+        # One text (and one data dict) per meetup, kind, whether it asks and time zone.
+        texts: dict[tuple[str, int, bool, str], tuple[str, str, str, dict]] = {}
         notes = []
         for kind, oid, uid in inserted:
             answer, _waitlisted = rsvps.get(_pair(oid, uid), (None, False))
-            key = (kind, oid, rules.reminder_asks(answer))
+            key = (kind, oid, rules.reminder_asks(answer), zones.get(uid, ""))
             if key not in texts:
-                texts[key] = _reminder_text(occ_by_id[oid], kind, ask=key[2])
+                texts[key] = _reminder_text(occ_by_id[oid], kind, ask=key[2], zone=key[3] or None)
             title, body, url, data = texts[key]
             notes.append(
                 Note(
@@ -1041,19 +1071,23 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
     return result
 
 
-def _reminder_text(occ: Occurrence, kind: str, *, ask: bool) -> tuple[str, str, str, dict]:
-    """Title, body, link and data of a reminder. `ask`: they haven't said they're going, so
-    ask; otherwise "see you there", and the email offers one tap to say they can't come
-    (`data["going"]`, read by `tokens.reminder_email_links`)."""
-    words = {
-        "group": occ.group.name,
-        "time": text.clock(occ.local_start),
-    }
+def _reminder_text(
+    occ: Occurrence, kind: str, *, ask: bool, zone: str | None = None
+) -> tuple[str, str, str, dict]:
+    """Title, body, link and data of a reminder, with times on the recipient's clock (`zone`,
+    their profile's; the zone is named when it isn't the meetup's). `ask`: they haven't said
+    they're going, so ask; otherwise "see you there", and the email offers one tap to say
+    they can't come (`data["going"]`, read by `tokens.reminder_email_links`)."""
+    zone = zone or occ.time_zone
+    clock = text.clock(text.start(occ, zone))
+    if text.differs(occ, zone):
+        clock = f"{clock} {text.zone_label(zone)}"
+    words = {"group": occ.group.name, "time": clock}
     if kind == rules.ReminderKind.H24:
         title = _("%(group)s tomorrow at %(time)s") % words
     else:
         title = _("%(group)s today at %(time)s") % words
-    lines = [_("%(title)s: %(when)s") % {"title": occ.title, "when": text.when(occ)}]
+    lines = [_("%(title)s: %(when)s") % {"title": occ.title, "when": text.when(occ, zone)}]
     lines += text.where_lines(occ)
     if occ.note:
         lines.append(_("Note: %(note)s") % {"note": occ.note})
@@ -1204,17 +1238,21 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             .values_list("user_id", "group_id")
         ):
             facilitators[gid].append(uid)
+    zones = {uid: tz for people in members.values() for uid, _role, tz in people}
     notes: list[Note] = []
     for oid, uids in nudged.items():
         occ = occ_by_id[oid]
-        title, body, url = _nudge_text(occ, next_meetups.get(occ.group_id))
+        texts: dict[str, tuple[str, str, str]] = {}  # one per time zone among them
+        for zone in {zones.get(uid, occ.time_zone) for uid in uids}:
+            texts[zone] = _nudge_text(occ, next_meetups.get(occ.group_id), zone=zone)
+        url = occurrence_url(occ, "missed")
         data = {"occurrence": oid}
         notes += [
             Note(
                 user_id=uid,
                 kind=Kind.MISSED_YOU,
-                title=title,
-                body=body,
+                title=texts[zones.get(uid, occ.time_zone)][0],
+                body=texts[zones.get(uid, occ.time_zone)][1],
                 url=url,
                 group_id=occ.group_id,
                 data=data,
@@ -1247,9 +1285,13 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
     notify_many(notes)
 
 
-def _nudge_text(occ: Occurrence, next_meetup: Occurrence | None) -> tuple[str, str, str]:
+def _nudge_text(
+    occ: Occurrence, next_meetup: Occurrence | None, *, zone: str | None = None
+) -> tuple[str, str, str]:
+    """A "we missed you", its days and times on the member's clock (`zone`)."""
+    zone = zone or occ.time_zone
     group = occ.group
-    weekday = f"{occ.local_start:%A}"
+    weekday = f"{text.start(occ, zone):%A}"
     lines = [
         _(
             "We missed you at %(group)s on %(day)s - people noticed you weren't there, "
@@ -1262,7 +1304,7 @@ def _nudge_text(occ: Occurrence, next_meetup: Occurrence | None) -> tuple[str, s
     if next_meetup is not None:
         lines.append(
             _("Next time is %(when)s. It would be lovely to see you.")
-            % {"when": text.when(next_meetup)}
+            % {"when": text.when(next_meetup, zone)}
         )
     lines += [
         "",

@@ -247,7 +247,7 @@ def series_new(request, access):
                 said = _(
                     "Your meetups are on the calendar. The first one is on %(day)s. "
                     "Members can now say if they're coming."
-                ) % {"day": services.text.day(first.local_start)}
+                ) % {"day": services.text.day(services.text.start(first))}
             messages.success(request, said)
             return redirect("meetups:list", slug=group.slug)
     return render(request, "meetups/series_form.html", _ctx(request, access, form=form))

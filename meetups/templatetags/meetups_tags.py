@@ -13,18 +13,19 @@ _MISSING = object()
 
 @register.filter
 def local_day(occ) -> str:
-    return text.day(occ.local_start)
+    """The meetup's day on the member's own clock (their profile's time zone)."""
+    return text.day(text.start(occ))
 
 
 @register.filter
 def local_times(occ) -> str:
-    return f"{text.clock(occ.local_start)}–{text.clock(occ.local_end)}"
+    return text.times(occ)
 
 
 @register.filter
 def short_day(occ) -> str:
-    start = occ.local_start
-    return f"{start.day} {start:%b}"
+    begin = text.start(occ)
+    return f"{begin.day} {begin:%b}"
 
 
 @register.filter

@@ -179,12 +179,11 @@
     return isNaN(d) ? "" : d.toISOString();
   }
 
+  // Written exactly as the server writes it (static/js/timefmt.js, config/formats/en_GB).
   function formatTime(iso) {
+    if (window.VillageTime) return window.VillageTime.format(iso, "SHORT_DATETIME_FORMAT");
     var d = new Date(iso);
-    if (isNaN(d)) return "";
-    try {
-      return d.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-    } catch (e) { return d.toISOString(); }
+    return isNaN(d) ? "" : d.toISOString();
   }
 
   // --- rendering one message (the same structure as templates/chat/_message.html) ----------

@@ -203,5 +203,5 @@ def test_no_today_reminder_once_checked_in(
     assert _reminders(going) == [] and _reminders(silent) == []
     assert not Delivery.objects.filter(user__in=[going, silent]).exists()
     [note] = _reminders(maybe)
-    assert "today at 7pm" in note.title
+    assert "today at 19:00" in note.title
     assert {m.to[0] for m in mailoutbox} == {maybe.email}

@@ -197,7 +197,7 @@ def test_reminders_go_to_going_maybe_and_regulars(
     got = set(Notification.objects.filter(kind="meetup_reminder").values_list("user_id", flat=True))
     assert got == {going.pk, maybe.pk, regular.pk}
     note = Notification.objects.get(kind="meetup_reminder", user=maybe)
-    assert "tomorrow at 7pm" in note.title
+    assert "tomorrow at 19:00" in note.title
     assert "openstreetmap.org/search?query=Family+Hub" in note.body
     assert note.url.endswith(f"/meetups/{occ.pk}/")
     assert note.data == {"occurrence": occ.pk}
