@@ -859,16 +859,39 @@ def _history(
     return per_group, attended
 
 
-def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
-    """Active members per group: (user_id, role, time zone). One query."""
-    out: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for uid, gid, role, tz in _values(
+#: What the jobs read about a member's quiet hours, after the ids and role.
+_QUIET_FIELDS = (
+    "user__time_zone",
+    "user__quiet_hours__enabled",
+    "user__quiet_hours__start",
+    "user__quiet_hours__end",
+)
+
+
+def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, rules.Quiet]]]:
+    """Active members per group: (user_id, role, their quiet hours). One query."""
+    out: dict[int, list[tuple[int, str, rules.Quiet]]] = defaultdict(list)
+    quiet = _QuietOf()
+    for uid, gid, role, *q in _values(
         Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
         .filter(user__is_active=True)
-        .values_list("user_id", "group_id", "role", "user__time_zone")
+        .values_list("user_id", "group_id", "role", *_QUIET_FIELDS)
     ):
-        out[gid].append((uid, role, tz))
+        out[gid].append((uid, role, quiet(*q)))
     return out
+
+
+class _QuietOf:
+    """`rules.Quiet` from stored values, one shared instance per distinct setting."""
+
+    def __init__(self):
+        self.known: dict[tuple, rules.Quiet] = {}
+
+    def __call__(self, *values) -> rules.Quiet:
+        quiet = self.known.get(values)
+        if quiet is None:
+            quiet = self.known[values] = rules.Quiet.of(*values)
+        return quiet
 
 
 def _absentees(occs: list[Occurrence], candidates, group_ids):
@@ -909,17 +932,18 @@ def _rsvps(occ_ids) -> dict[int, tuple[str, bool]]:
 
 
 class _QuietHours:
-    """`rules.is_quiet_hours`, answered once per time zone per run."""
+    """`rules.is_quiet_hours`, answered once per setting (a member's quiet hours, or a
+    group's time zone with the default hours) per run."""
 
     def __init__(self, now: datetime):
         self.now = now
-        self.known: dict[str, bool] = {}
+        self.known: dict[str | rules.Quiet, bool] = {}
 
-    def __call__(self, tz: str) -> bool:
-        quiet = self.known.get(tz)
-        if quiet is None:
-            quiet = self.known[tz] = rules.is_quiet_hours(self.now, tz)
-        return quiet
+    def __call__(self, quiet: str | rules.Quiet) -> bool:
+        answer = self.known.get(quiet)
+        if answer is None:
+            answer = self.known[quiet] = rules.is_quiet_hours(self.now, quiet)
+        return answer
 
 
 def _insert_deliveries(
@@ -998,7 +1022,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         rows = []
         for occ, kind in due:
             recent = history.get(occ.group_id, [])[: rules.EXPECTED_LOOKBACK]
-            for uid, _role, tz in members.get(occ.group_id, []):
+            for uid, _role, hours in members.get(occ.group_id, []):
                 answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
                 regular = rules.is_regular([_pair(oid, uid) in attended for oid in recent])
                 if not rules.gets_reminder(
@@ -1008,7 +1032,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                     present=_pair(occ.pk, uid) in present,
                 ):
                     continue
-                if quiet(tz):
+                if quiet(hours):
                     result.deferred += 1
                     continue
                 rows.append((kind.value, occ.pk, uid, occ.group_id))
@@ -1104,11 +1128,12 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
         since=_lookback_start(occs, earliest),
         users=absent.values("user_id"),
     )
-    members: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for uid, gid, role, tz in _values(
-        absent.values_list("user_id", "group_id", "role", "user__time_zone")
+    members: dict[int, list[tuple[int, str, rules.Quiet]]] = defaultdict(list)
+    quiet_of = _QuietOf()
+    for uid, gid, role, *q in _values(
+        absent.values_list("user_id", "group_id", "role", *_QUIET_FIELDS)
     ):
-        members[gid].append((uid, role, tz))
+        members[gid].append((uid, role, quiet_of(*q)))
     rsvps = _rsvps(candidates.values("pk"))
     opted_out = set(
         MeetupPrefs.objects.filter(group_id__in=group_ids, nudges=False).values_list(
@@ -1135,7 +1160,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
         if occ.pk not in ids:
             continue  # nobody took this register: never guess who was missing
         previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
-        for uid, role, tz in members.get(occ.group_id, []):
+        for uid, role, hours in members.get(occ.group_id, []):
             if _pair(occ.pk, uid) in attended or role == facilitator:
                 continue  # they came (or run the group): nothing to decide
             answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
@@ -1151,7 +1176,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             )
             action = rules.nudge_action(facts)
             if action == rules.NudgeAction.NUDGE:
-                if quiet(tz):
+                if quiet(hours):
                     result.deferred += 1
                     continue
                 kind = Delivery.Kind.NUDGE

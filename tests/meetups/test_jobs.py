@@ -10,7 +10,7 @@ from django.db import connection
 from meetups import services, tokens
 from meetups.models import Delivery, NudgeReply
 from notifications.models import Notification
-from tests.factories import GroupFactory, MembershipFactory
+from tests.factories import DEFAULT, GroupFactory, MembershipFactory
 
 from .conftest import held, make_members
 
@@ -61,7 +61,7 @@ def test_nudge_goes_to_expected_absent_member_only(london_group, fac):
 
 
 def test_quiet_hours_wait_for_the_morning(london_group, fac):
-    (m,) = make_members(london_group, 1)
+    (m,) = make_members(london_group, 1, quiet_hours=DEFAULT)
     held(london_group, fac, start_utc=WEEKS[0], present=[m])
     occ = held(london_group, fac, start_utc=WEEKS[1], present=[fac])
     late_evening = occ.ends_at + dt.timedelta(hours=1)  # 21:35 GMT
@@ -237,7 +237,7 @@ def test_reminders_switched_off_per_series(london_group, fac, member):
 
 
 def test_reminder_waits_out_quiet_hours(london_group, fac):
-    (m,) = make_members(london_group, 1)
+    (m,) = make_members(london_group, 1, quiet_hours=DEFAULT)
     occ = services.one_off_create(
         group=london_group, by=fac, title="Breakfast", on=dt.date(2026, 2, 3),
         start_time=dt.time(9, 30), place=services.Place(venue_name="Cafe"), allow_past=True,
