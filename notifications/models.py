@@ -50,7 +50,8 @@ class Notification(models.Model):
     # go in one email); the `send_held_emails` job sends it. Empty: not waiting.
     send_after = models.DateTimeField(null=True, blank=True)
     # What the notification is about, for building personal email links at send time
-    # (e.g. {"occurrence": 12}); see notifications.links. Never a member's message.
+    # (e.g. {"occurrence": 12}, or a mention's {"message": 34}); see notifications.links.
+    # Never the text of a member's message.
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -21,8 +21,8 @@ from .models import Kind, Notification, Preference, link_unsubscribe_allowed
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "village.notifications.unsubscribe"
-#: Emails per Huey task (as notifications.services queues them).
-EMAIL_BATCH = 500
+#: Waiting notifications the held-emails job emails per transaction (and SMTP connection).
+HELD_BATCH = 500
 #: Waiting emails one run of the held-emails job looks at (the next run takes the rest).
 HELD_PER_RUN = 5000
 
@@ -79,7 +79,7 @@ def held_emails_send(*, now: datetime | None = None) -> int:
     batch: list[int] = []
     last_user = None
     for user_id, pk in sorted(rows):
-        if len(batch) >= EMAIL_BATCH and user_id != last_user:
+        if len(batch) >= HELD_BATCH and user_id != last_user:
             sent += emails_send(batch, now=now)
             batch = []
         batch.append(pk)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
 from chat.services import message_delete, message_send, room_for_group
 from groups.models import Membership
@@ -305,3 +306,83 @@ def test_a_new_member_gets_the_default_quiet_hours(db):
 
     member = User.objects.create_user("new@example.com", "a-long-password-1")
     assert rules.quiet_of(member) == rules.Quiet("Europe/London", dt.time(21), dt.time(8))
+
+
+# --- the settings page ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_profile_page_offers_quiet_hours_with_the_defaults(logged_in, user):
+    QuietHours.objects.filter(user=user).delete()
+    html = logged_in.get(reverse("accounts:profile")).content.decode()
+    assert 'action="/notifications/quiet-hours/"' in html
+    assert 'type="time" name="start" value="21:00"' in html
+    assert 'type="time" name="end" value="08:00"' in html
+    assert 'name="enabled" id="id_enabled" checked' in html
+    assert "Europe/London" in html
+
+
+def test_a_member_sets_their_own_hours(logged_in, user):
+    response = logged_in.post(
+        "/notifications/quiet-hours/", {"enabled": "on", "start": "22:30", "end": "06:00"}
+    )
+    assert response.status_code == 302
+    quiet = QuietHours.objects.get(user=user)
+    assert (quiet.enabled, quiet.start, quiet.end) == (True, dt.time(22, 30), dt.time(6, 0))
+    html = logged_in.get(response["Location"]).content.decode()
+    assert "Your quiet hours are saved." in html
+    assert 'value="22:30"' in html and 'value="06:00"' in html
+
+
+def test_turning_them_off_keeps_the_times_for_later(logged_in, user):
+    logged_in.post(
+        "/notifications/quiet-hours/", {"enabled": "on", "start": "22:30", "end": "06:00"}
+    )
+    logged_in.post("/notifications/quiet-hours/", {"start": "22:30", "end": "06:00"})
+    quiet = QuietHours.objects.get(user=user)
+    assert (quiet.enabled, quiet.start, quiet.end) == (False, dt.time(22, 30), dt.time(6, 0))
+    assert rules.quiet_of(user) == rules.Quiet("Europe/London", None, None)
+
+
+@pytest.mark.parametrize(
+    "start, end, words",
+    [
+        ("22:30", "22:30", "Please choose an end time different from the start."),
+        ("half ten", "06:00", "Please give a time like 21:00."),
+        ("", "06:00", "Please say when your quiet hours start."),
+    ],
+)
+def test_bad_times_get_a_kind_message_and_keep_what_was_typed(logged_in, user, start, end, words):
+    before = list(QuietHours.objects.filter(user=user).values())
+    response = logged_in.post(
+        "/notifications/quiet-hours/", {"enabled": "on", "start": start, "end": end}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert words in html
+    assert f'name="start" value="{start}"' in html or not start
+    assert f'name="end" value="{end}"' in html
+    assert 'name="enabled" id="id_enabled" checked' in html
+    assert list(QuietHours.objects.filter(user=user).values()) == before
+
+
+def test_quiet_hours_need_a_login_and_a_post(client, user):
+    assert client.post("/notifications/quiet-hours/", {"enabled": "on"}).status_code == 302
+    client.force_login(user)
+    assert client.get("/notifications/quiet-hours/").status_code == 405
+
+
+def test_the_data_export_has_them(user):
+    from notifications.selectors import notifications_export
+
+    QuietHours.objects.filter(user=user).update(enabled=True, start=dt.time(23), end=dt.time(7))
+    assert notifications_export(user)["quiet_hours"] == {
+        "on": True,
+        "from": "23:00",
+        "until": "07:00",
+    }
