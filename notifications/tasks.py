@@ -66,7 +66,7 @@ def held_emails_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     waiting = Notification.objects.filter(emailed_at__isnull=True, send_after__isnull=False)
     due = waiting.filter(send_after__lte=now)
-    rows = set(due.values_list("user_id", "pk")[:HELD_PER_RUN])
+    rows = set(due.order_by("send_after").values_list("user_id", "pk")[:HELD_PER_RUN])
     rows |= set(
         waiting.filter(
             kind=Kind.MENTION,
