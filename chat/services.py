@@ -260,6 +260,8 @@ def _mentions(message: Message, room: Room, author) -> None:
         % {"name": author.public_name, "group": room.group.name},
         url=_room_url(room),
         group_id=room.group_id,
+        # Which message, so the email can quote it if the member can still see it then.
+        data={"message": message.pk},
     )
 
 

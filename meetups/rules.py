@@ -6,13 +6,12 @@ Jobs gather facts in bulk and ask these functions; tests table-drive them with a
 from __future__ import annotations
 
 import enum
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-QUIET_START_HOUR = 21  # 21:00 local
-QUIET_END_HOUR = 8  # 08:00 local
+from notifications.rules import Quiet, quiet_ends
+
 NUDGE_MAX_AGE = timedelta(days=3)
 #: "At most one nudge a week": a rolling window a little under seven days, so a weekly
 #: group's rhythm is not broken by a few minutes' jitter (or a quiet-hours wait) in the job.
@@ -23,14 +22,11 @@ REMINDER_24H = timedelta(hours=24)
 REMINDER_2H = timedelta(hours=2)
 
 
-def is_quiet_hours(now: datetime, time_zone: str) -> bool:
-    """Between 21:00 and 08:00 in the member's own time zone nothing is sent."""
-    try:
-        tz = zoneinfo.ZoneInfo(time_zone or "Europe/London")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("Europe/London")
-    hour = now.astimezone(tz).hour
-    return hour >= QUIET_START_HOUR or hour < QUIET_END_HOUR
+def is_quiet_hours(now: datetime, time_zone: str | Quiet) -> bool:
+    """Nothing is sent in the member's own quiet hours (`notifications.rules`): the ones they
+    chose, or 21:00 to 08:00, in their time zone. A bare time zone means the default hours."""
+    quiet = time_zone if isinstance(time_zone, Quiet) else Quiet.of(time_zone)
+    return quiet_ends(now, quiet) is not None
 
 
 class ReminderKind(enum.StrEnum):

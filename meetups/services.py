@@ -889,16 +889,39 @@ def _history(
     return per_group, attended
 
 
-def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, str]]]:
-    """Active members per group: (user_id, role, time zone). One query."""
-    out: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for uid, gid, role, tz in _values(
+#: What the jobs read about a member's quiet hours, after the ids and role.
+_QUIET_FIELDS = (
+    "user__time_zone",
+    "user__quiet_hours__enabled",
+    "user__quiet_hours__start",
+    "user__quiet_hours__end",
+)
+
+
+def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, rules.Quiet]]]:
+    """Active members per group: (user_id, role, their quiet hours). One query."""
+    out: dict[int, list[tuple[int, str, rules.Quiet]]] = defaultdict(list)
+    quiet = _QuietOf()
+    for uid, gid, role, *q in _values(
         Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
         .filter(user__is_active=True)
-        .values_list("user_id", "group_id", "role", "user__time_zone")
+        .values_list("user_id", "group_id", "role", *_QUIET_FIELDS)
     ):
-        out[gid].append((uid, role, tz))
+        out[gid].append((uid, role, quiet(*q)))
     return out
+
+
+class _QuietOf:
+    """`rules.Quiet` from stored values, one shared instance per distinct setting."""
+
+    def __init__(self):
+        self.known: dict[tuple, rules.Quiet] = {}
+
+    def __call__(self, *values) -> rules.Quiet:
+        quiet = self.known.get(values)
+        if quiet is None:
+            quiet = self.known[values] = rules.Quiet.of(*values)
+        return quiet
 
 
 def _absentees(occs: list[Occurrence], candidates, group_ids):
@@ -939,17 +962,18 @@ def _rsvps(occ_ids) -> dict[int, tuple[str, bool]]:
 
 
 class _QuietHours:
-    """`rules.is_quiet_hours`, answered once per time zone per run."""
+    """`rules.is_quiet_hours`, answered once per setting (a member's quiet hours, or a
+    group's time zone with the default hours) per run."""
 
     def __init__(self, now: datetime):
         self.now = now
-        self.known: dict[str, bool] = {}
+        self.known: dict[str | rules.Quiet, bool] = {}
 
-    def __call__(self, tz: str) -> bool:
-        quiet = self.known.get(tz)
-        if quiet is None:
-            quiet = self.known[tz] = rules.is_quiet_hours(self.now, tz)
-        return quiet
+    def __call__(self, quiet: str | rules.Quiet) -> bool:
+        answer = self.known.get(quiet)
+        if answer is None:
+            answer = self.known[quiet] = rules.is_quiet_hours(self.now, quiet)
+        return answer
 
 
 def _insert_deliveries(
@@ -1029,8 +1053,8 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         zones: dict[int, str] = {}  # member -> their time zone: reminders are on their clock
         for occ, kind in due:
             recent = history.get(occ.group_id, [])[: rules.EXPECTED_LOOKBACK]
-            for uid, _role, tz in members.get(occ.group_id, []):
-                zones[uid] = tz
+            for uid, _role, hours in members.get(occ.group_id, []):
+                zones[uid] = hours.time_zone
                 answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
                 regular = rules.is_regular([_pair(oid, uid) in attended for oid in recent])
                 if not rules.gets_reminder(
@@ -1040,7 +1064,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                     present=_pair(occ.pk, uid) in present,
                 ):
                     continue
-                if quiet(tz):
+                if quiet(hours):
                     result.deferred += 1
                     continue
                 rows.append((kind.value, occ.pk, uid, occ.group_id))
@@ -1140,11 +1164,12 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
         since=_lookback_start(occs, earliest),
         users=absent.values("user_id"),
     )
-    members: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for uid, gid, role, tz in _values(
-        absent.values_list("user_id", "group_id", "role", "user__time_zone")
+    members: dict[int, list[tuple[int, str, rules.Quiet]]] = defaultdict(list)
+    quiet_of = _QuietOf()
+    for uid, gid, role, *q in _values(
+        absent.values_list("user_id", "group_id", "role", *_QUIET_FIELDS)
     ):
-        members[gid].append((uid, role, tz))
+        members[gid].append((uid, role, quiet_of(*q)))
     rsvps = _rsvps(candidates.values("pk"))
     opted_out = set(
         MeetupPrefs.objects.filter(group_id__in=group_ids, nudges=False).values_list(
@@ -1171,7 +1196,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
         if occ.pk not in ids:
             continue  # nobody took this register: never guess who was missing
         previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
-        for uid, role, tz in members.get(occ.group_id, []):
+        for uid, role, hours in members.get(occ.group_id, []):
             if _pair(occ.pk, uid) in attended or role == facilitator:
                 continue  # they came (or run the group): nothing to decide
             answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
@@ -1187,7 +1212,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             )
             action = rules.nudge_action(facts)
             if action == rules.NudgeAction.NUDGE:
-                if quiet(tz):
+                if quiet(hours):
                     result.deferred += 1
                     continue
                 kind = Delivery.Kind.NUDGE
@@ -1267,9 +1292,13 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
         title = _("Time for a personal hello in %(group)s") % {"group": group.name}
         body = _(
             "%(who)s missed three meetups in a row. We've stopped the automatic "
-            "messages; a personal message or call from you could mean a lot."
+            "messages; a private message from you could mean a lot."
         ) % {"who": who}
+        # One person: straight into a private check-in with them; several: the drift view,
+        # which has a "check in privately" button for each.
         url = reverse("meetups:attendance", kwargs={"slug": group.slug})
+        if len(uids) == 1:
+            url = reverse("checkins:start") + f"?group={group.slug}&member={uids[0]}&source=drift"
         notes += [
             Note(
                 user_id=fac,

@@ -1,7 +1,10 @@
 """In-app notifications and members' choices about what reaches them."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,13 +47,24 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Its email waits until then (the member's quiet hours, or a mention gathering others to
+    # go in one email); the `send_held_emails` job sends it. Empty: not waiting.
+    send_after = models.DateTimeField(null=True, blank=True)
     # What the notification is about, for building personal email links at send time
-    # (e.g. {"occurrence": 12}); see notifications.links. Never a member's message.
+    # (e.g. {"occurrence": 12}, or a mention's {"message": 34}); see notifications.links.
+    # Never the text of a member's message.
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"]),
+            models.Index(
+                fields=["send_after"],
+                condition=Q(send_after__isnull=False, emailed_at__isnull=True),
+                name="notification_email_waiting_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for user {self.user_id}"
@@ -69,3 +83,34 @@ class Preference(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="one_pref_per_user_kind"),
         ]
+
+
+#: Quiet hours for a member with no row of their own.
+DEFAULT_QUIET_START = datetime.time(21, 0)
+DEFAULT_QUIET_END = datetime.time(8, 0)
+
+
+class QuietHours(models.Model):
+    """When a member would rather not get emails, in their profile time zone (the times may
+    cross midnight). No row means the default, 21:00 to 08:00. The rule is
+    `notifications.rules.hold_until`."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="quiet_hours",
+    )
+    enabled = models.BooleanField(_("quiet hours on"), default=True)
+    start = models.TimeField(_("from"), default=DEFAULT_QUIET_START)
+    end = models.TimeField(_("until"), default=DEFAULT_QUIET_END)
+
+    class Meta:
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
+        constraints = [
+            models.CheckConstraint(condition=~Q(start=F("end")), name="quiet_hours_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"quiet hours of user {self.user_id}"

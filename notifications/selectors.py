@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Kind, Notification, Preference
+from .models import Kind, Notification, Preference, QuietHours
+
+#: How much of a message a mention email may quote.
+SNIPPET_CHARS = 120
 
 # Kinds only some people receive; everyone else is not shown the switch.
 MODERATOR_KINDS = {Kind.SAFEGUARDING}
@@ -37,10 +40,64 @@ def preference_rows(*, user) -> list[PreferenceRow]:
     ]
 
 
+def quiet_hours_for(*, user) -> QuietHours:
+    """The member's quiet hours, or the default (unsaved) when they never chose."""
+    return QuietHours.objects.filter(user=user).first() or QuietHours(user=user)
+
+
+def mention_snippets(*, user, notes: list[Notification]) -> dict[int, str]:
+    """For mention notifications of `user`: a short start of each message they can still see
+    (visible, not deleted, and they may still read that group's chat), by notification id.
+    Messages held or hidden by moderation, deleted, or in a group they left are left out.
+    Two queries (the messages, the member's memberships)."""
+    from chat.models import Message
+    from groups import permissions
+    from groups.models import Membership
+
+    wanted = {
+        n.pk: n.data.get("message")
+        for n in notes
+        if n.user_id == user.pk and n.kind == Kind.MENTION and isinstance(n.data, dict)
+    }
+    ids = {mid for mid in wanted.values() if isinstance(mid, int)}
+    if not ids:
+        return {}
+    messages = {
+        m.pk: m
+        for m in Message.objects.visible()
+        .filter(pk__in=ids, deleted_at__isnull=True)
+        .select_related("room__group")
+    }
+    groups = {m.room.group_id for m in messages.values()}
+    memberships = {
+        m.group_id: m for m in Membership.objects.filter(user_id=user.pk, group_id__in=groups)
+    }
+    snippets = {}
+    for note_id, mid in wanted.items():
+        message = messages.get(mid)
+        if message is None:
+            continue
+        group = message.room.group
+        if not permissions.can(
+            user, permissions.Action.READ_CHAT, group, memberships.get(group.pk)
+        ):
+            continue
+        snippets[note_id] = _snippet(message.body)
+    return snippets
+
+
+def _snippet(body: str) -> str:
+    text = " ".join(body.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    return text[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
 def notifications_export(user) -> dict:
     """This member's own notifications and email choices, for their data export."""
     return {
         "email_choices": {row.kind: row.email for row in preference_rows(user=user)},
+        "quiet_hours": _quiet_export(user),
         "notifications": [
             {
                 "kind": n.kind,
@@ -53,3 +110,8 @@ def notifications_export(user) -> dict:
             for n in Notification.objects.filter(user=user).order_by("created_at", "id")
         ],
     }
+
+
+def _quiet_export(user) -> dict:
+    quiet = quiet_hours_for(user=user)
+    return {"on": quiet.enabled, "from": f"{quiet.start:%H:%M}", "until": f"{quiet.end:%H:%M}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from django.utils import timezone
 from chat.events import send_to_user_on_commit
 from config import outage
 
-from .models import Kind, Notification, Preference, link_unsubscribe_allowed
+from .models import Kind, Notification, Preference, QuietHours, link_unsubscribe_allowed
 from .push import push_to_users
 
 #: Emails are queued in Huey tasks of this many notifications each (one task per batch).
@@ -212,6 +213,22 @@ def preferences_set(*, user, email_on: Iterable[str], kinds: Iterable[str] | Non
         Preference.objects.update_or_create(
             user=user, kind=kind, defaults={"email": kind in wanted}
         )
+
+
+def quiet_hours_set(
+    *, user, enabled: bool, start: datetime.time | None, end: datetime.time | None
+) -> QuietHours:
+    """Save the member's quiet hours (in their profile time zone). Turning them off keeps the
+    times they had, for when they turn them back on. Emails already waiting are looked at
+    again when they are due (`tasks.emails_send` asks the rule afresh)."""
+    current = QuietHours.objects.filter(user=user).first() or QuietHours(user=user)
+    current.enabled = enabled
+    if start is not None and end is not None and start != end:
+        current.start, current.end = start, end
+    elif enabled:
+        raise ValueError("quiet hours need a start and an end that differ")
+    current.save()
+    return current
 
 
 def preference_email_off(*, user_id: int, kind: str) -> bool:

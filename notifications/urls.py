@@ -8,5 +8,6 @@ urlpatterns = [
     path("<int:pk>/open/", views.notification_open, name="open"),
     path("read-all/", views.notification_mark_all_read, name="mark_all_read"),
     path("preferences/", views.preferences_save, name="preferences"),
+    path("quiet-hours/", views.quiet_hours_save, name="quiet_hours"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

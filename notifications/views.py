@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
+from .forms import QuietHoursForm
 from .models import Kind, Notification, link_unsubscribe_allowed
 from .tasks import read_unsubscribe_token
 
@@ -53,6 +54,20 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
     shown = request.POST.getlist("shown")
     services.preferences_set(user=request.user, email_on=request.POST.getlist("email"), kinds=shown)
     messages.success(request, _("Your email choices are saved."))
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def quiet_hours_save(request: HttpRequest) -> HttpResponse:
+    form = QuietHoursForm(request.POST)
+    if not form.is_valid():  # shown again with what they typed, and what to fix
+        return render(request, "notifications/quiet_hours.html", {"form": form})
+    services.quiet_hours_set(user=request.user, **form.cleaned_data)
+    if form.cleaned_data["enabled"]:
+        messages.success(request, _("Your quiet hours are saved."))
+    else:
+        messages.success(request, _("Quiet hours are off: emails come straight away."))
     return redirect("accounts:profile")
 
 

@@ -4,6 +4,9 @@ from django.utils import timezone
 from accounts.models import User
 from groups.models import Group, Membership
 
+#: `UserFactory(quiet_hours=DEFAULT)`: the quiet hours a new member gets (21:00-08:00).
+DEFAULT = "default"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -18,6 +21,23 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+    @factory.post_generation
+    def quiet_hours(obj, create, extracted, **kwargs):
+        """Test members have quiet hours off, so a test's emails don't depend on the hour it
+        runs at. `quiet_hours=DEFAULT` gives the site default (no row, 21:00-08:00); a
+        (start, end) pair of times, those hours."""
+        if not create:
+            return
+        from notifications.models import QuietHours
+
+        if extracted == DEFAULT:
+            return
+        if extracted:
+            start, end = extracted
+            QuietHours.objects.create(user=obj, enabled=True, start=start, end=end)
+        else:
+            QuietHours.objects.create(user=obj, enabled=False)
 
 
 class GroupFactory(factory.django.DjangoModelFactory):

@@ -125,7 +125,15 @@ def test_weekly_meetup_register_and_missed_you(demo_data, phone):
         )
     )
 
-    # 4. The jobs run (at a kind hour: nothing goes out between 21:00 and 08:00).
+    # 4. The jobs run (at a kind hour: nothing goes out between 21:00 and 08:00). The email
+    #    itself goes at the real hour, so Priya turns quiet hours off (or it would wait for
+    #    her morning when this test runs at night).
+    server.shell(
+        "from accounts.models import User\n"
+        "from notifications.models import QuietHours\n"
+        "priya = User.objects.get(email='parent2@example.com')\n"
+        "QuietHours.objects.update_or_create(user=priya, defaults={'enabled': False})"
+    )
     out = server.manage("run_meetup_jobs", "--now", _next_morning_utc())
     assert re.search(r"nudges_sent: [1-9]", out), out
     again = server.manage("run_meetup_jobs", "--now", _next_morning_utc())

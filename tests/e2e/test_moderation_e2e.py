@@ -201,6 +201,9 @@ def test_a_banned_member_can_still_appeal_and_complain(demo_data, phone):
         "from moderation import services\n"
         f"u = User.objects.create_user({email!r}, 'village-demo', display_name='Casey')\n"
         "EmailAddress.objects.create(user=u, email=u.email, verified=True, primary=True)\n"
+        # The ban's email would wait out quiet hours when this test runs at night.
+        "from notifications.models import QuietHours\n"
+        "QuietHours.objects.create(user=u, enabled=False)\n"
         f"g = Group.objects.get(slug={SLUG!r})\n"
         "Membership.objects.create(user=u, group=g)\n"
         "m = message_send(user=u, room=room_for_group(g.pk), body='Cheap pills, DM me',"

@@ -18,8 +18,10 @@ def fac(london_group):
     return MembershipFactory(group=london_group, role="facilitator").user
 
 
-def make_members(group, n):
-    return [MembershipFactory(group=group).user for _ in range(n)]
+def make_members(group, n, **user):
+    """`n` active members; `quiet_hours=DEFAULT` (tests.factories) for the default hours."""
+    user = {f"user__{k}": v for k, v in user.items()}
+    return [MembershipFactory(group=group, **user).user for _ in range(n)]
 
 
 def past_meetup(group, by, *, start_utc, minutes=90, title="Weekly meetup"):

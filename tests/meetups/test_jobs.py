@@ -9,8 +9,8 @@ from django.db import connection
 
 from meetups import services, tokens
 from meetups.models import Delivery, NudgeReply
-from notifications.models import Notification
-from tests.factories import GroupFactory, MembershipFactory
+from notifications.models import Notification, QuietHours
+from tests.factories import DEFAULT, GroupFactory, MembershipFactory
 
 from .conftest import held, make_members
 
@@ -61,7 +61,7 @@ def test_nudge_goes_to_expected_absent_member_only(london_group, fac):
 
 
 def test_quiet_hours_wait_for_the_morning(london_group, fac):
-    (m,) = make_members(london_group, 1)
+    (m,) = make_members(london_group, 1, quiet_hours=DEFAULT)
     held(london_group, fac, start_utc=WEEKS[0], present=[m])
     occ = held(london_group, fac, start_utc=WEEKS[1], present=[fac])
     late_evening = occ.ends_at + dt.timedelta(hours=1)  # 21:35 GMT
@@ -237,7 +237,7 @@ def test_reminders_switched_off_per_series(london_group, fac, member):
 
 
 def test_reminder_waits_out_quiet_hours(london_group, fac):
-    (m,) = make_members(london_group, 1)
+    (m,) = make_members(london_group, 1, quiet_hours=DEFAULT)
     occ = services.one_off_create(
         group=london_group, by=fac, title="Breakfast", on=dt.date(2026, 2, 3),
         start_time=dt.time(9, 30), place=services.Place(venue_name="Cafe"), allow_past=True,
@@ -248,6 +248,35 @@ def test_reminder_waits_out_quiet_hours(london_group, fac):
     res = services.reminders_send(now=occ.starts_at - dt.timedelta(hours=2))  # 07:30
     assert (res.sent, res.deferred) == (0, 1)
     assert services.reminders_send(now=occ.starts_at - dt.timedelta(hours=1)).sent == 1
+
+
+def test_reminders_and_nudges_follow_each_members_own_quiet_hours(london_group, fac):
+    """The fixed 21:00-08:00 is only the default: a member who chose 22:30-06:00 hears at
+    07:30, and at 21:35 only the nudge of a member with quiet hours off goes."""
+    default, early_riser = make_members(london_group, 2, quiet_hours=DEFAULT)
+    QuietHours.objects.update_or_create(
+        user=early_riser, defaults={"start": dt.time(22, 30), "end": dt.time(6, 0)}
+    )
+    occ = services.one_off_create(
+        group=london_group, by=fac, title="Breakfast", on=dt.date(2026, 2, 3),
+        start_time=dt.time(9, 30), place=services.Place(venue_name="Cafe"), allow_past=True,
+    )  # fmt: skip
+    for m in (default, early_riser):
+        services.rsvp_set(
+            occurrence=occ, user=m, answer="going", now=occ.starts_at - dt.timedelta(days=3)
+        )
+    res = services.reminders_send(now=occ.starts_at - dt.timedelta(hours=2))  # 07:30
+    assert (res.sent, res.deferred) == (1, 1)
+    assert Notification.objects.filter(user=early_riser, kind="meetup_reminder").count() == 1
+    assert not Notification.objects.filter(user=default, kind="meetup_reminder").exists()
+
+    night_owl, sleeper = make_members(london_group, 2, quiet_hours=DEFAULT)
+    QuietHours.objects.filter(user=night_owl).delete()
+    QuietHours.objects.create(user=night_owl, enabled=False)
+    held(london_group, fac, start_utc=WEEKS[0], present=[night_owl, sleeper])
+    missed = held(london_group, fac, start_utc=WEEKS[1], present=[fac])
+    res = services.nudges_send(now=missed.ends_at + dt.timedelta(hours=1))  # 21:35 GMT
+    assert len(nudge_notes(night_owl)) == 1 and nudge_notes(sleeper) == []
 
 
 # --- scale: constant queries --------------------------------------------------------------
