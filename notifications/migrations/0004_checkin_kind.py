@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0002_notification_data'),
+        ('notifications', '0003_quiet_hours_and_held_emails'),
     ]
 
     operations = [
