@@ -1263,7 +1263,7 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             .values_list("user_id", "group_id")
         ):
             facilitators[gid].append(uid)
-    zones = {uid: tz for people in members.values() for uid, _role, tz in people}
+    zones = {uid: q.time_zone for people in members.values() for uid, _role, q in people}
     notes: list[Note] = []
     for oid, uids in nudged.items():
         occ = occ_by_id[oid]

@@ -8,6 +8,8 @@ from .models import (
     Appeal,
     AuditEntry,
     Case,
+    CaseNote,
+    CaseReferral,
     Complaint,
     CrisisPhrase,
     EvasionSignal,
@@ -89,3 +91,19 @@ class EvasionSignalAdmin(ViewOnlyAdmin):
 
     list_display = ["pk", "user", "banned", "reasons", "created_at"]
     list_select_related = ["user", "banned"]
+
+
+@admin.register(CaseNote)
+class CaseNoteAdmin(ViewOnlyAdmin):
+    """Safeguarding records, written in the queue: the admin lists them without their words
+    (they are read on the item's page, where who may see them is checked)."""
+
+    list_display = ["pk", "case_id", "author", "created_at"]
+    exclude = ["body"]
+    list_select_related = ["author"]
+
+
+@admin.register(CaseReferral)
+class CaseReferralAdmin(ViewOnlyAdmin):
+    list_display = ["pk", "case_id", "passed_by", "created_at"]
+    list_select_related = ["passed_by"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import TimeInput
+
 TIME_FORMATS = ["%H:%M", "%H.%M", "%H:%M:%S"]
 
 
@@ -17,14 +19,14 @@ class QuietHoursForm(forms.Form):
         label=_("Quiet from"),
         required=False,
         input_formats=TIME_FORMATS,
-        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        widget=TimeInput(),
         error_messages={"invalid": _("Please give a time like 21:00.")},
     )
     end = forms.TimeField(
         label=_("Until"),
         required=False,
         input_formats=TIME_FORMATS,
-        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+        widget=TimeInput(),
         error_messages={"invalid": _("Please give a time like 08:00.")},
     )
 

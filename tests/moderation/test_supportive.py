@@ -79,12 +79,12 @@ def test_a_reported_post_is_not_wrapped_in_other_actions(client, moderator, memb
     assert "Other actions" not in page and "Close: the person is safe" not in page
 
 
-def test_reach_out_privately_posts_to_the_check_in_when_it_exists(
-    client, settings, moderator, concern, author, group
+def test_reach_out_privately_opens_a_check_in_with_the_person(
+    client, moderator, concern, author, group
 ):
+    from chat.models import Room
+
     client.force_login(moderator)
-    assert "Reach out privately" not in client.get("/moderation/").content.decode()
-    settings.ROOT_URLCONF = "tests.moderation.urls_with_checkins"
     page = client.get("/moderation/").content.decode()
     form = page[page.index('action="/checkins/start/"') :]
     form = form[: form.index("</form>")]
@@ -92,6 +92,13 @@ def test_reach_out_privately_posts_to_the_check_in_when_it_exists(
     assert f'name="member" value="{author.pk}"' in form
     assert f'name="group" value="{group.slug}"' in form
     assert f'name="case" value="{concern.pk}"' in form
+    # Tapping it opens the private check-in with the person the concern is about.
+    opened = client.post(
+        "/checkins/start/", {"group": group.slug, "member": author.pk, "case": concern.pk}
+    )
+    room = Room.objects.checkins().get()
+    assert room.member == author and room.group == group and room.started_by == moderator
+    assert opened.status_code == 302 and f"/checkins/{room.pk}/" in opened["Location"]
     # The crisis message's author is the person to reach out to.
     sam = MembershipFactory(group=group).user
     post(sam, group, "I can't go on like this")
