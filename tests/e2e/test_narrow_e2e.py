@@ -1,6 +1,7 @@
 """The narrowest phones we support (320 x 640), for the people with the most links: the
 facilitator's and the moderator's header stays within two rows with big tap targets, and no
-page they work on (group page, chat room, attendance grid, register) scrolls sideways."""
+page they work on (group page, chat room, attendance grid, register) scrolls sideways.
+And in the chat room, "Here now" never keeps showing people while the socket is away."""
 
 from __future__ import annotations
 
@@ -48,6 +49,26 @@ if long is None:
         place=services.Place(venue_name="Family Hub"), allow_past=True)
 now = Occurrence.objects.filter(group=g, title="Narrow now").first()
 print(g.slug, now.pk)
+"""
+
+# Each page's chat socket is recorded, and new chat sockets can be sent to a path the server
+# refuses: the room "goes away" for this page only, the way a lost signal looks to the client.
+SOCKETS = r"""
+(() => {
+  const Native = window.WebSocket;
+  window.__chatSockets = [];
+  window.__blockChat = false;
+  function Recorded(url, protocols) {
+    const chat = String(url).indexOf("/chat/") !== -1;
+    if (chat && window.__blockChat) url = String(url).replace(/\/ws\/.*$/, "/ws/refused/");
+    const s = protocols === undefined ? new Native(url) : new Native(url, protocols);
+    if (chat) window.__chatSockets.push(s);
+    return s;
+  }
+  Recorded.prototype = Native.prototype;
+  Object.assign(Recorded, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+  window.WebSocket = Recorded;
+})();
 """
 
 
@@ -150,3 +171,56 @@ def test_facilitator_and_moderator_pages_fit_320(demo_data, phone):
         alex.wait_for_load_state()
         _fits(alex, f"moderator {name}")
         _shot(alex, f"narrow-moderator-{name}")
+
+
+def _presence(page):
+    return page.locator("[data-chat-presence]")
+
+
+def test_presence_is_stale_while_the_socket_is_away_and_refreshes_on_reconnect(demo_data, phone):
+    server = demo_data
+    slug = _last_line(
+        server.shell(
+            "from groups.models import Group\n"
+            "print(Group.objects.filter(join_policy='open').order_by('pk').first().slug)"
+        )
+    )
+    room = f"{server.url}/groups/{slug}/chat/"
+    sam, priya, jo = phone(), phone(), phone()
+    sam.context.add_init_script(SOCKETS)
+    for page, address in ((sam, "parent@example.com"), (priya, "parent2@example.com")):
+        log_in(page, server, address)
+        page.goto(room)
+        expect(page.locator("[data-chat-status]")).to_have_text("Connected")
+    log_in(jo, server, "facilitator@example.com")
+    expect(_presence(sam)).to_have_text("Here now: Priya")
+
+    # The connection drops and can't come back yet: Priya is no longer shown as here.
+    sam.evaluate("window.__blockChat = true; window.__chatSockets.at(-1).close()")
+    expect(sam.locator("[data-chat-status]")).to_contain_text("Reconnecting")
+    expect(_presence(sam)).to_have_text(re.compile("Who's online will update when we're"))
+    expect(_presence(sam)).not_to_contain_text("Priya")
+    expect(_presence(sam)).to_have_class(re.compile("is-stale"))
+    _shot(sam, "presence-stale-reconnecting")
+
+    # Meanwhile Priya leaves and Jo comes in; back online, Sam sees the server's list.
+    priya.goto(f"{server.url}/groups/")
+    jo.goto(room)
+    expect(jo.locator("[data-chat-status]")).to_have_text("Connected")
+    sam.evaluate("window.__blockChat = false")
+    expect(sam.locator("[data-chat-status]")).to_have_text("Connected")
+    expect(_presence(sam)).to_have_text("Here now: Jo")
+    expect(_presence(sam)).not_to_have_class(re.compile("is-stale"))
+
+    # Offline in the phone's own settings: the same, straight away.
+    sam.context.set_offline(True)
+    expect(sam.locator("[data-chat-status]")).to_contain_text("offline")
+    expect(_presence(sam)).to_have_text(re.compile("when you're back online"))
+    expect(_presence(sam)).not_to_contain_text("Jo")
+    expect(_presence(sam)).to_have_class(re.compile("is-stale"))
+    jo.goto(f"{server.url}/groups/")
+    priya.goto(room)
+    sam.context.set_offline(False)
+    expect(sam.locator("[data-chat-status]")).to_have_text("Connected")
+    expect(_presence(sam)).to_have_text("Here now: Priya")
+    expect(_presence(sam)).not_to_have_class(re.compile("is-stale"))
