@@ -88,6 +88,8 @@
     typingOne: " is typing…",
     typingMany: "Several people are typing…",
     here: "Here now: ",
+    hereStale: "Who's online will update when we're reconnected.",
+    hereOffline: "Who's online will update when you're back online.",
     confirmDelete: "Delete this message? Everyone will see \"message deleted\".",
     slowOne: "Slow mode is on: one message every second.",
     slow: "Slow mode is on: one message every %s seconds.",
@@ -605,6 +607,7 @@
       attempt = 0;
       clearTimeout(graceTimer);
       setStatus(T.live);
+      presenceBack();
       armWatchdog();
       hello();
     };
@@ -625,6 +628,7 @@
         // The server said why just before closing (logged out, two-step log-in, removed).
         setStatus(fatalMessage || T.refused, true);
         closeComposer(fatalMessage || T.refused);
+        if (presenceEl) presenceEl.hidden = true; // no socket, no way to know who's here
         return;
       }
       scheduleReconnect();
@@ -637,7 +641,10 @@
     clearTimeout(graceTimer);
     // Be honest, but not jumpy: say "reconnecting" only if it takes more than a moment.
     graceTimer = setTimeout(function () {
-      if (!open) setStatus(navigator.onLine === false ? T.offline : T.reconnecting, true);
+      if (!open) {
+        setStatus(navigator.onLine === false ? T.offline : T.reconnecting, true);
+        stalePresence();
+      }
     }, 2000);
     var delay = Math.min(15000, 500 * Math.pow(2, attempt));
     delay = delay / 2 + Math.random() * delay / 2;
@@ -698,8 +705,26 @@
   }
 
   // --- presence, typing, read position, mute, support ---------------------------------------
+  // "Here now" is only true while the socket is open. Once the client says it is offline or
+  // reconnecting, the names give way to a note; back online, nothing is shown until the
+  // server's list arrives (it sends one to the room whenever a socket joins).
+  var presenceStale = false;
+
+  function stalePresence() {
+    if (!presenceEl) return;
+    presenceStale = true;
+    presenceEl.classList.add("is-stale");
+    if (!presenceEl.hidden) presenceEl.textContent = navigator.onLine === false ? T.hereOffline : T.hereStale;
+  }
+
+  function presenceBack() {
+    if (presenceEl && presenceStale) presenceEl.hidden = true;
+  }
+
   function showPresence(members) {
     if (!presenceEl) return;
+    presenceStale = false;
+    presenceEl.classList.remove("is-stale");
     var names = members.filter(function (m) { return m.id !== userId; }).map(function (m) { return m.name; });
     presenceEl.hidden = names.length === 0;
     presenceEl.textContent = names.length ? T.here + names.join(", ") : "";
@@ -984,6 +1009,7 @@
   // --- lifecycle ----------------------------------------------------------------------------
   window.addEventListener("offline", function () {
     setStatus(T.offline, true);
+    stalePresence();
     if (ws) { try { ws.close(); } catch (e) { /* ignore */ } }
   });
   window.addEventListener("online", function () {
