@@ -24,7 +24,6 @@ import pytest
 from tests.e2e.htmlcheck import record_html, reset
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.e2e

@@ -1,18 +1,37 @@
-"""Helpers for browser tests: screenshots, accessibility checks, logging in."""
+"""Helpers for browser tests: screenshots, accessibility checks, logging in.
+
+Screenshots go to ``test-results/screenshots/`` (git-ignored), so an ordinary test run never
+changes tracked files. ``docs/screenshots/`` (the phone-sized pictures the README links to)
+changes only when you ask for it::
+
+    ./dev screenshots
+
+which runs the browser tests with ``VILLAGE_SCREENSHOTS_TO_DOCS=1``: every ``screenshot()``
+made for the docs is then copied there as well. Look at them before you commit them.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+TO_DOCS = "VILLAGE_SCREENSHOTS_TO_DOCS"
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a phone-sized screenshot for docs/screenshots (look at them!)."""
+def screenshot(page, name: str, *, full_page: bool = True, for_docs: bool = True) -> Path:
+    """Save `name`.png in test-results/screenshots (look at them!). With
+    VILLAGE_SCREENSHOTS_TO_DOCS=1 (`./dev screenshots`), a shot `for_docs` is also copied to
+    docs/screenshots; checks-only shots pass `for_docs=False` and never go there."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    if for_docs and os.environ.get(TO_DOCS) == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
     return path
 
 

@@ -4,18 +4,15 @@ when they have scrolled up, and earlier messages loaded in place."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=20_000)
 
 SLUG = "scroll-room"
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
 SETUP = f"""
 import uuid
@@ -62,8 +59,7 @@ def test_the_room_opens_at_the_first_unread_and_follows_new_messages(demo_data, 
     # Opened at "New messages", not at the pinned box and the oldest message.
     assert _in_view(sam, "[data-chat-divider]")
     assert sam.evaluate("window.scrollY") > 1000
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    sam.screenshot(path=str(SHOTS / "chat-opens-at-unread.png"))
+    screenshot(sam, "chat-opens-at-unread", full_page=False, for_docs=False)
 
     # Sending: your own message is in view.
     sam.fill("[data-composer-input]", "Morning all, just catching up")
@@ -86,7 +82,7 @@ def test_the_room_opens_at_the_first_unread_and_follows_new_messages(demo_data, 
     jump = sam.locator("[data-chat-jump]")
     expect(jump).to_have_text("1 new message ↓")
     assert sam.evaluate("window.scrollY") < 600
-    sam.screenshot(path=str(SHOTS / "chat-new-messages-button.png"))
+    screenshot(sam, "chat-new-messages-button", full_page=False, for_docs=False)
     jump.click()
     expect(sam.locator(".msg__body", has_text="Are you coming on Tuesday?")).to_be_in_viewport()
     expect(jump).to_be_hidden()
@@ -155,7 +151,7 @@ def test_a_removed_member_keeps_their_words_but_not_a_live_composer(demo_data, p
     expect(sam.locator(".composer__send")).to_be_disabled()
     expect(sam.locator(".composer__closed")).to_contain_text("You're not in this group any more")
     expect(sam.locator("[data-composer-input]")).to_have_value("half-written thought")
-    sam.screenshot(path=str(SHOTS / "chat-removed-composer.png"))
+    screenshot(sam, "chat-removed-composer", full_page=False, for_docs=False)
 
 
 SLOW_ROOM = """
@@ -192,4 +188,4 @@ def test_a_facilitator_turns_on_slow_mode_and_members_see_it_live(demo_data, pho
     expect(sam.locator("[data-chat-hint]")).to_have_text(hint)
     expect(jo.locator("[data-chat-hint]")).to_have_text(hint)
     assert jo.url.endswith("/groups/slow-room/chat/")  # done over the socket, no page load
-    jo.screenshot(path=str(SHOTS / "chat-slow-mode-tools.png"))
+    screenshot(jo, "chat-slow-mode-tools", full_page=False, for_docs=False)

@@ -6,18 +6,16 @@ And in the chat room, "Here now" never keeps showing people while the socket is 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, screenshot
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=20_000)
 
 NARROW = {"width": 320, "height": 640}
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 LONG_NAME = "Bartholomew Fotheringham-Smythe"
 
 # Twelve weeks of registers (the grid's widest), a long name in it, and a meetup on now.
@@ -106,8 +104,7 @@ def _fits(page, name: str) -> None:
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, name, for_docs=False)
 
 
 def test_facilitator_and_moderator_pages_fit_320(demo_data, phone):

@@ -6,20 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, screenshot
 from tests.e2e.htmlcheck import record_html
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=20_000)
 
 SLUG = "brierley-hill-parents-circle"
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 FORMAT = re.compile(r"^\d{1,2} [A-Z][a-z]{2}, \d{2}:\d{2}$")  # 2 Dec, 16:39
 
 
@@ -66,8 +64,7 @@ def test_live_and_page_message_times_match_in_the_members_zone(demo_data, browse
         assert FORMAT.match(live_text), live_text
         assert live_text == _expected(iso, "Europe/Paris")
 
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        sam.screenshot(path=str(SHOTS / "chat-times-live.png"), full_page=True)
+        screenshot(sam, "chat-times-live", for_docs=False)
 
         # The same message as the server writes it, after a reload.
         sam.reload()
@@ -79,7 +76,7 @@ def test_live_and_page_message_times_match_in_the_members_zone(demo_data, browse
             text = t.inner_text()
             assert FORMAT.match(text), text
             assert text == _expected(t.get_attribute("datetime"), "Europe/Paris")
-        sam.screenshot(path=str(SHOTS / "chat-times-page.png"), full_page=True)
+        screenshot(sam, "chat-times-page", for_docs=False)
 
         # Priya keeps the UK clock: the same message reads an hour (or so) earlier for her.
         theirs = priya.locator(".msg", has_text="What time is it where you are?").last
