@@ -19,24 +19,6 @@ def _ttl() -> float:
     return settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"] * 2.5
 
 
-def presence_update(
-    *, room_id: int, channel: str, user_id: int, name: str, present: bool
-) -> list[dict[str, Any]]:
-    """Record (or forget) one socket and return the distinct members present, by name."""
-    now = time.time()
-    entries: dict[str, list[Any]] = shared_cache().get(_key(room_id)) or {}
-    entries = {c: e for c, e in entries.items() if e[2] > now}
-    if present:
-        entries[channel] = [user_id, name, now + _ttl()]
-    else:
-        entries.pop(channel, None)
-    shared_cache().set(_key(room_id), entries, timeout=int(_ttl()) + 60)
-    members: dict[int, str] = {}
-    for uid, n, _exp in entries.values():
-        members[uid] = n
-    return [{"id": uid, "name": n} for uid, n in sorted(members.items(), key=lambda x: x[1])]
-
-
 def presence_apply(
     *, room_id: int, updates: dict[str, tuple[int, str] | None]
 ) -> list[dict[str, Any]]:

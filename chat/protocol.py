@@ -398,10 +398,6 @@ def recheck(session: Session) -> int | None:
     return None
 
 
-def room_head(session: Session) -> int:
-    return selectors.room_head(room_id=session.room_id)
-
-
 def room_head_id(room_id: int) -> int:
     return selectors.room_head(room_id=room_id)
 

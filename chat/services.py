@@ -99,7 +99,6 @@ def room_event_append(
     message: Message | None = None,
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
-    frame: dict[str, Any] | None = None,
     broadcast: bool = False,
     seq: int | None = None,
 ) -> RoomEvent:
@@ -108,8 +107,7 @@ def room_event_append(
     Contract: the caller holds the room lock (`room_lock`) inside the same transaction as the
     change, so sequence order is commit order with no holes; or it took `seq` with
     `room_take_seq` (which locks the row too) in that transaction. With `broadcast=True` the event's
-    frames (built from the message's state, per viewer) go to the room after commit; `frame`
-    (without seq) is an older way to broadcast a ready-made frame.
+    frames (built from the message's state, per viewer) go to the room after commit.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("room_event_append must run inside a transaction")
@@ -130,8 +128,6 @@ def room_event_append(
             type=str(type), seq=event.seq, message=message, data=event.data
         )
         broadcast_room_on_commit(room.pk, public, private)
-    elif frame is not None:
-        broadcast_room_on_commit(room.pk, {**frame, "type": str(type), "seq": event.seq})
     return event
 
 
@@ -532,10 +528,6 @@ def message_pin(*, user, room: Room, message_id: Any, pinned: bool = True) -> Me
         )
         _broadcast(locked, event, message)
     return message
-
-
-def message_unpin(*, user, room: Room, message_id: Any) -> Message:
-    return message_pin(user=user, room=room, message_id=message_id, pinned=False)
 
 
 MAX_SLOW_MODE_SECONDS = 3600

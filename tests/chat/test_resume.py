@@ -74,7 +74,9 @@ def produce(room, authors, facilitator, n: int = 100, seed: int = 7) -> None:
         services.message_pin(user=facilitator, room=room, message_id=target.pk)
         other_pin = next(m for m in reversed(sent) if m.deleted_at is None and m.state == "visible")
         services.message_pin(user=facilitator, room=room, message_id=other_pin.pk)
-        services.message_unpin(user=facilitator, room=room, message_id=other_pin.pk)
+        services.message_pin(
+            user=facilitator, room=room, message_id=other_pin.pk, pinned=False
+        )
         services.room_set_slow_mode(user=facilitator, room=room, seconds=0 + 5)
         services.room_set_slow_mode(user=facilitator, room=room, seconds=0)
         victim = next(m for m in sent[30:] if m.deleted_at is None and m.state == "visible")
