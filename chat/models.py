@@ -74,10 +74,6 @@ class Room(models.Model):
 
 
 class MessageQuerySet(models.QuerySet):
-    def for_group(self, group_id: int) -> "MessageQuerySet":
-        """The group room's messages (never its private check-ins)."""
-        return self.filter(room__group_id=group_id, room__member__isnull=True)
-
     def visible(self) -> "MessageQuerySet":
         return self.filter(state=Message.State.VISIBLE)
 
