@@ -276,9 +276,3 @@ def my_groups(*, user) -> tuple[list[MyGroup], list[Membership]]:
 def directory_teaser(*, limit: int = 3) -> list[Group]:
     """A few listed groups for the logged-out home page."""
     return list(group_directory()[:limit])
-
-
-def facilitates_any(*, user) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.facilitators().filter(user=user).exists()

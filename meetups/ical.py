@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import icalendar
 from django.conf import settings
 
-from . import text
 from .models import MeetupSeries, Occurrence
 
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -146,6 +145,3 @@ def single_feed(occurrences: list[Occurrence], *, name: str, stamp: datetime) ->
         cal.add_component(ev)
     cal.add_missing_timezones()
     return cal.to_ical()
-
-
-__all__ = ["group_feed", "single_feed", "text"]

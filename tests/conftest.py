@@ -23,14 +23,6 @@ def _fresh_process_copies():
     cache.forget_all()
 
 
-@pytest.fixture(autouse=True)
-def _fast_static(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def user(db):
     return UserFactory()
