@@ -8,10 +8,9 @@ single thread.
 
 At start-up the garbage collector is tuned (VILLAGE_GC_TUNING=0 skips it): everything
 imported so far is frozen out of its way, and the young generation is collected every 10,000
-allocations instead of 700 (VILLAGE_GC_THRESHOLD="10000,10,10"). Measured
-(docs/performance.md, 2026-11-28): a storm of 2,000 reconnecting sockets is absorbed in ~9-10 s
-instead of ~12 s. A much higher threshold (50,000, 20, 100) was no faster and let the process
-grow to 500 MB of uncollected ORM garbage while 2,000 fresh sockets were each sent a reset.
+allocations instead of 700 (VILLAGE_GC_THRESHOLD="10000,10,10"), so a reconnect storm is
+absorbed sooner. A much higher threshold was no faster and let the process grow with
+uncollected ORM garbage during a storm. The measurements are in docs/performance.md.
 """
 
 import gc

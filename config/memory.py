@@ -9,7 +9,7 @@ it. The process then stays at its storm-time size although it holds the same soc
 `note_connect()` counts new sockets; `settle()`, called every couple of seconds by the chat
 hub's maintenance, runs one full collection and `malloc_trim(0)` once a burst of at least
 `BURST` connects is over (none for `QUIET_SECONDS`). It never runs during a storm, and at most
-once per burst, so the pause (tens of milliseconds) is paid when nobody is connecting.
+once per burst, so its short pause is paid when nobody is connecting.
 """
 
 from __future__ import annotations

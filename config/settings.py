@@ -167,7 +167,7 @@ if REDIS_URL:
         },
         # Room broadcasts (chat.events.room_layer): the hot fan-out path, one message per room
         # per process. Pub/sub costs one PUBLISH instead of RedisChannelLayer's group lookup,
-        # list pushes and blocking pops (~22 us less server CPU per delivery, bench/notes.md).
+        # list pushes and blocking pops, so less server CPU per delivery (docs/performance.md).
         # Member-directed events (kicks, the bell, nudges) stay on "default": the jobs ask its
         # group sets who is online (notifications/push.py).
         "rooms": {

@@ -5,8 +5,8 @@ One `async_to_sync` for the whole batch (not one per member): the channel layer'
 number at a time. Pushes are hints: the database is the truth and the bell heals on the next
 page load, so a failing layer is logged once and the rest of the batch is skipped.
 
-Most members are not online when a job runs (a nudge batch of 19,000 members may find a few
-hundred with a page open). On the Redis channel layer each `group_send` costs two round trips
+Most members are not online when a job runs (a big nudge batch may find only a few of them
+with a page open). On the Redis channel layer each `group_send` costs two round trips
 even for an empty group, so the batch first asks Redis, in one pipeline per shard, which of the
 members' groups have a live subscriber, and sends only to those (`_live_only`).
 """
