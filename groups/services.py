@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from chat.events import send_to_user_on_commit
 from config.text import is_blank
+from core.errors import ServiceError
 from notifications.models import Kind
 from notifications.services import notify
 
@@ -46,13 +47,8 @@ RESERVED_SLUGS = frozenset({"new", "invite", "invites", "create", "admin"})
 S = Membership.Status
 
 
-class GroupError(Exception):
-    """A request we cannot honour, with a message fit to show the member."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class GroupError(ServiceError):
+    """A request about a group we cannot honour (see `core.errors.ServiceError`)."""
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 Every function is keyword-only and does its whole job in one transaction: the state change,
 the audit row, the notifications (`notifications.services.notify`, itself on-commit for pushes
 and email) and the live queue update (after commit). Requests we cannot honour raise
-`ModerationError` with a kind, plain message and change nothing; `AlreadyHandled` is the one a
-second moderator sees when someone else acted on the same item first (the case row is locked
-with select_for_update, so two decisions can never both apply).
+`ModerationError` (a `core.errors.ServiceError`) with a kind, plain message and change nothing;
+`AlreadyHandled` is the one a second moderator sees when someone else acted on the same item
+first (the case row is locked with select_for_update, so two decisions can never both apply).
 
 Message state changes go through `chat.services.message_set_state`, which logs the room event
 and removes the message from every open room at once.
@@ -34,6 +34,7 @@ from chat.events import send_to_user_on_commit
 from chat.models import Message
 from chat.services import room_lock
 from config.text import is_blank
+from core.errors import ServiceError
 from groups.models import Group, Membership
 from groups.permissions import (
     Action,
@@ -80,13 +81,8 @@ MAX_SUSPENSION = timedelta(days=365)
 K = ModAction.Kind
 
 
-class ModerationError(Exception):
-    """A request we cannot honour, with a message fit to show the member."""
-
-    def __init__(self, message: str, *, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class ModerationError(ServiceError):
+    """A moderation request we cannot honour (see `core.errors.ServiceError`)."""
 
 
 class AlreadyHandled(ModerationError):
