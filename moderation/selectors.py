@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from chat.models import Message
 from groups.models import Membership
-from groups.permissions import Action, can_site
+from groups.permissions import Action, can_site, queue_scope
 
 from .models import (
     SUPPORTIVE_CLOSES,
@@ -62,24 +62,6 @@ def refresh_facilitator_flag(user_id: int) -> bool:
 
 def forget_facilitator_flag(user_id: int) -> None:
     cache.delete(_facilitator_flag_key(user_id))
-
-
-def facilitated_group_ids(user) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.facilitators().filter(user=user).values_list("group_id", flat=True)
-    )
-
-
-def queue_scope(user) -> tuple[bool, list[int]]:
-    """(sees every group, the groups they facilitate)."""
-    return can_site(user, Action.VIEW_SITE_QUEUE), facilitated_group_ids(user)
-
-
-def may_see_queue(user) -> bool:
-    site, groups = queue_scope(user)
-    return site or bool(groups)
 
 
 @dataclass

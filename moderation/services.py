@@ -45,6 +45,8 @@ from groups.permissions import (
     can_decide_appeal,
     can_site,
     holders_of_site_action,
+    may_moderate,
+    may_view_case,
     membership_for,
 )
 from notifications.models import Kind
@@ -556,45 +558,9 @@ def screen_hook(message: Message, verdict) -> None:
 
 # --- actions --------------------------------------------------------------------------------
 
-#: Which permission each action needs. Dismissing and approving undo a hide, so they need the
-#: permission to hide; suspending and banning are site-wide.
-GROUP_ACTION_PERMISSION: dict[str, Action] = {
-    K.DISMISS: Action.HIDE_MESSAGE,
-    K.APPROVE: Action.HIDE_MESSAGE,
-    K.HIDE: Action.HIDE_MESSAGE,
-    K.DELETE: Action.DELETE_MESSAGE,
-    K.WARN: Action.WARN_MEMBER,
-    K.MUTE: Action.MUTE_MEMBER,
-    K.REMOVE: Action.REMOVE_MEMBER,
-    K.ACKNOWLEDGE: Action.VIEW_GROUP_QUEUE,
-    K.SAFE: Action.VIEW_GROUP_QUEUE,
-}
-SITE_ACTION_PERMISSION: dict[str, Action] = {K.SUSPEND: Action.SUSPEND_USER, K.BAN: Action.BAN_USER}
 MESSAGE_ACTIONS = frozenset({K.DISMISS, K.APPROVE, K.HIDE, K.DELETE})
 PERSON_ACTIONS = frozenset({K.WARN, K.MUTE, K.REMOVE, K.SUSPEND, K.BAN})
-
-
-_LOOKUP: Any = object()
-
-
-def may_act(user, kind: str, group: Group, membership: Any = _LOOKUP) -> bool:
-    """May `user` take `kind` on an item in `group`? Pass `membership` (or None) when the
-    caller already fetched it, to save a query per item."""
-    if kind in SITE_ACTION_PERMISSION:
-        return can_site(user, SITE_ACTION_PERMISSION[kind])
-    if kind not in GROUP_ACTION_PERMISSION:
-        return False
-    if membership is _LOOKUP:
-        membership = membership_for(user, group)
-    return can(user, GROUP_ACTION_PERMISSION[kind], group, membership)
-
-
-def may_view_case(user, group: Group, membership: Any = _LOOKUP) -> bool:
-    if can_site(user, Action.VIEW_SITE_QUEUE):
-        return True
-    if membership is _LOOKUP:
-        membership = membership_for(user, group)
-    return can(user, Action.VIEW_GROUP_QUEUE, group, membership)
+# Who may take which decision is the permission module's (`may_moderate`, `CASE_GROUP_POLICY`).
 
 
 def case_act(
@@ -640,7 +606,7 @@ def case_act(
             raise ModerationError(
                 _("You can only act on items in groups you look after."), code="not_yours"
             )
-        if not may_act(actor, kind, case.group):
+        if not may_moderate(actor, kind, case.group):
             raise ModerationError(
                 _("Only a site moderator can do that. You can hide, warn, mute or remove."),
                 code="not_allowed",

@@ -15,7 +15,16 @@ from django.views.decorators.http import require_POST
 from chat.models import Message
 from config.ratelimit import limit_posts
 from groups.models import Membership
-from groups.permissions import Action, access_group, access_room, can, can_site, require_site
+from groups.permissions import (
+    Action,
+    access_group,
+    access_room,
+    can,
+    can_site,
+    may_moderate,
+    may_see_queue,
+    require_site,
+)
 
 from . import selectors, services
 from .forms import (
@@ -46,7 +55,7 @@ from .services import ModerationError
 
 
 def _require_queue(user) -> None:
-    if not selectors.may_see_queue(user):
+    if not may_see_queue(user):
         raise PermissionDenied("moderation queue")
 
 
@@ -92,7 +101,7 @@ def _offer(user, item, membership) -> None:
     kinds = [
         kind
         for kind in ModAction.Kind.values
-        if _fits(kind, case) and services.may_act(user, kind, group, membership)
+        if _fits(kind, case) and may_moderate(user, kind, group, membership)
     ]
     item.safeguarding = case.kind in SAFEGUARDING_KINDS
     item.closes = [k for k in kinds if k in SUPPORTIVE_CLOSES]
