@@ -48,6 +48,7 @@ from groups.permissions import (
     may_moderate,
     may_view_case,
     membership_for,
+    site_moderators,
 )
 from notifications.models import Kind
 from notifications.services import notify
@@ -760,12 +761,7 @@ def case_note_add(*, actor, case_id: int, body: str) -> CaseNote:
 
 def safeguarding_leads(*, exclude: Iterable[int] = ()) -> list[int]:
     """Active safeguarding leads who can open the item (they are moderators or staff)."""
-    from django.db.models import Q
-
-    User = get_user_model()
-    ids = User.objects.filter(is_active=True, is_safeguarding_lead=True).filter(
-        Q(is_moderator=True) | Q(is_staff=True)
-    )
+    ids = site_moderators().filter(is_safeguarding_lead=True)
     return sorted(set(ids.values_list("pk", flat=True)) - set(exclude))
 
 
