@@ -436,6 +436,36 @@ def access_room(user, room, action: Action):
     return access_group(user, group_id=room.group_id, action=action)
 
 
+@dataclass(frozen=True)
+class MessageAccess:
+    """A chat message the caller may take an action on, with their access to its room."""
+
+    message: Any
+    access: GroupAccess | CheckInAccess
+
+    @property
+    def group(self) -> Group:
+        return self.access.group
+
+    @property
+    def membership(self) -> Membership | None:
+        return self.access.membership
+
+
+def access_message(user, message_id: Any, action: Action) -> MessageAccess:
+    """Fetch a chat message (with its room, group and author) for the caller to take `action`
+    on. Its room decides the rules: a group room's through `access_group`, a private
+    check-in's through `access_checkin`. Http404 when there is no such message or the caller
+    may not see where it is (the same answer); PermissionDenied when they may see it but not
+    take `action`."""
+    from chat.models import Message  # chat sits above groups; only this fetcher needs it
+
+    message = Message.objects.select_related("room__group", "author").filter(pk=message_id).first()
+    if message is None:
+        raise Http404("No such message.")
+    return MessageAccess(message=message, access=access_room(user, message.room, action))
+
+
 def may_start_checkin(user, group: Group, membership: Membership | None, target) -> bool:
     """May `user` open a private check-in with `target` (a user) in `group`? With themself
     it is a member asking the facilitators; with anyone else, a facilitator, moderator or

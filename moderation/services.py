@@ -40,7 +40,7 @@ from groups.permissions import (
     Action,
     access_changed,
     access_group,
-    access_room,
+    access_message,
     can,
     can_decide_appeal,
     can_site,
@@ -334,16 +334,13 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
             _("Please keep the note under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
             code="note_too_long",
         )
-    message = Message.objects.select_related("room__group").filter(pk=message_id).first()
-    not_yours = ModerationError(
-        _("You can only report messages in groups you belong to."), code="not_member"
-    )
-    if message is None:
-        raise not_yours
     try:
-        access = access_room(user, message.room, Action.REPORT_CONTENT)
+        found = access_message(user, message_id, Action.REPORT_CONTENT)
     except (Http404, PermissionDenied):
-        raise not_yours from None
+        raise ModerationError(
+            _("You can only report messages in groups you belong to."), code="not_member"
+        ) from None
+    message, access = found.message, found.access
     if message.author_id == user.pk:
         raise ModerationError(
             _("This is your own message. You can edit or delete it from its menu instead."),

@@ -12,13 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from chat.models import Message
 from config.ratelimit import limit_posts
 from groups.models import Membership
 from groups.permissions import (
     Action,
     access_group,
-    access_room,
+    access_message,
     can,
     can_site,
     may_moderate,
@@ -231,13 +230,12 @@ def case_pass(request, pk: int):
 @login_required
 @limit_posts("report")
 def report_message(request, message_id: int):
-    message = Message.objects.select_related("room__group", "author").filter(pk=message_id).first()
-    group = None
-    if message is not None:
-        try:
-            group = access_room(request.user, message.room, Action.REPORT_CONTENT).group
-        except (Http404, PermissionDenied):
-            message = None
+    try:
+        found = access_message(request.user, message_id, Action.REPORT_CONTENT)
+    except (Http404, PermissionDenied):
+        message, group = None, None
+    else:
+        message, group = found.message, found.group
     form = ReportForm(request.POST or None)
     if message is None:
         return render(
