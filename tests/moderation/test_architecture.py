@@ -66,3 +66,24 @@ def test_no_one_hard_codes_who_is_a_site_moderator():
             if _PAIR.search(line):
                 bad.append(f"{rel}:{n}")
     assert bad == [], bad
+
+
+def test_views_never_query_the_models_themselves():
+    # Reads go through moderation/selectors.py, writes through services, messages through
+    # groups.permissions.access_message: a view that queries Message, Case, Report... itself
+    # would skip the scoping those give.
+    tree = ast.parse(VIEWS.read_text())
+    fetchers = {"get_object_or_404", "get_list_or_404"}
+    offenders = [
+        node.lineno
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.Attribute) and node.attr == "objects")
+        or (isinstance(node, ast.Name) and node.id in fetchers)
+        or (isinstance(node, ast.alias) and node.name in fetchers)
+    ]
+    assert offenders == [], f"moderation/views.py queries the ORM directly at lines {offenders}"
+
+
+def test_views_ask_the_permission_module_for_messages():
+    text = VIEWS.read_text()
+    assert "access_message(" in text and "require_site(" in text and "may_see_queue(" in text
