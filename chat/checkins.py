@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from groups.models import Group, Membership
+from groups.permissions import site_moderators
 
 from .models import Message, ReadMarker, Room
 
@@ -61,9 +62,6 @@ def _answering(room: Room) -> set[int]:
         .filter(group_id=room.group_id, user__is_active=True)
         .values_list("user_id", flat=True)
     )
-    staff = Q(is_moderator=True) | Q(is_staff=True)
-    from django.contrib.auth import get_user_model
-
     writers = set(
         Message.objects.filter(room=room)
         .exclude(author_id=room.member_id)
@@ -73,11 +71,7 @@ def _answering(room: Room) -> set[int]:
         writers.add(room.started_by_id)
     writers.discard(None)
     if writers:
-        ids |= set(
-            get_user_model()
-            .objects.filter(staff, pk__in=writers, is_active=True)
-            .values_list("pk", flat=True)
-        )
+        ids |= set(site_moderators().filter(pk__in=writers).values_list("pk", flat=True))
     return ids
 
 

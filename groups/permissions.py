@@ -157,6 +157,23 @@ SITE_POLICY: dict[Action, frozenset[Role]] = {
     Action.EDIT_HELPLINES: frozenset({R.STAFF}),
 }
 
+#: Which permission each decision on a moderation queue item needs, by the decision's kind
+#: (`moderation.models.ModAction.Kind`). Dismissing and approving undo a hide, so they need the
+#: permission to hide; marking an item looked after or the person safe needs only the queue.
+CASE_GROUP_POLICY: dict[str, Action] = {
+    "dismiss": Action.HIDE_MESSAGE,
+    "approve": Action.HIDE_MESSAGE,
+    "hide": Action.HIDE_MESSAGE,
+    "delete": Action.DELETE_MESSAGE,
+    "warn": Action.WARN_MEMBER,
+    "mute": Action.MUTE_MEMBER,
+    "remove": Action.REMOVE_MEMBER,
+    "acknowledge": Action.VIEW_GROUP_QUEUE,
+    "safe": Action.VIEW_GROUP_QUEUE,
+}
+#: Decisions on a queue item that reach beyond its group: site-wide actions.
+CASE_SITE_POLICY: dict[str, Action] = {"suspend": Action.SUSPEND_USER, "ban": Action.BAN_USER}
+
 #: Actions that a muted member (in that group) or a suspended member (anywhere) may not take.
 SILENCED_ACTIONS = frozenset({Action.POST_MESSAGE, Action.REACT, Action.PIN_MESSAGE})
 #: Groups an outsider may not even see unless they hold one of these roles.
@@ -229,6 +246,67 @@ def can_site(user, action: Action) -> bool:
     if action not in SITE_POLICY:
         raise ValueError(f"{action} is not a site-wide action")
     return bool(site_roles(user) & SITE_POLICY[action])
+
+
+#: The site roles: whoever holds one looks after all of Village, not only their own groups.
+SITE_ROLES = frozenset({R.MODERATOR, R.STAFF})
+
+
+def is_site_moderator(user) -> bool:
+    """Does `user` hold a site role (moderator or staff)? The one place that asks; pages,
+    services and notifications that treat "moderators and staff" alike ask here."""
+    return bool(site_roles(user) & SITE_ROLES)
+
+
+def site_moderators():
+    """Active accounts holding a site role (a queryset of users): who `is_site_moderator`."""
+    from django.db.models import Q
+
+    holds = Q(pk__in=[])
+    for role in SITE_ROLES:
+        holds |= Q(**{_SITE_ROLE_FLAGS[role]: True})
+    return get_user_model().objects.filter(holds, is_active=True)
+
+
+_LOOKUP: Any = object()  # "fetch the caller's membership yourself"
+
+
+def may_moderate(user, kind: str, group: Group, membership: Any = _LOOKUP) -> bool:
+    """May `user` take the decision `kind` on a queue item in `group`? Pass `membership` (or
+    None) when the caller already fetched it, to save a query per item."""
+    if kind in CASE_SITE_POLICY:
+        return can_site(user, CASE_SITE_POLICY[kind])
+    if kind not in CASE_GROUP_POLICY:
+        return False
+    if membership is _LOOKUP:
+        membership = membership_for(user, group)
+    return can(user, CASE_GROUP_POLICY[kind], group, membership)
+
+
+def may_view_case(user, group: Group, membership: Any = _LOOKUP) -> bool:
+    """May `user` look at a queue item in `group`? Site moderators see every group's."""
+    if can_site(user, Action.VIEW_SITE_QUEUE):
+        return True
+    if membership is _LOOKUP:
+        membership = membership_for(user, group)
+    return can(user, Action.VIEW_GROUP_QUEUE, group, membership)
+
+
+def queue_scope(user) -> tuple[bool, list[int]]:
+    """Whose moderation queue items `user` may see: (every group's, the ids of the groups
+    they facilitate). Queue pages and the live queue scope their reads by this."""
+    site = can_site(user, Action.VIEW_SITE_QUEUE)
+    if user is None or not user.is_authenticated:
+        return site, []
+    facilitated = Membership.objects.facilitators().filter(user=user)
+    return site, list(facilitated.values_list("group_id", flat=True))
+
+
+def may_see_queue(user) -> bool:
+    """May `user` open the moderation queue at all? Site moderators, and facilitators of any
+    group (who see their own groups' items)."""
+    site, groups = queue_scope(user)
+    return site or bool(groups)
 
 
 def _silenced(user, membership: Membership | None) -> bool:
@@ -356,6 +434,36 @@ def access_room(user, room, action: Action):
     if room.member_id is not None:
         return access_checkin(user, room, action)
     return access_group(user, group_id=room.group_id, action=action)
+
+
+@dataclass(frozen=True)
+class MessageAccess:
+    """A chat message the caller may take an action on, with their access to its room."""
+
+    message: Any
+    access: GroupAccess | CheckInAccess
+
+    @property
+    def group(self) -> Group:
+        return self.access.group
+
+    @property
+    def membership(self) -> Membership | None:
+        return self.access.membership
+
+
+def access_message(user, message_id: Any, action: Action) -> MessageAccess:
+    """Fetch a chat message (with its room, group and author) for the caller to take `action`
+    on. Its room decides the rules: a group room's through `access_group`, a private
+    check-in's through `access_checkin`. Http404 when there is no such message or the caller
+    may not see where it is (the same answer); PermissionDenied when they may see it but not
+    take `action`."""
+    from chat.models import Message  # chat sits above groups; only this fetcher needs it
+
+    message = Message.objects.select_related("room__group", "author").filter(pk=message_id).first()
+    if message is None:
+        raise Http404("No such message.")
+    return MessageAccess(message=message, access=access_room(user, message.room, action))
 
 
 def may_start_checkin(user, group: Group, membership: Membership | None, target) -> bool:

@@ -29,11 +29,13 @@ from django.utils.translation import gettext as _
 
 from chat.events import send_to_user_on_commit
 from config.text import is_blank
+from core.errors import ServiceError
 from notifications.models import Kind
 from notifications.services import notify
 
 from . import selectors
 from .models import Group, Invite, Membership, Topic
+from .permissions import is_site_moderator, site_moderators
 
 log = logging.getLogger("village.groups")
 
@@ -46,13 +48,8 @@ RESERVED_SLUGS = frozenset({"new", "invite", "invites", "create", "admin"})
 S = Membership.Status
 
 
-class GroupError(Exception):
-    """A request we cannot honour, with a message fit to show the member."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class GroupError(ServiceError):
+    """A request about a group we cannot honour (see `core.errors.ServiceError`)."""
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -102,15 +99,9 @@ def tell_staff_no_facilitator(*, group: Group) -> None:
     """A group has just lost its last facilitator (a moderator removed them, or they deleted
     their account, which we never refuse). Site moderators and staff are told, so someone
     appoints a new one before the group drifts."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
     if Membership.objects.facilitators().filter(group=group).exists():
         return
-    people = get_user_model().objects.filter(
-        Q(is_staff=True) | Q(is_moderator=True), is_active=True
-    )
-    ids = list(people.values_list("pk", flat=True))
+    ids = list(site_moderators().values_list("pk", flat=True))
     log.info("group without facilitator group=%s", group.pk)
     if not ids:
         return
@@ -454,7 +445,7 @@ def membership_remove(*, membership: Membership, actor, ban: bool = False) -> Me
         )
     if locked.status == S.BANNED or (not ban and locked.status != S.ACTIVE):
         raise GroupError(_("They're not a member of this group any more."), code="not_member")
-    if not (getattr(actor, "is_moderator", False) or actor.is_staff):
+    if not is_site_moderator(actor):
         try:
             _refuse_if_last_facilitator(locked)
         except GroupError:

@@ -8,13 +8,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
 from chat.events import user_group
+from groups.permissions import queue_scope
 
-from . import events, selectors
+from . import events
 
 
 @database_sync_to_async
 def _queue_groups(user) -> list[str] | None:
-    site, group_ids = selectors.queue_scope(user)
+    site, group_ids = queue_scope(user)
     if site:
         return [events.SITE_QUEUE]
     if group_ids:

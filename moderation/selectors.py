@@ -10,12 +10,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncWeek
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import Message
 from groups.models import Membership
-from groups.permissions import Action, can_site
+from groups.permissions import Action, can_site, queue_scope
 
 from .models import (
     SUPPORTIVE_CLOSES,
@@ -25,9 +26,12 @@ from .models import (
     CaseNote,
     CaseReferral,
     Complaint,
+    CrisisPhrase,
+    Helpline,
     ModAction,
     Reason,
     Report,
+    WatchTerm,
 )
 
 #: Not decisions about a member: never in their history, their decisions or their export.
@@ -62,24 +66,6 @@ def refresh_facilitator_flag(user_id: int) -> bool:
 
 def forget_facilitator_flag(user_id: int) -> None:
     cache.delete(_facilitator_flag_key(user_id))
-
-
-def facilitated_group_ids(user) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.facilitators().filter(user=user).values_list("group_id", flat=True)
-    )
-
-
-def queue_scope(user) -> tuple[bool, list[int]]:
-    """(sees every group, the groups they facilitate)."""
-    return can_site(user, Action.VIEW_SITE_QUEUE), facilitated_group_ids(user)
-
-
-def may_see_queue(user) -> bool:
-    site, groups = queue_scope(user)
-    return site or bool(groups)
 
 
 @dataclass
@@ -371,3 +357,83 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         )
     entries.sort(key=lambda e: e.when)
     return entries
+
+
+# --- what the pages read (views never query the models themselves) -----------------------------
+
+
+def memberships_in(user, *, group_ids) -> dict[int, Membership]:
+    """The user's own membership rows in these groups, by group id (one query)."""
+    return {m.group_id: m for m in Membership.objects.filter(user=user, group_id__in=group_ids)}
+
+
+def concern_groups(user) -> list:
+    """The groups a member may raise a concern in: their own active ones, by name."""
+    memberships = (
+        Membership.objects.active()
+        .filter(user=user)
+        .select_related("group")
+        .order_by("group__name")
+    )
+    return [m.group for m in memberships]
+
+
+def concern_subjects(*, group, exclude_user):
+    """The other active members of `group`, whom a concern may be about, by name."""
+    return (
+        Membership.objects.active()
+        .filter(group=group)
+        .exclude(user=exclude_user)
+        .select_related("user")
+        .order_by("user__display_name")
+    )
+
+
+def helplines_active():
+    return Helpline.objects.filter(active=True)
+
+
+def helplines_all():
+    return Helpline.objects.all()
+
+
+def helpline_get(pk: int) -> Helpline:
+    return get_object_or_404(Helpline, pk=pk)
+
+
+def complaint_list():
+    return Complaint.objects.select_related("handled_by")
+
+
+def complaint_get(pk: int) -> Complaint:
+    return get_object_or_404(Complaint, pk=pk)
+
+
+def decision_for(user, *, action_id: int) -> tuple[ModAction, Appeal | None]:
+    """A decision about `user` (and its appeal, if any), or Http404: another member's
+    decisions are no more theirs to see than ones that do not exist."""
+    from django.http import Http404
+
+    action = (
+        ModAction.objects.select_related("group", "message")
+        .filter(pk=action_id, target=user)
+        .first()
+    )
+    if action is None:
+        raise Http404("No such decision.")
+    return action, Appeal.objects.filter(action=action).first()
+
+
+def appeal_get(pk: int) -> Appeal:
+    """An appeal with what a decider reads alongside it. The caller has asked
+    `require_site(user, Action.DECIDE_APPEAL)`."""
+    qs = Appeal.objects.select_related("action", "action__group", "action__message", "appellant")
+    return get_object_or_404(qs, pk=pk)
+
+
+def watch_terms():
+    return WatchTerm.objects.all()
+
+
+def crisis_phrases():
+    return CrisisPhrase.objects.all()

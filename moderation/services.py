@@ -3,9 +3,9 @@
 Every function is keyword-only and does its whole job in one transaction: the state change,
 the audit row, the notifications (`notifications.services.notify`, itself on-commit for pushes
 and email) and the live queue update (after commit). Requests we cannot honour raise
-`ModerationError` with a kind, plain message and change nothing; `AlreadyHandled` is the one a
-second moderator sees when someone else acted on the same item first (the case row is locked
-with select_for_update, so two decisions can never both apply).
+`ModerationError` (a `core.errors.ServiceError`) with a kind, plain message and change nothing;
+`AlreadyHandled` is the one a second moderator sees when someone else acted on the same item
+first (the case row is locked with select_for_update, so two decisions can never both apply).
 
 Message state changes go through `chat.services.message_set_state`, which logs the room event
 and removes the message from every open room at once.
@@ -34,17 +34,21 @@ from chat.events import send_to_user_on_commit
 from chat.models import Message
 from chat.services import room_lock
 from config.text import is_blank
+from core.errors import ServiceError
 from groups.models import Group, Membership
 from groups.permissions import (
     Action,
     access_changed,
     access_group,
-    access_room,
+    access_message,
     can,
     can_decide_appeal,
     can_site,
     holders_of_site_action,
+    may_moderate,
+    may_view_case,
     membership_for,
+    site_moderators,
 )
 from notifications.models import Kind
 from notifications.services import notify
@@ -80,13 +84,8 @@ MAX_SUSPENSION = timedelta(days=365)
 K = ModAction.Kind
 
 
-class ModerationError(Exception):
-    """A request we cannot honour, with a message fit to show the member."""
-
-    def __init__(self, message: str, *, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class ModerationError(ServiceError):
+    """A moderation request we cannot honour (see `core.errors.ServiceError`)."""
 
 
 class AlreadyHandled(ModerationError):
@@ -335,16 +334,13 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
             _("Please keep the note under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
             code="note_too_long",
         )
-    message = Message.objects.select_related("room__group").filter(pk=message_id).first()
-    not_yours = ModerationError(
-        _("You can only report messages in groups you belong to."), code="not_member"
-    )
-    if message is None:
-        raise not_yours
     try:
-        access = access_room(user, message.room, Action.REPORT_CONTENT)
+        found = access_message(user, message_id, Action.REPORT_CONTENT)
     except (Http404, PermissionDenied):
-        raise not_yours from None
+        raise ModerationError(
+            _("You can only report messages in groups you belong to."), code="not_member"
+        ) from None
+    message, access = found.message, found.access
     if message.author_id == user.pk:
         raise ModerationError(
             _("This is your own message. You can edit or delete it from its menu instead."),
@@ -560,45 +556,9 @@ def screen_hook(message: Message, verdict) -> None:
 
 # --- actions --------------------------------------------------------------------------------
 
-#: Which permission each action needs. Dismissing and approving undo a hide, so they need the
-#: permission to hide; suspending and banning are site-wide.
-GROUP_ACTION_PERMISSION: dict[str, Action] = {
-    K.DISMISS: Action.HIDE_MESSAGE,
-    K.APPROVE: Action.HIDE_MESSAGE,
-    K.HIDE: Action.HIDE_MESSAGE,
-    K.DELETE: Action.DELETE_MESSAGE,
-    K.WARN: Action.WARN_MEMBER,
-    K.MUTE: Action.MUTE_MEMBER,
-    K.REMOVE: Action.REMOVE_MEMBER,
-    K.ACKNOWLEDGE: Action.VIEW_GROUP_QUEUE,
-    K.SAFE: Action.VIEW_GROUP_QUEUE,
-}
-SITE_ACTION_PERMISSION: dict[str, Action] = {K.SUSPEND: Action.SUSPEND_USER, K.BAN: Action.BAN_USER}
 MESSAGE_ACTIONS = frozenset({K.DISMISS, K.APPROVE, K.HIDE, K.DELETE})
 PERSON_ACTIONS = frozenset({K.WARN, K.MUTE, K.REMOVE, K.SUSPEND, K.BAN})
-
-
-_LOOKUP: Any = object()
-
-
-def may_act(user, kind: str, group: Group, membership: Any = _LOOKUP) -> bool:
-    """May `user` take `kind` on an item in `group`? Pass `membership` (or None) when the
-    caller already fetched it, to save a query per item."""
-    if kind in SITE_ACTION_PERMISSION:
-        return can_site(user, SITE_ACTION_PERMISSION[kind])
-    if kind not in GROUP_ACTION_PERMISSION:
-        return False
-    if membership is _LOOKUP:
-        membership = membership_for(user, group)
-    return can(user, GROUP_ACTION_PERMISSION[kind], group, membership)
-
-
-def may_view_case(user, group: Group, membership: Any = _LOOKUP) -> bool:
-    if can_site(user, Action.VIEW_SITE_QUEUE):
-        return True
-    if membership is _LOOKUP:
-        membership = membership_for(user, group)
-    return can(user, Action.VIEW_GROUP_QUEUE, group, membership)
+# Who may take which decision is the permission module's (`may_moderate`, `CASE_GROUP_POLICY`).
 
 
 def case_act(
@@ -644,7 +604,7 @@ def case_act(
             raise ModerationError(
                 _("You can only act on items in groups you look after."), code="not_yours"
             )
-        if not may_act(actor, kind, case.group):
+        if not may_moderate(actor, kind, case.group):
             raise ModerationError(
                 _("Only a site moderator can do that. You can hide, warn, mute or remove."),
                 code="not_allowed",
@@ -798,12 +758,7 @@ def case_note_add(*, actor, case_id: int, body: str) -> CaseNote:
 
 def safeguarding_leads(*, exclude: Iterable[int] = ()) -> list[int]:
     """Active safeguarding leads who can open the item (they are moderators or staff)."""
-    from django.db.models import Q
-
-    User = get_user_model()
-    ids = User.objects.filter(is_active=True, is_safeguarding_lead=True).filter(
-        Q(is_moderator=True) | Q(is_staff=True)
-    )
+    ids = site_moderators().filter(is_safeguarding_lead=True)
     return sorted(set(ids.values_list("pk", flat=True)) - set(exclude))
 
 

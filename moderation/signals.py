@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from groups.permissions import is_site_moderator
+
 from .selectors import forget_facilitator_flag, refresh_facilitator_flag
 
 
@@ -22,5 +24,5 @@ def membership_changed(sender, instance, **kwargs) -> None:
 
 
 def logged_in(sender, request, user, **kwargs) -> None:
-    if not (getattr(user, "is_moderator", False) or user.is_staff):
+    if not is_site_moderator(user):
         refresh_facilitator_flag(user.pk)

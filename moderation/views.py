@@ -7,15 +7,23 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from chat.models import Message
 from config.ratelimit import limit_posts
-from groups.models import Membership
-from groups.permissions import Action, access_group, access_room, can, can_site, require_site
+from groups.permissions import (
+    Action,
+    access_group,
+    access_message,
+    can,
+    can_site,
+    may_moderate,
+    may_see_queue,
+    membership_for,
+    require_site,
+)
 
 from . import selectors, services
 from .forms import (
@@ -35,18 +43,13 @@ from .forms import (
 from .models import (
     SAFEGUARDING_KINDS,
     SUPPORTIVE_CLOSES,
-    Appeal,
-    Complaint,
-    CrisisPhrase,
-    Helpline,
     ModAction,
-    WatchTerm,
 )
 from .services import ModerationError
 
 
 def _require_queue(user) -> None:
-    if not selectors.may_see_queue(user):
+    if not may_see_queue(user):
         raise PermissionDenied("moderation queue")
 
 
@@ -71,12 +74,9 @@ def queue(request):
             "helplines": can_site(request.user, Action.EDIT_HELPLINES),
         },
     }
-    memberships = {
-        m.group_id: m
-        for m in Membership.objects.filter(
-            user=request.user, group_id__in={i.case.group_id for i in items}
-        )
-    }
+    memberships = selectors.memberships_in(
+        request.user, group_ids={i.case.group_id for i in items}
+    )
     for item in items:
         _offer(request.user, item, memberships.get(item.case.group_id))
     if request.GET.get("partial"):
@@ -92,7 +92,7 @@ def _offer(user, item, membership) -> None:
     kinds = [
         kind
         for kind in ModAction.Kind.values
-        if _fits(kind, case) and services.may_act(user, kind, group, membership)
+        if _fits(kind, case) and may_moderate(user, kind, group, membership)
     ]
     item.safeguarding = case.kind in SAFEGUARDING_KINDS
     item.closes = [k for k in kinds if k in SUPPORTIVE_CLOSES]
@@ -161,7 +161,7 @@ def _done_words(action) -> str:
 
 
 def _case_page(request, case, *, note_form=None, status=200):
-    membership = Membership.objects.filter(user=request.user, group=case.group).first()
+    membership = membership_for(request.user, case.group)
     item = selectors.QueueItem(case=case, reports=[], reasons=[])
     item.referral = getattr(case, "referral", None)
     _offer(request.user, item, membership)
@@ -222,13 +222,12 @@ def case_pass(request, pk: int):
 @login_required
 @limit_posts("report")
 def report_message(request, message_id: int):
-    message = Message.objects.select_related("room__group", "author").filter(pk=message_id).first()
-    group = None
-    if message is not None:
-        try:
-            group = access_room(request.user, message.room, Action.REPORT_CONTENT).group
-        except (Http404, PermissionDenied):
-            message = None
+    try:
+        found = access_message(request.user, message_id, Action.REPORT_CONTENT)
+    except (Http404, PermissionDenied):
+        message, group = None, None
+    else:
+        message, group = found.message, found.group
     form = ReportForm(request.POST or None)
     if message is None:
         return render(
@@ -260,13 +259,7 @@ def report_message(request, message_id: int):
 @login_required
 def concern_choose(request):
     """Which group is the person in? (Only the member's own active groups.)"""
-    groups = [
-        m.group
-        for m in Membership.objects.active()
-        .filter(user=request.user)
-        .select_related("group")
-        .order_by("group__name")
-    ]
+    groups = selectors.concern_groups(request.user)
     if len(groups) == 1:
         return redirect("moderation:concern", slug=groups[0].slug)
     return render(request, "moderation/concern_choose.html", {"groups": groups})
@@ -279,13 +272,7 @@ def concern(request, slug: str):
         access = access_group(request.user, slug=slug, action=Action.REPORT_CONTENT)
     except PermissionDenied:
         raise Http404("No such group.") from None
-    members = (
-        Membership.objects.active()
-        .filter(group=access.group)
-        .exclude(user=request.user)
-        .select_related("user")
-        .order_by("user__display_name")
-    )
+    members = selectors.concern_subjects(group=access.group, exclude_user=request.user)
     form = ConcernForm(request.POST or None, members=members)
     if request.method == "POST" and form.is_valid():
         try:
@@ -313,7 +300,7 @@ def concern(request, slug: str):
 def support(request):
     # The chat fetches ?partial=1 right after a message matched a crisis phrase.
     context = {
-        "helplines": Helpline.objects.filter(active=True),
+        "helplines": selectors.helplines_active(),
         "after_message": bool(request.GET.get("partial") or request.GET.get("after")),
     }
     if request.GET.get("partial"):
@@ -353,7 +340,7 @@ def complaint_mine(request):
 @login_required
 def complaint_list(request):
     require_site(request.user, Action.VIEW_MODERATION_FIGURES)
-    complaints = Complaint.objects.select_related("handled_by")
+    complaints = selectors.complaint_list()
     return render(request, "moderation/complaint_list.html", {"complaints": complaints})
 
 
@@ -361,7 +348,7 @@ def complaint_list(request):
 @limit_posts("moderate")
 def complaint_detail(request, pk: int):
     require_site(request.user, Action.VIEW_MODERATION_FIGURES)
-    item = get_object_or_404(Complaint, pk=pk)
+    item = selectors.complaint_get(pk)
     form = ComplaintUpdateForm(
         request.POST or None, initial={"status": item.status, "outcome": item.outcome}
     )
@@ -396,14 +383,7 @@ def my_decisions(request):
 @login_required
 @limit_posts("appeal")
 def decision(request, pk: int):
-    action = (
-        ModAction.objects.select_related("group", "message")
-        .filter(pk=pk, target=request.user)
-        .first()
-    )
-    if action is None:
-        raise Http404("No such decision.")
-    appeal = Appeal.objects.filter(action=action).first()
+    action, appeal = selectors.decision_for(request.user, action_id=pk)
     form = AppealForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -427,10 +407,7 @@ def decision(request, pk: int):
 @limit_posts("moderate")
 def appeal(request, pk: int):
     require_site(request.user, Action.DECIDE_APPEAL)
-    item = get_object_or_404(
-        Appeal.objects.select_related("action", "action__group", "action__message", "appellant"),
-        pk=pk,
-    )
+    item = selectors.appeal_get(pk)
     form = AppealDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -517,8 +494,8 @@ def watchlist(request):
         request,
         "moderation/watchlist.html",
         {
-            "terms": WatchTerm.objects.all(),
-            "phrases": CrisisPhrase.objects.all(),
+            "terms": selectors.watch_terms(),
+            "phrases": selectors.crisis_phrases(),
             "term_form": term_form,
             "phrase_form": phrase_form,
         },
@@ -529,13 +506,13 @@ def watchlist(request):
 @login_required
 def helplines(request):
     require_site(request.user, Action.EDIT_HELPLINES)
-    return render(request, "moderation/helplines.html", {"helplines": Helpline.objects.all()})
+    return render(request, "moderation/helplines.html", {"helplines": selectors.helplines_all()})
 
 
 @login_required
 def helpline_edit(request, pk: int | None = None):
     require_site(request.user, Action.EDIT_HELPLINES)
-    instance = get_object_or_404(Helpline, pk=pk) if pk else None
+    instance = selectors.helpline_get(pk) if pk else None
     form = HelplineForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         services.helpline_save(actor=request.user, helpline=form.save(commit=False))

@@ -32,7 +32,9 @@ def notification_list(*, user, limit: int = 100) -> list[Notification]:
 def preference_rows(*, user) -> list[PreferenceRow]:
     """One row per kind this member can receive, with whether email is on (default on)."""
     off = set(Preference.objects.filter(user=user, email=False).values_list("kind", flat=True))
-    is_moderator = bool(user.is_moderator or user.is_staff)
+    from groups.permissions import is_site_moderator
+
+    is_moderator = is_site_moderator(user)
     return [
         PreferenceRow(kind=value, label=str(label), email=value not in off)
         for value, label in Kind.choices

@@ -2,6 +2,7 @@
 
 from django import template
 
+from groups.permissions import is_site_moderator
 from moderation.selectors import facilitates_any_group
 
 register = template.Library()
@@ -15,6 +16,6 @@ def shows_moderation_link(user) -> bool:
     header adds no query to a page once the flag is warm (it is warmed at log-in)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if getattr(user, "is_moderator", False) or user.is_staff:
+    if is_site_moderator(user):
         return True
     return facilitates_any_group(user.pk)

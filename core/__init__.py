@@ -1,0 +1,1 @@
+"""Small pieces every Village app may use. Depends on nothing in the project."""
