@@ -1,17 +1,13 @@
 /* Village: the bell's unread count, live over a websocket.
  * Progressive enhancement only: the count in the page is right without this script, and if
- * websockets are blocked we quietly stop trying after a while. No inline JS (CSP). */
+ * websockets are blocked we quietly stop trying after a while. No inline JS (CSP).
+ * A module: the socket and its reconnects are reconnect.js's. */
+import { connect, socketUrl } from "./reconnect.js";
+
 (function () {
-  "use strict";
   var counts = document.querySelectorAll("[data-bell-count]");
   if (!counts.length || !("WebSocket" in window)) { return; }
 
-  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  var url = scheme + window.location.host + "/ws/notifications/";
-  var attempt = 0;
-  var maxAttempts = 12;
-  var socket = null;
-  var timer = null;
   var unreadLabel = " unread";
 
   function render(n) {
@@ -38,40 +34,19 @@
     });
   }
 
-  function schedule() {
-    if (timer || attempt >= maxAttempts || document.visibilityState === "hidden") { return; }
-    // Jittered exponential backoff: 1s, 2s, 4s ... up to a minute, never in lockstep.
-    var base = Math.min(60000, 1000 * Math.pow(2, attempt));
-    var delay = base / 2 + Math.random() * base / 2;
-    attempt += 1;
-    timer = window.setTimeout(function () { timer = null; connect(); }, delay);
-  }
-
-  function connect() {
-    if (socket && (socket.readyState === 0 || socket.readyState === 1)) { return; }
-    try {
-      socket = new WebSocket(url);
-    } catch (e) {
-      schedule();
-      return;
-    }
-    socket.onopen = function () { attempt = 0; setLive(true); };
-    socket.onmessage = function (event) {
+  // Stops for good on 4401 (logged out: nothing to show).
+  connect({
+    url: socketUrl("/ws/notifications/"),
+    baseDelay: 1000,
+    maxDelay: 60000, // 1s, 2s, 4s ... up to a minute
+    maxAttempts: 12, // then wait until the page is shown again
+    pauseWhenHidden: true,
+    onOpen: function () { setLive(true); },
+    onClose: function () { setLive(false); },
+    onMessage: function (event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame && typeof frame.unread === "number") { render(frame.unread); }
-    };
-    socket.onclose = function (event) {
-      socket = null;
-      setLive(false);
-      if (event.code === 4401) { return; } // logged out: nothing to show
-      schedule();
-    };
-    socket.onerror = function () { /* onclose follows and schedules a retry */ };
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible" && !socket) { attempt = 0; schedule(); }
+    }
   });
-  connect();
 })();

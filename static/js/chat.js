@@ -5,9 +5,12 @@
  * messages live in a local outbox (localStorage) and are re-sent after a reconnect with the same
  * client id, so the server stores each exactly once. Member text is only ever set with
  * textContent; links are built as elements with an http(s) href.
+ *
+ * A module (deferred like any module): the socket and its reconnects are reconnect.js's.
  */
+import { connect, socketUrl } from "./reconnect.js";
+
 (function () {
-  "use strict";
 
   var root = document.querySelector("[data-chat]");
   if (!root || !("WebSocket" in window)) return;
@@ -39,13 +42,9 @@
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]");
 
   var applied = parseInt(root.getAttribute("data-head"), 10) || 0;
-  var ws = null;
   var open = false;
   var everOpen = false;
-  var stopped = false;
   var resuming = false;
-  var attempt = 0;
-  var reconnectTimer = null;
   var graceTimer = null;
   var watchdog = null;
   var lastTyping = 0;
@@ -567,12 +566,11 @@
     showError(frame.message);
   }
 
-  // --- the socket ---------------------------------------------------------------------------
+  // --- the socket (reconnect.js keeps it connected: jittered backoff, stops on 4401/4403) ---
+  var conn = null;
+
   function send(frame) {
-    if (ws && open) {
-      try { ws.send(JSON.stringify(frame)); return true; } catch (e) { return false; }
-    }
-    return false;
+    return open && conn ? conn.send(JSON.stringify(frame)) : false;
   }
 
   function hello() {
@@ -584,60 +582,37 @@
     clearTimeout(watchdog);
     watchdog = setTimeout(function () {
       // No heartbeat for too long: the connection is silently dead.
-      if (ws) { try { ws.close(); } catch (e) { /* ignore */ } }
+      if (conn) conn.drop();
     }, heartbeatSeconds * 2500 + 5000);
   }
 
-  function connect() {
-    if (stopped) return;
-    clearTimeout(reconnectTimer);
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    try {
-      ws = new WebSocket(scheme + location.host + wsPath);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    var sock = ws;
-    if (!everOpen) setStatus(T.connecting);
-    sock.onopen = function () {
-      if (sock !== ws) return;
-      open = true;
-      everOpen = true;
-      attempt = 0;
-      clearTimeout(graceTimer);
-      setStatus(T.live);
-      presenceBack();
-      armWatchdog();
-      hello();
-    };
-    sock.onmessage = function (ev) {
-      if (sock !== ws) return;
-      armWatchdog();
-      var frame;
-      try { frame = JSON.parse(ev.data); } catch (e) { return; }
-      onFrame(frame);
-    };
-    sock.onclose = function (ev) {
-      if (sock !== ws) return;
-      open = false;
-      ws = null;
-      clearTimeout(watchdog);
-      if (ev.code === 4401 || ev.code === 4403) {
-        stopped = true;
-        // The server said why just before closing (logged out, two-step log-in, removed).
-        setStatus(fatalMessage || T.refused, true);
-        closeComposer(fatalMessage || T.refused);
-        if (presenceEl) presenceEl.hidden = true; // no socket, no way to know who's here
-        return;
-      }
-      scheduleReconnect();
-    };
-    sock.onerror = function () { /* onclose follows */ };
+  function onOpen() {
+    open = true;
+    everOpen = true;
+    clearTimeout(graceTimer);
+    setStatus(T.live);
+    presenceBack();
+    armWatchdog();
+    hello();
   }
 
-  function scheduleReconnect() {
-    if (stopped) return;
+  function onMessage(ev) {
+    armWatchdog();
+    var frame;
+    try { frame = JSON.parse(ev.data); } catch (e) { return; }
+    onFrame(frame);
+  }
+
+  function onClose(ev, how) {
+    open = false;
+    clearTimeout(watchdog);
+    if (how.stopped) {
+      // The server said why just before closing (logged out, two-step log-in, removed).
+      setStatus(fatalMessage || T.refused, true);
+      closeComposer(fatalMessage || T.refused);
+      if (presenceEl) presenceEl.hidden = true; // no socket, no way to know who's here
+      return;
+    }
     clearTimeout(graceTimer);
     // Be honest, but not jumpy: say "reconnecting" only if it takes more than a moment.
     graceTimer = setTimeout(function () {
@@ -646,12 +621,20 @@
         stalePresence();
       }
     }, 2000);
-    var delay = Math.min(15000, 500 * Math.pow(2, attempt));
-    delay = delay / 2 + Math.random() * delay / 2;
-    attempt += 1;
-    clearTimeout(reconnectTimer);
-    if (navigator.onLine === false) return; // the "online" event reconnects us
-    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function connectSocket() {
+    conn = connect({
+      url: socketUrl(wsPath),
+      baseDelay: 500,
+      maxDelay: 15000,
+      onOpen: onOpen,
+      onMessage: onMessage,
+      onClose: onClose,
+      onStatus: function (state) {
+        if (state === "connecting" && !everOpen) setStatus(T.connecting);
+      }
+    });
   }
 
   function onFrame(frame) {
@@ -1007,20 +990,13 @@
   });
 
   // --- lifecycle ----------------------------------------------------------------------------
+  // Reconnecting when the browser is back online or the page is shown is reconnect.js's.
   window.addEventListener("offline", function () {
     setStatus(T.offline, true);
     stalePresence();
-    if (ws) { try { ws.close(); } catch (e) { /* ignore */ } }
-  });
-  window.addEventListener("online", function () {
-    attempt = 0;
-    if (!open && !stopped) connect();
   });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") {
-      scheduleRead();
-      if (!open && !stopped) { attempt = 0; connect(); }
-    }
+    if (document.visibilityState === "visible") scheduleRead();
   });
 
   // Messages rendered by the server become objects we can re-render (only what we need).
@@ -1038,5 +1014,5 @@
   renderOutbox();
   setUpView();
   setUpEarlier();
-  connect();
+  connectSocket();
 })();

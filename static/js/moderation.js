@@ -1,13 +1,13 @@
 // The live review queue: listen on /ws/moderation/ and refetch the list when it changes.
 // Without JavaScript the queue is a plain page: reload to see new items.
+// A module: the socket and its reconnects are reconnect.js's.
+import { connect, socketUrl } from "./reconnect.js";
+
 (function () {
-  "use strict";
   var queue = document.querySelector("[data-queue]");
   if (!queue || !window.WebSocket) return;
   var status = document.querySelector("[data-queue-status]");
   var partialUrl = queue.getAttribute("data-partial-url");
-  var socket = null;
-  var retry = 1000;
   var pending = null;
 
   function typing() {
@@ -34,25 +34,21 @@
       .catch(function () { /* the page still works; try again on the next event */ });
   }
 
-  function connect() {
-    var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(proto + location.host + "/ws/moderation/");
-    socket.onopen = function () {
-      retry = 1000;
+  // Stops for good on 4401/4403 (logged out, no longer a moderator); otherwise reconnects
+  // with jittered backoff, 1s doubling up to 30s.
+  connect({
+    url: socketUrl("/ws/moderation/"),
+    onOpen: function () {
       if (status) status.hidden = false;
       refresh(); // catch up on anything missed while disconnected
-    };
-    socket.onmessage = function (ev) {
+    },
+    onMessage: function (ev) {
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       if (data && data.type === "queue.changed") refresh();
-    };
-    socket.onclose = function (ev) {
+    },
+    onClose: function () {
       if (status) status.hidden = true;
-      if (ev.code === 4401 || ev.code === 4403) return;
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 30000);
-    };
-  }
-  connect();
+    }
+  });
 })();
