@@ -1,6 +1,7 @@
-"""The chat websocket protocol: parse and validate client frames, check permission, call one
-service or selector, and answer with frames. Nothing a client sends raises out of here: every
-problem becomes an `error` frame with a code and a kind, human message.
+"""The chat websocket protocol: parse and validate client frames, check the socket's session
+and permission, hand commands (send, edit, delete, react, pin, slow mode) to `chat.commands`
+(the no-JS forms' dispatcher too), and answer with frames. Nothing a client sends raises out
+of here: every problem becomes an `error` frame with a code and a kind, human message.
 
 Every frame type is documented in docs/chat-protocol.md.
 """

@@ -80,8 +80,10 @@ def _command(action: str, post) -> dict:
         }
     if action == "edit":
         return {"type": "edit", "message_id": mid, "body": post.get("body", "")}
-    if action in ("delete", "react"):
-        return {"type": action, "message_id": mid, "emoji": post.get("emoji")}
+    if action == "delete":
+        return {"type": "delete", "message_id": mid}
+    if action == "react":
+        return {"type": "react", "message_id": mid, "emoji": post.get("emoji")}
     if action in ("pin", "unpin"):
         return {"type": "pin", "message_id": mid, "pinned": action == "pin"}
     if action == "slow_mode":
