@@ -4,16 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MessageForm(forms.Form):
-    """The no-JavaScript composer. The service does the real checks; this keeps the text."""
+    """The no-JavaScript composer, to draw it and keep what was typed. It checks nothing:
+    the form posts a chat command (`chat.commands`), which says what is wrong in the same
+    words as over the websocket."""
 
     body = forms.CharField(
         label=_("Your message"),
         max_length=settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
         widget=forms.Textarea(attrs={"rows": 2, "data-composer-input": ""}),
-        error_messages={
-            "required": _("Your message is empty. Type something first."),
-            "max_length": _("That message is a little long: please keep it under 4000 characters."),
-        },
     )
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     reply_to = forms.IntegerField(widget=forms.HiddenInput, required=False)

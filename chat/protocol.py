@@ -1,6 +1,7 @@
-"""The chat websocket protocol: parse and validate client frames, check permission, call one
-service or selector, and answer with frames. Nothing a client sends raises out of here: every
-problem becomes an `error` frame with a code and a kind, human message.
+"""The chat websocket protocol: parse and validate client frames, check the socket's session
+and permission, hand commands (send, edit, delete, react, pin, slow mode) to `chat.commands`
+(the no-JS forms' dispatcher too), and answer with frames. Nothing a client sends raises out
+of here: every problem becomes an `error` frame with a code and a kind, human message.
 
 Every frame type is documented in docs/chat-protocol.md.
 """
@@ -17,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -26,7 +26,6 @@ from config import outage, socketlimits
 from groups.permissions import (
     AccountClosed,
     Action,
-    GroupAccess,
     access_checkin,
     access_checkin_by_user_id,
     access_group,
@@ -34,7 +33,7 @@ from groups.permissions import (
     access_stamps,
 )
 
-from . import selectors, services
+from . import commands, selectors, services
 from .services import ChatError
 
 log = logging.getLogger(__name__)
@@ -413,26 +412,6 @@ class Outcome:
     resumed_head: int | None = None
 
 
-def _silenced_error(user, access: GroupAccess, client_id: Any = None) -> ProtocolError:
-    m = access.membership
-    now = timezone.now()
-    if m is not None and m.is_muted(now):
-        when = formats.date_format(timezone.localtime(m.muted_until), "DATETIME_FORMAT")
-        return ProtocolError(
-            "muted", _("You can post again after %(when)s.") % {"when": when}, client_id
-        )
-    if getattr(user, "is_suspended", None) and user.is_suspended(now):
-        return ProtocolError(
-            "suspended", _("Your account is paused for now, so you can't post."), client_id
-        )
-    return ProtocolError("forbidden", _("Sorry, you can't do that in this group."), client_id)
-
-
-def _require(user, access, action: Action, client_id: Any = None) -> None:
-    if not access.can(user, action):
-        raise _silenced_error(user, access, client_id)
-
-
 def handle(session: Session, frame: dict[str, Any]) -> Outcome:
     """Do what a validated frame asks. Never raises."""
     cid = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
@@ -472,53 +451,24 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
 def _handle(session: Session, f: dict[str, Any]) -> Outcome:
     ftype = f["type"]
     user, access, room = _fresh(session, 0.0)
-    is_fac = access.membership is not None and access.membership.is_facilitator
+    if ftype in commands.COMMANDS:
+        result = commands.run(user, access, room, f)
+        if ftype != "send":
+            return Outcome()
+        m = result.message
+        ack = {"type": "ack", "client_id": f["client_id"], "message_id": m.pk, "seq": m.seq}
+        if result.held:
+            ack["held"] = True
+        return Outcome([ack])
     if ftype == "hello":
         frames = selectors.resume_frames(
             room=room, viewer_id=user.pk, last_seq=int(f.get("last_seq", 0))
         )
         return Outcome(frames, resumed_head=frames[-1]["head"])
-    if ftype == "send":
-        cid = f["client_id"]
-        _require(user, access, Action.POST_MESSAGE, cid)
-        result = services.message_send(
-            user=user,
-            room=room,
-            body=f["body"],
-            client_id=cid,
-            reply_to_id=f.get("reply_to"),
-            is_facilitator=is_fac,
-        )
-        m = result.message
-        ack = {"type": "ack", "client_id": cid, "message_id": m.pk, "seq": m.seq}
-        if m.state == m.State.HELD:
-            ack["held"] = True
-        return Outcome([ack])
-    if ftype == "edit":
-        _require(user, access, Action.POST_MESSAGE)
-        services.message_edit(user=user, room=room, message_id=f["message_id"], body=f["body"])
-        return Outcome()
-    if ftype == "delete":
-        services.message_delete(user=user, room=room, message_id=f["message_id"])
-        return Outcome()
-    if ftype == "react":
-        _require(user, access, Action.REACT)
-        services.reaction_toggle(user=user, room=room, message_id=f["message_id"], emoji=f["emoji"])
-        return Outcome()
-    if ftype == "pin":
-        _require(user, access, Action.PIN_MESSAGE)
-        services.message_pin(
-            user=user, room=room, message_id=f["message_id"], pinned=f.get("pinned", True)
-        )
-        return Outcome()
-    if ftype == "slow_mode":
-        _require(user, access, Action.SET_SLOW_MODE)
-        services.room_set_slow_mode(user=user, room=room, seconds=f["seconds"])
-        return Outcome()
     if ftype == "read":
         services.room_mark_read(user=user, room=room, seq=f["seq"])
         return Outcome()
     if ftype == "typing":
-        _require(user, access, Action.POST_MESSAGE)
+        commands.require(user, access, room, Action.POST_MESSAGE)
         return Outcome()
     return Outcome([{"type": "pong"}])

@@ -1,8 +1,9 @@
 """Writes in chat rooms. Every durable change goes through `room_event_append`.
 
-Callers (the websocket protocol, the no-JS form view, moderation) have already asked
-`groups.permissions` whether the actor may take the action; services enforce the rules that
-belong to the data (own message, same room, limits) and raise `ChatError` with a kind message.
+Callers (`chat.commands`, for the websocket and the no-JS forms alike; moderation) have
+already asked `groups.permissions` whether the actor may take the action; services enforce the
+rules that belong to the data (own message, same room, limits) and raise `ChatError` with a
+kind message.
 """
 
 from __future__ import annotations

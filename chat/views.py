@@ -11,12 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groups.permissions import Action, access_group
 
-from . import selectors, services
+from . import commands, selectors, services
 from .forms import EditForm, MessageForm
 from .models import Message, Reaction
 from .services import ChatError
@@ -36,88 +35,71 @@ def room(request: HttpRequest, slug: str) -> HttpResponse:
 
 def room_page(request: HttpRequest, access, room, page_url: str, extra=None) -> HttpResponse:
     """A room's page and its no-JS forms: the group's room, or a private check-in (whose
-    `access` comes from access_checkin and `extra` adds to the page)."""
+    `access` comes from access_checkin and `extra` adds to the page). Each form's action is a
+    chat command (`chat.commands`, the websocket's too); a refusal is shown on the page with
+    what was typed kept."""
     form = None
     edit_form = None
     error = ""
+    error_code = ""
     if request.method == "POST":
         action = request.POST.get("action", "send")
+        if action == "send":
+            form = MessageForm(request.POST)
+        elif action == "edit":
+            edit_form = EditForm(request.POST)
         try:
-            if action == "send":
-                form = MessageForm(request.POST)
-                if form.is_valid():
-                    if not access.can(request.user, Action.POST_MESSAGE):
-                        raise _silenced(access)
-                    result = services.message_send(
-                        user=request.user,
-                        room=room,
-                        body=form.cleaned_data["body"],
-                        client_id=form.cleaned_data["client_id"],
-                        reply_to_id=form.cleaned_data.get("reply_to"),
-                        is_facilitator=bool(access.membership and access.membership.is_facilitator),
-                    )
-                    return HttpResponseRedirect(
-                        _room_url(
-                            page_url,
-                            f"m-{result.message.pk}",
-                            support="1" if result.crisis else "",
-                        )
-                    )
-            else:
+            if action == "delete" and request.POST.get("confirm") != "yes":
+                # Without JavaScript nothing else asks first, and it can't be undone.
                 mid = request.POST.get("message_id")
-                if action == "edit":
-                    edit_form = EditForm(request.POST)
-                    if not access.can(request.user, Action.POST_MESSAGE):
-                        raise _silenced(access)
-                    if edit_form.is_valid():
-                        services.message_edit(
-                            user=request.user,
-                            room=room,
-                            message_id=mid,
-                            body=edit_form.cleaned_data["body"],
-                        )
-                        return HttpResponseRedirect(_room_url(page_url, f"m-{mid}"))
-                elif action == "delete":
-                    if request.POST.get("confirm") != "yes":
-                        # Without JavaScript nothing else asks first, and it can't be undone.
-                        return _confirm_delete(request, access, room, mid, page_url)
-                    services.message_delete(user=request.user, room=room, message_id=mid)
-                    return HttpResponseRedirect(_room_url(page_url))
-                elif action == "react":
-                    if not access.can(request.user, Action.REACT):
-                        raise _silenced(access)
-                    services.reaction_toggle(
-                        user=request.user,
-                        room=room,
-                        message_id=mid,
-                        emoji=request.POST.get("emoji"),
-                    )
-                    return HttpResponseRedirect(_room_url(page_url, f"m-{mid}"))
-                elif action == "slow_mode":
-                    if not access.can(request.user, Action.SET_SLOW_MODE):
-                        raise ChatError("forbidden", _("Only facilitators can change slow mode."))
-                    services.room_set_slow_mode(
-                        user=request.user, room=room, seconds=request.POST.get("seconds")
-                    )
-                    return HttpResponseRedirect(_room_url(page_url, "tools"))
-                elif action in ("pin", "unpin"):
-                    if not access.can(request.user, Action.PIN_MESSAGE):
-                        raise ChatError("forbidden", _("Only facilitators can pin messages."))
-                    services.message_pin(
-                        user=request.user, room=room, message_id=mid, pinned=action == "pin"
-                    )
-                    return HttpResponseRedirect(_room_url(page_url, f"m-{mid}"))
-                else:
-                    error = _("Sorry, we didn't understand that.")
+                return _confirm_delete(request, access, room, mid, page_url)
+            result = commands.run(request.user, access, room, _command(action, request.POST))
+            return HttpResponseRedirect(_after(result, page_url))
         except ChatError as e:
-            error = e.text
+            error, error_code = e.text, e.code
     elif request.GET.get("delete"):
         try:
             return _confirm_delete(request, access, room, request.GET["delete"], page_url)
         except ChatError as e:
-            error = e.text
+            error, error_code = e.text, e.code
     status = 400 if request.method == "POST" or error else 200
-    return _render_room(request, access, room, form, edit_form, error, status, page_url, extra)
+    return _render_room(
+        request, access, room, form, edit_form, error, status, page_url, extra, error_code
+    )
+
+
+def _command(action: str, post) -> dict:
+    """The chat command a no-JS form asks for (the websocket frame's shape)."""
+    mid = post.get("message_id")
+    if action == "send":
+        return {
+            "type": "send",
+            "body": post.get("body", ""),
+            "client_id": post.get("client_id"),
+            "reply_to": post.get("reply_to") or None,
+        }
+    if action == "edit":
+        return {"type": "edit", "message_id": mid, "body": post.get("body", "")}
+    if action == "delete":
+        return {"type": "delete", "message_id": mid}
+    if action == "react":
+        return {"type": "react", "message_id": mid, "emoji": post.get("emoji")}
+    if action in ("pin", "unpin"):
+        return {"type": "pin", "message_id": mid, "pinned": action == "pin"}
+    if action == "slow_mode":
+        return {"type": "slow_mode", "seconds": post.get("seconds")}
+    return {"type": None}  # refused by commands.run: "we didn't understand that"
+
+
+def _after(result: commands.Result, page_url: str) -> str:
+    """Where the page goes once a command is done: back to the message it was about."""
+    if result.type == "send":
+        return _room_url(page_url, f"m-{result.message_id}", support="1" if result.crisis else "")
+    if result.type == "delete":
+        return _room_url(page_url)
+    if result.type == "slow_mode":
+        return _room_url(page_url, "tools")
+    return _room_url(page_url, f"m-{result.message_id}")
 
 
 def _confirm_delete(request, access, room, message_id, page_url) -> HttpResponse:
@@ -131,20 +113,9 @@ def _confirm_delete(request, access, room, message_id, page_url) -> HttpResponse
     )
 
 
-def _silenced(access) -> ChatError:
-    m = access.membership
-    if m is not None and m.is_muted():
-        return ChatError("muted", _("You can post again after %(when)s.") % {"when": _when(m)})
-    return ChatError("forbidden", _("Sorry, you can't post in this group right now."))
-
-
-def _when(membership) -> str:
-    from django.utils import formats
-
-    return formats.date_format(timezone.localtime(membership.muted_until), "DATETIME_FORMAT")
-
-
-def _render_room(request, access, room, form, edit_form, error, status, page_url, extra):
+def _render_room(
+    request, access, room, form, edit_form, error, status, page_url, extra, error_code=""
+):
     user = request.user
     before = request.GET.get("before")
     page = selectors.message_page(room=room, viewer_id=user.pk, before=before)
@@ -179,8 +150,6 @@ def _render_room(request, access, room, form, edit_form, error, status, page_url
         form = MessageForm(
             initial={"client_id": uuid.uuid4(), "reply_to": reply_to.pk if reply_to else None}
         )
-    elif form.is_bound and not error:
-        error = " ".join(str(e) for errs in form.errors.values() for e in errs)
     editing = None
     edit_id = request.POST.get("message_id") if edit_form else request.GET.get("edit")
     if edit_id:
@@ -196,7 +165,8 @@ def _render_room(request, access, room, form, edit_form, error, status, page_url
         )
         if editing is not None and edit_form is None:
             edit_form = EditForm(initial={"body": editing.body})
-    if form.is_bound and not form.data.get("client_id"):
+    if form.is_bound and _uuid(form.data.get("client_id")) is None:
+        # Without a usable id the next press could not be told from this one: a fresh one.
         form = MessageForm(initial={"client_id": uuid.uuid4(), "body": form.data.get("body", "")})
     context = {
         "group": access.group,
@@ -210,6 +180,7 @@ def _render_room(request, access, room, form, edit_form, error, status, page_url
         "edit_form": edit_form,
         "editing": editing,
         "error": error,
+        "error_code": error_code,
         "can_post": can_post,
         "can_react": can_react,
         "can_pin": can_pin,
@@ -255,5 +226,12 @@ def _slow_mode_choices(current: int) -> list[tuple[int, str]]:
 def _int(value) -> int | None:
     try:
         return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
     except (TypeError, ValueError):
         return None

@@ -436,6 +436,26 @@ def access_room(user, room, action: Action):
     return access_group(user, group_id=room.group_id, action=action)
 
 
+def refusal_reason(user, access: GroupAccess | CheckInAccess, action: Action) -> str:
+    """Why `access.can(user, action)` said no, so the member can be told in plain words:
+    "muted" (in this group), "suspended" (anywhere), or "role" (their role here never allows
+    it). Ask only after `can` refused; a muted or suspended member whose role would not allow
+    the action anyway is told about the role."""
+    checkin = isinstance(access, CheckInAccess)
+    policy = CHECKIN_POLICY if checkin else GROUP_POLICY
+    silencing = CHECKIN_SILENCED if checkin else SILENCED_ACTIONS
+    if action not in silencing or not access.roles & policy.get(action, frozenset()):
+        return "role"
+    now = timezone.now()
+    membership = access.membership
+    # A muted member may still talk to the facilitators in their check-in.
+    if not checkin and membership is not None and membership.is_muted(now):
+        return "muted"
+    if getattr(user, "is_suspended", None) and user.is_suspended(now):
+        return "suspended"
+    return "role"
+
+
 @dataclass(frozen=True)
 class MessageAccess:
     """A chat message the caller may take an action on, with their access to its room."""
