@@ -4,6 +4,7 @@ personally" suggestion to the facilitators at the third miss in a row."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -80,6 +81,36 @@ def nudges_send(*, now: datetime | None = None) -> JobResult:
 
 
 def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobResult) -> None:
+    """Read what the rules need (a fixed number of queries), decide in memory, insert the
+    delivery rows, and notify only the rows this run inserted."""
+    inputs = _nudge_inputs(occs, candidates, now)
+    rows = _nudge_rows(occs, inputs, _QuietHours(now), result)
+    inserted = _insert_deliveries(rows, now)
+    if not inserted:
+        return
+    notify_many(_nudge_notes(inserted, occs, inputs.members, now, result))
+
+
+@dataclass
+class _NudgeInputs:
+    """Everything the nudge rules read about the members who missed a candidate meetup."""
+
+    #: Per group, recent meetups with a register taken, newest first (their ids).
+    history: dict[int, list[int]]
+    #: Who attended those, as `_pair`s.
+    attended: set[int]
+    #: Per group, the absentees: (user_id, role, their quiet hours).
+    members: dict[int, list[tuple[int, str, rules.Quiet]]]
+    #: RSVPs to the candidate meetups, keyed by `_pair`.
+    rsvps: dict[int, tuple[str, bool]]
+    #: (user_id, group_id) of members who turned nudges off in that group.
+    opted_out: set[tuple[int, int]]
+    #: Per member, the meetups they had a nudge about lately, in any group.
+    nudged_recently: dict[int, set[int]]
+
+
+def _nudge_inputs(occs: list[Occurrence], candidates, now: datetime) -> _NudgeInputs:
+    """One read of everything, for every candidate meetup at once."""
     # The other queries name the candidate meetups and their groups by this subquery, not by
     # lists of thousands of ids (which cost more to send and to parse than to look up).
     group_ids = candidates.values("group_id")
@@ -115,32 +146,27 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
         created_at__gte=now - rules.NUDGE_MIN_GAP,
     ).values_list("user_id", "occurrence_id"):
         nudged_recently[uid].add(oid)
-    quiet = _QuietHours(now)
-    facilitator = Membership.Role.FACILITATOR
+    return _NudgeInputs(history, attended, members, rsvps, opted_out, nudged_recently)
 
+
+def _nudge_rows(
+    occs: list[Occurrence], inputs: _NudgeInputs, quiet: _QuietHours, result: JobResult
+) -> list[tuple[str, int, int, int]]:
+    """The rules' decisions, in memory: a (kind, occurrence_id, user_id, group_id) delivery
+    row for each nudge or suggestion due now; those held for the morning count as deferred."""
+    facilitator = Membership.Role.FACILITATOR
     rows = []
     nudging: set[int] = set()  # members getting a nudge from this run: the cap holds here too
     # Newest first, so a member who missed several meetups hears about the latest one.
     for occ in sorted(occs, key=lambda o: (o.starts_at, o.pk), reverse=True):
-        ids = history.get(occ.group_id, [])
+        ids = inputs.history.get(occ.group_id, [])
         if occ.pk not in ids:
             continue  # nobody took this register: never guess who was missing
         previous = ids[ids.index(occ.pk) + 1 :][: rules.EXPECTED_LOOKBACK + 2]
-        for uid, role, hours in members.get(occ.group_id, []):
-            if _pair(occ.pk, uid) in attended or role == facilitator:
+        for uid, role, hours in inputs.members.get(occ.group_id, []):
+            if _pair(occ.pk, uid) in inputs.attended or role == facilitator:
                 continue  # they came (or run the group): nothing to decide
-            answer, waitlisted = rsvps.get(_pair(occ.pk, uid), (None, False))
-            recent_other = nudged_recently.get(uid)
-            facts = rules.NudgeFacts(
-                attended=False,
-                previous_attended=[_pair(oid, uid) in attended for oid in previous],
-                answer=answer,
-                waitlisted=waitlisted,
-                opted_out=(uid, occ.group_id) in opted_out,
-                nudged_recently=uid in nudging or bool(recent_other and recent_other - {occ.pk}),
-                is_facilitator=False,
-            )
-            action = rules.nudge_action(facts)
+            action = rules.nudge_action(_nudge_facts(occ, uid, previous, inputs, nudging))
             if action == rules.NudgeAction.NUDGE:
                 if quiet(hours):
                     result.deferred += 1
@@ -155,45 +181,58 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             else:
                 continue
             rows.append((kind, occ.pk, uid, occ.group_id))
-    inserted = _insert_deliveries(rows, now)
-    if not inserted:
-        return
+    return rows
+
+
+def _nudge_facts(
+    occ: Occurrence, uid: int, previous: list[int], inputs: _NudgeInputs, nudging: set[int]
+) -> rules.NudgeFacts:
+    """What `rules.nudge_action` needs about one member who missed `occ`."""
+    answer, waitlisted = inputs.rsvps.get(_pair(occ.pk, uid), (None, False))
+    recent_other = inputs.nudged_recently.get(uid)
+    return rules.NudgeFacts(
+        attended=False,
+        previous_attended=[_pair(oid, uid) in inputs.attended for oid in previous],
+        answer=answer,
+        waitlisted=waitlisted,
+        opted_out=(uid, occ.group_id) in inputs.opted_out,
+        nudged_recently=uid in nudging or bool(recent_other and recent_other - {occ.pk}),
+        is_facilitator=False,
+    )
+
+
+def _nudge_notes(
+    inserted: list[tuple[str, int, int]],
+    occs: list[Occurrence],
+    members: dict[int, list[tuple[int, str, rules.Quiet]]],
+    now: datetime,
+    result: JobResult,
+) -> list[Note]:
+    """The notifications for the delivery rows this run inserted: a "we missed you" to each
+    member, and one suggestion per meetup to each of its group's facilitators."""
     occ_by_id = {occ.pk: occ for occ in occs}
     nudged: dict[int, list[int]] = defaultdict(list)
     suggested: dict[int, list[int]] = defaultdict(list)
     for kind, oid, uid in inserted:
         (nudged if kind == Delivery.Kind.NUDGE else suggested)[oid].append(uid)
+    zones = {uid: q.time_zone for people in members.values() for uid, _role, q in people}
+    notes = _missed_you_notes(nudged, occ_by_id, zones, now, result)
+    notes += _suggestion_notes(suggested, occ_by_id, result)
+    return notes
+
+
+def _missed_you_notes(
+    nudged: dict[int, list[int]],
+    occ_by_id: dict[int, Occurrence],
+    zones: dict[int, str],
+    now: datetime,
+    result: JobResult,
+) -> list[Note]:
+    """A "we missed you" to each member in `nudged` (meetup -> members), on their clock, naming
+    their group's next meetup. One query, none if nobody is nudged."""
     next_meetups: dict[int, Occurrence] = {}
     if nudged:
-        for nxt in Occurrence.objects.filter(
-            group_id__in={occ_by_id[oid].group_id for oid in nudged},
-            status=Occurrence.Status.SCHEDULED,
-            starts_at__gt=now,
-            starts_at__lte=now + timedelta(days=15),
-        ).order_by("starts_at"):
-            next_meetups.setdefault(nxt.group_id, nxt)
-    names = {}
-    if suggested:
-        from accounts.models import User
-
-        names = {
-            u.pk: u.public_name
-            for u in User.objects.filter(
-                pk__in=[uid for uids in suggested.values() for uid in uids]
-            ).only("display_name")
-        }
-
-    facilitators: dict[int, list[int]] = defaultdict(list)
-    if suggested:
-        for uid, gid in (
-            Membership.objects.facilitators()
-            .filter(
-                group_id__in={occ_by_id[oid].group_id for oid in suggested}, user__is_active=True
-            )
-            .values_list("user_id", "group_id")
-        ):
-            facilitators[gid].append(uid)
-    zones = {uid: q.time_zone for people in members.values() for uid, _role, q in people}
+        next_meetups = _next_meetups({occ_by_id[oid].group_id for oid in nudged}, now)
     notes: list[Note] = []
     for oid, uids in nudged.items():
         occ = occ_by_id[oid]
@@ -215,6 +254,32 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             for uid in uids
         ]
         result.sent += len(uids)
+    return notes
+
+
+def _next_meetups(group_ids: set[int], now: datetime) -> dict[int, Occurrence]:
+    """Each group's next meetup in the coming fortnight or so. One query."""
+    next_meetups: dict[int, Occurrence] = {}
+    for nxt in Occurrence.objects.filter(
+        group_id__in=group_ids,
+        status=Occurrence.Status.SCHEDULED,
+        starts_at__gt=now,
+        starts_at__lte=now + timedelta(days=15),
+    ).order_by("starts_at"):
+        next_meetups.setdefault(nxt.group_id, nxt)
+    return next_meetups
+
+
+def _suggestion_notes(
+    suggested: dict[int, list[int]], occ_by_id: dict[int, Occurrence], result: JobResult
+) -> list[Note]:
+    """One "time for a personal hello" per meetup in `suggested` (meetup -> members who missed
+    three in a row) to each of its group's facilitators. Two queries, none if nobody."""
+    if not suggested:
+        return []
+    names = _public_names([uid for uids in suggested.values() for uid in uids])
+    facilitators = _facilitators_by_group({occ_by_id[oid].group_id for oid in suggested})
+    notes: list[Note] = []
     for oid, uids in suggested.items():
         occ = occ_by_id[oid]
         group = occ.group
@@ -241,7 +306,26 @@ def _nudge_all(occs: list[Occurrence], candidates, now: datetime, result: JobRes
             for fac in facilitators.get(occ.group_id, [])
         ]
         result.suggestions += len(uids)
-    notify_many(notes)
+    return notes
+
+
+def _public_names(user_ids: list[int]) -> dict[int, str]:
+    """The name other members see, per user. One query."""
+    from accounts.models import User
+
+    return {u.pk: u.public_name for u in User.objects.filter(pk__in=user_ids).only("display_name")}
+
+
+def _facilitators_by_group(group_ids: set[int]) -> dict[int, list[int]]:
+    """The active facilitators of these groups, per group. One query."""
+    facilitators: dict[int, list[int]] = defaultdict(list)
+    for uid, gid in (
+        Membership.objects.facilitators()
+        .filter(group_id__in=group_ids, user__is_active=True)
+        .values_list("user_id", "group_id")
+    ):
+        facilitators[gid].append(uid)
+    return facilitators
 
 
 def _nudge_text(
