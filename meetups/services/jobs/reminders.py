@@ -34,22 +34,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
     result = JobResult()
     quiet = _QuietHours(now)
     with transaction.atomic():
-        occs = list(
-            Occurrence.objects.filter(
-                status=Occurrence.Status.SCHEDULED,
-                starts_at__gt=now,
-                starts_at__lte=now + rules.REMINDER_24H,
-            ).select_related("series", "group")
-        )
-        due: list[tuple[Occurrence, rules.ReminderKind]] = []
-        for occ in occs:
-            on_24h = occ.series.reminders_24h if occ.series else True
-            on_2h = occ.series.reminders_2h if occ.series else True
-            for kind in rules.ReminderKind:
-                if rules.reminder_due(
-                    kind, starts_at=occ.starts_at, now=now, on_24h=on_24h, on_2h=on_2h
-                ):
-                    due.append((occ, kind))
+        due = _reminders_due(now)
         if not due:
             return result
         group_ids = {occ.group_id for occ, _ in due}
@@ -79,30 +64,62 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
                     continue
                 rows.append((kind.value, occ.pk, uid, occ.group_id))
         inserted = _insert_deliveries(rows, now)
-        occ_by_id = {occ.pk: occ for occ, _ in due}
-        # One text (and one data dict) per meetup, kind, whether it asks and time zone.
-        texts: dict[tuple[str, int, bool, str], tuple[str, str, str, dict]] = {}
-        notes = []
-        for kind, oid, uid in inserted:
-            answer, _waitlisted = rsvps.get(_pair(oid, uid), (None, False))
-            key = (kind, oid, rules.reminder_asks(answer), zones.get(uid, ""))
-            if key not in texts:
-                texts[key] = _reminder_text(occ_by_id[oid], kind, ask=key[2], zone=key[3] or None)
-            title, body, url, data = texts[key]
-            notes.append(
-                Note(
-                    user_id=uid,
-                    kind=Kind.MEETUP_REMINDER,
-                    title=title,
-                    body=body,
-                    url=url,
-                    group_id=occ_by_id[oid].group_id,
-                    data=data,
-                )  # fmt: skip
-            )
+        notes = _reminder_notes(inserted, due, rsvps, zones)
         notify_many(notes)
         result.sent = len(notes)
     return result
+
+
+def _reminders_due(now: datetime) -> list[tuple[Occurrence, rules.ReminderKind]]:
+    """The meetups in the next day with a reminder due now, and which. One query."""
+    occs = list(
+        Occurrence.objects.filter(
+            status=Occurrence.Status.SCHEDULED,
+            starts_at__gt=now,
+            starts_at__lte=now + rules.REMINDER_24H,
+        ).select_related("series", "group")
+    )
+    due: list[tuple[Occurrence, rules.ReminderKind]] = []
+    for occ in occs:
+        on_24h = occ.series.reminders_24h if occ.series else True
+        on_2h = occ.series.reminders_2h if occ.series else True
+        for kind in rules.ReminderKind:
+            if rules.reminder_due(
+                kind, starts_at=occ.starts_at, now=now, on_24h=on_24h, on_2h=on_2h
+            ):
+                due.append((occ, kind))
+    return due
+
+
+def _reminder_notes(
+    inserted: list[tuple[str, int, int]],
+    due: list[tuple[Occurrence, rules.ReminderKind]],
+    rsvps: dict[int, tuple[str, bool]],
+    zones: dict[int, str],
+) -> list[Note]:
+    """The notifications for the delivery rows this run inserted, each on its member's clock."""
+    occ_by_id = {occ.pk: occ for occ, _ in due}
+    # One text (and one data dict) per meetup, kind, whether it asks and time zone.
+    texts: dict[tuple[str, int, bool, str], tuple[str, str, str, dict]] = {}
+    notes = []
+    for kind, oid, uid in inserted:
+        answer, _waitlisted = rsvps.get(_pair(oid, uid), (None, False))
+        key = (kind, oid, rules.reminder_asks(answer), zones.get(uid, ""))
+        if key not in texts:
+            texts[key] = _reminder_text(occ_by_id[oid], kind, ask=key[2], zone=key[3] or None)
+        title, body, url, data = texts[key]
+        notes.append(
+            Note(
+                user_id=uid,
+                kind=Kind.MEETUP_REMINDER,
+                title=title,
+                body=body,
+                url=url,
+                group_id=occ_by_id[oid].group_id,
+                data=data,
+            )  # fmt: skip
+        )
+    return notes
 
 
 def _reminder_text(
