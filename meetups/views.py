@@ -25,7 +25,7 @@ from groups.permissions import (
     membership_for,
 )
 
-from . import forms, ical, selectors, services, tokens
+from . import forms, ical, selectors, services, text, tokens
 from .models import Rsvp
 
 FORBIDDEN_WORDS = {
@@ -105,7 +105,7 @@ def occurrence_detail(request, access, pk):
         checkin_open=services.checkin_open(occ, now),
         is_past=occ.ends_at <= now,
         checkin_form=forms.CheckInForm(),
-        map_url=services.text.map_url(occ.venue_name, occ.venue_address),
+        map_url=text.map_url(occ.venue_name, occ.venue_address),
     )
     return render(request, "meetups/occurrence.html", ctx)
 
@@ -247,7 +247,7 @@ def series_new(request, access):
                 said = _(
                     "Your meetups are on the calendar. The first one is on %(day)s. "
                     "Members can now say if they're coming."
-                ) % {"day": services.text.day(services.text.start(first))}
+                ) % {"day": text.day(text.start(first))}
             messages.success(request, said)
             return redirect("meetups:list", slug=group.slug)
     return render(request, "meetups/series_form.html", _ctx(request, access, form=form))
