@@ -26,9 +26,10 @@ from django.conf import settings
 
 from accounts.security import session_refusal
 from config import outage
+from realtime.names import room_group, room_layer
+from realtime.sender import encode
 
 from . import fanout, protocol
-from .events import encode, room_group, room_layer
 
 log = logging.getLogger(__name__)
 
