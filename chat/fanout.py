@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connections
 
 from config import memory, outage
+from realtime.events import USER_EVENT
 from realtime.names import room_group, room_layer, user_group
 from realtime.sender import LAYER, encode
 
@@ -245,7 +246,7 @@ class UserSubscription(Subscription):
     """`user.<id>`: kicks, mutes and support offers for one user's local sockets."""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") != "user.event":
+        if message.get("type") != USER_EVENT:
             return
         for c in list(self.members):
             try:
