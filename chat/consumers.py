@@ -26,9 +26,11 @@ from django.conf import settings
 
 from accounts.security import session_refusal
 from config import outage
+from realtime.events import Topic, UserEvent, changes_access
+from realtime.names import room_group, room_layer
+from realtime.sender import encode
 
 from . import fanout, protocol
-from .events import encode, room_group, room_layer
 
 log = logging.getLogger(__name__)
 
@@ -455,25 +457,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # --- the server telling this user something ------------------------------------------------
 
     async def user_event(self, message: dict[str, Any]) -> None:
-        if self.session is None or self.closing:
+        """A per-user event (realtime.events). Bell events are not for chat: they are ignored
+        and keep the permission cache; membership and session events may change what this
+        member may do here, so the next frame checks afresh."""
+        if self.session is None or self.closing or message.get("topic") == Topic.BELL:
             return
-        self.session.forget_access()  # whatever it was, check permission afresh next time
+        if changes_access(message):
+            self.session.forget_access()
         event = message.get("event") or {}
         etype = event.get("type")
         group_id = event.get("group_id")
         mine = group_id in (None, self.session.group_id)
-        if etype == "session.ended":  # one of the member's log-ins ended: is it ours?
+        if etype == UserEvent.SESSION_ENDED:  # one of the member's log-ins ended: is it ours?
             code = await fanout.db_read(protocol.recheck)(self.session)
             if code is not None:
                 await self.close_refused(code)
-        elif etype == "membership.revoked" and mine:
+        elif etype == UserEvent.MEMBERSHIP_REVOKED and mine:
             # 4403, or 4401 if the account itself was closed (its log-ins went with it).
             code = await fanout.db_read(protocol.recheck)(self.session)
             if code is not None or group_id is not None:
                 await self.close_refused(code or protocol.CLOSE_FORBIDDEN)
-        elif etype == "membership.muted" and group_id == self.session.group_id:
+        elif etype == UserEvent.MEMBERSHIP_MUTED and group_id == self.session.group_id:
             await self._send_frame({"type": "muted", "until": event.get("until")})
-        elif etype == "support.offer" and mine:
+        elif etype == UserEvent.SUPPORT_OFFER and mine:
             await self._send_frame({"type": "support.offer"})
 
 

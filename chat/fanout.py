@@ -33,9 +33,11 @@ from django.conf import settings
 from django.db import connections
 
 from config import memory, outage
+from realtime.events import USER_EVENT
+from realtime.names import room_group, room_layer, user_group
+from realtime.sender import LAYER, encode
 
 from . import presence, protocol
-from .events import LAYER, encode, room_group, room_layer, user_group
 
 if TYPE_CHECKING:  # pragma: no cover
     from .consumers import ChatConsumer
@@ -244,7 +246,7 @@ class UserSubscription(Subscription):
     """`user.<id>`: kicks, mutes and support offers for one user's local sockets."""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") != "user.event":
+        if message.get("type") != USER_EVENT:
             return
         for c in list(self.members):
             try:
@@ -438,7 +440,7 @@ class Hub:
 
     def __init__(self, layer, room_layer=None):
         self.layer = layer
-        # Room groups may live on their own layer (chat.events.room_layer: pub/sub on Redis).
+        # Room groups may live on their own layer (realtime.names.room_layer: pub/sub on Redis).
         self.room_layer = room_layer if room_layer is not None else layer
         self.subs: dict[str, Subscription] = {}
         self.maintenance: asyncio.Task | None = None

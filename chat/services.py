@@ -25,9 +25,11 @@ from django.utils.translation import ngettext
 from config.sharedcache import count_hit, shared_cache
 from config.text import is_blank
 from groups.permissions import access_changed
+from realtime.events import UserEvent
+from realtime.sender import send_to_user_on_commit
 
 from . import checkins, screening
-from .events import broadcast_room_on_commit, send_to_user_on_commit
+from .events import broadcast_room_on_commit
 from .models import Mention, Message, Reaction, ReadMarker, Room, RoomEvent
 from .payloads import AUTHOR_FACILITATES, event_frames_for_broadcast
 
@@ -330,7 +332,7 @@ def message_send(
             del message._prefetched_objects_cache  # callers may react to it later
             if verdict.crisis:
                 send_to_user_on_commit(
-                    user.pk, {"type": "support.offer", "group_id": room.group_id}
+                    user.pk, {"type": UserEvent.SUPPORT_OFFER, "group_id": room.group_id}
                 )
     except IntegrityError:
         existing = _existing(user.pk, cid)
@@ -467,7 +469,9 @@ def message_edit(*, user, room: Room, message_id: Any, body: Any) -> Message:
         screening.after_send(message, verdict)
         _broadcast(locked, event, message)
         if verdict.crisis:
-            send_to_user_on_commit(user.pk, {"type": "support.offer", "group_id": room.group_id})
+            send_to_user_on_commit(
+                user.pk, {"type": UserEvent.SUPPORT_OFFER, "group_id": room.group_id}
+            )
     return message
 
 

@@ -75,8 +75,8 @@ class ChannelLayerOutage(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.ERROR and str(record.msg).startswith("Unexpected exception"):
-            from chat.events import LAYER
             from config import outage
+            from realtime.sender import LAYER
 
             exc = record.exc_info[1] if record.exc_info else None
             outage.down(LAYER, exc)

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.privacy import Notice
-from chat.events import send_to_user_on_commit
+from realtime.events import UserEvent
+from realtime.sender import send_to_user_on_commit
 
 from . import selectors
 from .models import Invite, Membership
@@ -69,7 +70,7 @@ def erase(user) -> None:
         membership.save()
         if was_active:
             send_to_user_on_commit(
-                user.pk, {"type": "membership.revoked", "group_id": membership.group_id}
+                user.pk, {"type": UserEvent.MEMBERSHIP_REVOKED, "group_id": membership.group_id}
             )
     Invite.objects.filter(created_by=user).update(created_by=None)
     for group in facilitated:

@@ -9,7 +9,7 @@ banned people stay out, decisions are made once.
 
 Side effects happen after commit: notifications go through `notifications.services.notify`
 (itself on-commit for pushes and email), and removing someone from a group tells their open
-chat sockets at once through `chat.events.send_to_user_on_commit`.
+chat sockets at once through `realtime.sender.send_to_user_on_commit`.
 
 Audit trail: each decision is kept on the membership row (`decided_by`, `decision_message`,
 `updated_at`) and logged here by id only (never names, emails or message text).
@@ -27,11 +27,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from chat.events import send_to_user_on_commit
 from config.text import is_blank
 from core.errors import ServiceError
 from notifications.models import Kind
 from notifications.services import notify
+from realtime.events import UserEvent
+from realtime.sender import send_to_user_on_commit
 
 from . import selectors
 from .models import Group, Invite, Membership, Topic
@@ -120,7 +121,7 @@ def tell_staff_no_facilitator(*, group: Group) -> None:
 
 def _revoke_on_commit(membership: Membership) -> None:
     send_to_user_on_commit(
-        membership.user_id, {"type": "membership.revoked", "group_id": membership.group_id}
+        membership.user_id, {"type": UserEvent.MEMBERSHIP_REVOKED, "group_id": membership.group_id}
     )
 
 

@@ -7,19 +7,18 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
-from chat.events import user_group
 from groups.permissions import queue_scope
-
-from . import events
+from realtime.events import UserEvent
+from realtime.names import SITE_QUEUE, group_queue, user_group
 
 
 @database_sync_to_async
 def _queue_groups(user) -> list[str] | None:
     site, group_ids = queue_scope(user)
     if site:
-        return [events.SITE_QUEUE]
+        return [SITE_QUEUE]
     if group_ids:
-        return [events.group_queue(g) for g in group_ids]
+        return [group_queue(g) for g in group_ids]
     return None
 
 
@@ -70,5 +69,5 @@ class QueueConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(message["event"])
 
     async def user_event(self, message):
-        if (message.get("event") or {}).get("type") == "session.ended":
+        if (message.get("event") or {}).get("type") == UserEvent.SESSION_ENDED:
             await self._still_in()

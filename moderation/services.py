@@ -30,7 +30,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from chat.events import send_to_user_on_commit
 from chat.models import Message
 from chat.services import room_lock
 from config.text import is_blank
@@ -52,6 +51,8 @@ from groups.permissions import (
 )
 from notifications.models import Kind
 from notifications.services import notify
+from realtime.events import UserEvent
+from realtime.sender import send_to_user_on_commit
 
 from . import closed, events, matching
 from .models import (
@@ -829,14 +830,20 @@ def _apply(action: ModAction, case: Case) -> None:
         Membership.objects.filter(group=group, user=target).update(muted_until=action.until)
         send_to_user_on_commit(
             target.pk,
-            {"type": "membership.muted", "group_id": group.pk, "until": action.until.isoformat()},
+            {
+                "type": UserEvent.MEMBERSHIP_MUTED,
+                "group_id": group.pk,
+                "until": action.until.isoformat(),
+            },
         )
     elif kind == K.REMOVE:
         Membership.objects.filter(group=group, user=target).exclude(
             status=Membership.Status.BANNED
         ).update(status=Membership.Status.REMOVED, role=Membership.Role.MEMBER)
         forget_facilitator_flag(target.pk)
-        send_to_user_on_commit(target.pk, {"type": "membership.revoked", "group_id": group.pk})
+        send_to_user_on_commit(
+            target.pk, {"type": UserEvent.MEMBERSHIP_REVOKED, "group_id": group.pk}
+        )
     elif kind == K.SUSPEND:
         get_user_model().objects.filter(pk=target.pk).update(suspended_until=action.until)
         for gid in (
@@ -844,7 +851,11 @@ def _apply(action: ModAction, case: Case) -> None:
         ):
             send_to_user_on_commit(
                 target.pk,
-                {"type": "membership.muted", "group_id": gid, "until": action.until.isoformat()},
+                {
+                    "type": UserEvent.MEMBERSHIP_MUTED,
+                    "group_id": gid,
+                    "until": action.until.isoformat(),
+                },
             )
     elif kind == K.BAN:
         if action.site_wide:
@@ -860,7 +871,9 @@ def _apply(action: ModAction, case: Case) -> None:
                 defaults={"status": Membership.Status.BANNED, "role": Membership.Role.MEMBER},
             )
         for gid in gids:
-            send_to_user_on_commit(target.pk, {"type": "membership.revoked", "group_id": gid})
+            send_to_user_on_commit(
+                target.pk, {"type": UserEvent.MEMBERSHIP_REVOKED, "group_id": gid}
+            )
 
 
 def _undo(action: ModAction, actor) -> None:
@@ -876,7 +889,8 @@ def _undo(action: ModAction, actor) -> None:
     elif kind == K.MUTE and target:
         Membership.objects.filter(group_id=action.group_id, user=target).update(muted_until=None)
         send_to_user_on_commit(
-            target.pk, {"type": "membership.muted", "group_id": action.group_id, "until": None}
+            target.pk,
+            {"type": UserEvent.MEMBERSHIP_MUTED, "group_id": action.group_id, "until": None},
         )
     elif kind == K.REMOVE and target:
         Membership.objects.filter(

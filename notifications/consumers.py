@@ -8,13 +8,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
-from chat.events import user_group
+from realtime.events import UserEvent
+from realtime.names import user_group
 
 from .selectors import unread_count
 
 log = logging.getLogger(__name__)
 
-FORWARDED = {"notification.created", "notification.read"}
+FORWARDED = {UserEvent.NOTIFICATION_CREATED, UserEvent.NOTIFICATION_READ}
 CLOSE_TRY_AGAIN = 1013  # the channel layer is down: bell.js retries with backoff
 
 
@@ -60,7 +61,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def user_event(self, message: dict) -> None:
         event = message.get("event") or {}
         kind = event.get("type")
-        if kind not in FORWARDED and kind != "session.ended":
+        if kind not in FORWARDED and kind != UserEvent.SESSION_ENDED:
             return
         # Every event re-checks the log-in (with the count, in one trip to the database), so
         # an ended session's socket gets nothing more even if its own message was lost.
@@ -69,10 +70,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(refusal.frame())
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if kind == "session.ended":
+        if kind == UserEvent.SESSION_ENDED:
             return
         frame = {"type": kind, "unread": unread}
-        if kind == "notification.created":
+        if kind == UserEvent.NOTIFICATION_CREATED:
             frame.update(
                 {
                     "title": str(event.get("title", ""))[:200],

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from chat.events import send_to_user_on_commit
 from config import outage
+from realtime.events import UserEvent
+from realtime.sender import send_to_user_on_commit
 
 from .models import Kind, Notification, Preference, QuietHours, link_unsubscribe_allowed
 from .push import push_to_users
@@ -195,7 +196,7 @@ def notification_mark_read(*, user, notification_ids: Iterable[int] | None = Non
         qs = qs.filter(pk__in=list(notification_ids))
     changed = qs.update(read_at=timezone.now())
     if changed:
-        send_to_user_on_commit(user.pk, {"type": "notification.read"})
+        send_to_user_on_commit(user.pk, {"type": UserEvent.NOTIFICATION_READ})
     return changed
 
 

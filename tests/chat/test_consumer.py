@@ -10,8 +10,8 @@ import pytest
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 
-from chat.events import user_group
 from chat.models import Message, Reaction, ReadMarker, RoomEvent
+from realtime.names import user_group
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

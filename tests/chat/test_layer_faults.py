@@ -12,8 +12,8 @@ from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 
 from chat import services
-from chat.events import room_layer
 from chat.models import Room
+from realtime.names import room_layer
 from tests.chat.clientstate import ClientState, db_snapshot
 from tests.factories import MembershipFactory
 

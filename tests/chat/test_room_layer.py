@@ -8,8 +8,8 @@ import pytest
 from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 
-from chat import events
-from chat.events import room_group, user_group
+from realtime import names
+from realtime.names import room_group, user_group
 from tests.chat.conftest import send_message
 from tests.factories import MembershipFactory
 
@@ -24,7 +24,7 @@ TWO_LAYERS = {
 @pytest.fixture
 def two_layers(settings):
     settings.CHANNEL_LAYERS = TWO_LAYERS
-    assert events.room_layer() is not get_channel_layer()
+    assert names.room_layer() is not get_channel_layer()
 
 
 async def test_room_events_go_on_the_room_layer_and_kicks_on_the_default(
@@ -63,5 +63,5 @@ async def test_typing_goes_on_the_room_layer(two_layers, group, make_client):
 
 def test_without_a_rooms_alias_rooms_use_the_default_layer(settings):
     settings.CHANNEL_LAYERS = {"default": TWO_LAYERS["default"]}
-    assert events.room_layer_alias() == "default"
-    assert events.room_layer() is get_channel_layer()
+    assert names.room_layer_alias() == "default"
+    assert names.room_layer() is get_channel_layer()

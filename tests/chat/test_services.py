@@ -10,9 +10,10 @@ import pytest
 from django.conf import settings as dj_settings
 from django.db import connection
 
-from chat import events, screening, services
+from chat import screening, services
 from chat.models import Mention, Message, Reaction, RoomEvent
 from notifications.models import Kind, Notification
+from realtime import names, sender
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch):
     """Every channel-layer send after commit: [(group, message)]."""
     out: list[tuple[str, dict]] = []
-    monkeypatch.setattr(events, "_group_send", lambda g, m, layer=None: out.append((g, m)))
+    monkeypatch.setattr(sender, "send_now", lambda g, m, **kw: out.append((g, m)))
     return out
 
 
@@ -51,7 +52,7 @@ def test_send_appends_event_and_broadcasts_once_after_commit(
     m = result.message
     ev = RoomEvent.objects.get()
     assert (ev.seq, ev.type, ev.message_id, ev.data) == (1, "message.created", m.pk, {})
-    room_sends = [s for s in sent if s[0] == events.room_group(room.pk)]
+    room_sends = [s for s in sent if s[0] == names.room_group(room.pk)]
     assert len(room_sends) == 1
     frame = json.loads(room_sends[0][1]["text"])
     assert frame["seq"] == 1 and frame["message"]["body"] == "hi there"
@@ -89,9 +90,13 @@ def test_crisis_offers_support_privately(
     with django_capture_on_commit_callbacks(execute=True):
         result = send(member, room, "I can't cope")
     assert result.crisis and result.message.state == Message.State.VISIBLE
-    user_sends = [m for g, m in sent if g == events.user_group(member.pk)]
+    user_sends = [m for g, m in sent if g == names.user_group(member.pk)]
     assert user_sends == [
-        {"type": "user.event", "event": {"type": "support.offer", "group_id": room.group_id}}
+        {
+            "type": "user.event",
+            "topic": "chat",
+            "event": {"type": "support.offer", "group_id": room.group_id},
+        }
     ]
 
 

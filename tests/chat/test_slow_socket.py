@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async as db
 from channels.layers import get_channel_layer
 
 from chat import consumers, fanout
-from chat.events import room_group
+from realtime.names import room_group
 from tests.chat.conftest import send_message
 from tests.factories import MembershipFactory
 

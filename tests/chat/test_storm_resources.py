@@ -10,8 +10,8 @@ import pytest
 from channels.db import database_sync_to_async as db
 
 from chat import fanout
-from chat.events import room_layer
 from config import memory
+from realtime.names import room_layer
 from tests.factories import GroupFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -125,8 +125,8 @@ def test_the_pubsub_layers_reconnect_errors_become_one_outage_warning(caplog):
     """channels-redis logs each failed reconnect at ERROR; they are an outage (logged once)."""
     import logging
 
-    from chat.events import LAYER
     from config import outage
+    from realtime.sender import LAYER
 
     caplog.set_level(logging.WARNING)
     pubsub = logging.getLogger("channels_redis.pubsub")

@@ -17,9 +17,9 @@ from django.conf import settings as django_settings
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from chat.events import user_group
 from chat.models import Message
 from groups.models import Group
+from realtime.names import user_group
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 from ..chat.conftest import db_async

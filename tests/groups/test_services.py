@@ -10,10 +10,10 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.events import user_group
 from groups import services
 from groups.models import Group, Invite, Membership
 from notifications.models import Kind, Notification
+from realtime.names import user_group
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 S = Membership.Status

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from chat import events as chat_events
 from chat.models import Message
-from moderation import events as moderation_events
 from moderation import services
 from moderation.models import Case, CrisisPhrase, Helpline
 from notifications.models import Kind, Notification
+from realtime import names, sender
 
 from .conftest import post
 
@@ -59,14 +58,14 @@ def test_author_gets_a_private_support_offer(
 ):
     sent = []
     monkeypatch.setattr(
-        chat_events,
-        "_group_send",
-        lambda group_name, message, layer=None: sent.append((group_name, message)),
+        sender,
+        "send_now",
+        lambda group_name, message, **kw: sent.append((group_name, message)),
     )
     with django_capture_on_commit_callbacks(execute=True):
         post(author, group, "I want to die")
     offers = [(g, m) for g, m in sent if m.get("event", {}).get("type") == "support.offer"]
-    assert offers and all(g == chat_events.user_group(author.pk) for g, _ in offers)
+    assert offers and all(g == names.user_group(author.pk) for g, _ in offers)
 
 
 def test_support_panel_pages(client, author):
@@ -89,8 +88,7 @@ class BrokenLayer:
 def test_alert_committed_and_emailed_with_a_failing_channel_layer(
     author, moderator, group, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(chat_events, "get_channel_layer", lambda *a: BrokenLayer())
-    monkeypatch.setattr(moderation_events, "get_channel_layer", lambda *a: BrokenLayer())
+    monkeypatch.setattr(sender, "get_channel_layer", lambda *a: BrokenLayer())
     with django_capture_on_commit_callbacks(execute=True):
         msg = post(author, group, "I can't go on anymore")
     assert Message.objects.filter(pk=msg.pk).exists()
@@ -139,8 +137,7 @@ def test_alert_email_is_sent_later_when_the_queue_is_down(
     def queue_down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(chat_events, "get_channel_layer", lambda *a: BrokenLayer())
-    monkeypatch.setattr(moderation_events, "get_channel_layer", lambda *a: BrokenLayer())
+    monkeypatch.setattr(sender, "get_channel_layer", lambda *a: BrokenLayer())
     with monkeypatch.context() as m:
         m.setattr(notification_tasks, "send_notification_emails", queue_down)
         with django_capture_on_commit_callbacks(execute=True):

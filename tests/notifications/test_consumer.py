@@ -6,9 +6,9 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from django.contrib.auth.models import AnonymousUser
 
-from chat.events import user_group
 from notifications.routing import websocket_urlpatterns
 from notifications.services import notification_mark_read, notify
+from realtime.names import user_group
 from tests.factories import LoggedInCommunicator, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("close_db_after")]

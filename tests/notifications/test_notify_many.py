@@ -10,6 +10,7 @@ from django.core import mail
 from notifications import push, services, tasks
 from notifications.models import Notification
 from notifications.services import Note, notify_many
+from realtime import sender
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def test_nothing_to_send_is_free(django_assert_num_queries):
 def test_bell_pushes_reach_open_pages_in_one_batch():
     from asgiref.sync import async_to_sync
 
-    from chat.events import user_group
+    from realtime.names import user_group
 
     layer = get_channel_layer()
     async_to_sync(layer.group_add)(user_group(41), "chan-a")
@@ -67,7 +68,7 @@ def test_bell_pushes_reach_open_pages_in_one_batch():
     )
     assert sent == 2
     got = async_to_sync(layer.receive)("chan-b")
-    assert got == {"type": "user.event", "event": {"type": "notification.created"}}
+    assert got == {"type": "user.event", "topic": "bell", "event": {"type": "notification.created"}}
 
 
 def test_a_broken_channel_layer_is_logged_once_not_raised(monkeypatch, caplog):
@@ -78,12 +79,12 @@ def test_a_broken_channel_layer_is_logged_once_not_raised(monkeypatch, caplog):
             Broken.calls += 1
             raise ConnectionError("redis down")
 
-    monkeypatch.setattr(push, "get_channel_layer", lambda: Broken())
+    monkeypatch.setattr(sender, "get_channel_layer", lambda *a: Broken())
     events = [(i, {"type": "notification.created"}) for i in range(250)]
     with caplog.at_level(logging.WARNING):
         assert push.push_to_users(events) == 0
-    assert Broken.calls == push.CONCURRENCY  # the rest are skipped
-    assert len([r for r in caplog.records if "bell pushes" in r.getMessage()]) == 1
+    assert Broken.calls == sender.CONCURRENCY  # the rest are skipped
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
 
 
 def test_email_task_claims_once_and_unclaims_failures(monkeypatch, mailoutbox):
@@ -114,7 +115,7 @@ def test_only_members_with_an_open_page_are_sent_to(monkeypatch):
     sends to every member's group."""
     from asgiref.sync import async_to_sync
 
-    from chat.events import user_group
+    from realtime.names import user_group
 
     layer = get_channel_layer()
     async_to_sync(layer.group_add)(user_group(7001), "chan-online")
@@ -134,4 +135,4 @@ def test_only_members_with_an_open_page_are_sent_to(monkeypatch):
     else:
         assert len(sends) == 300
     got = async_to_sync(layer.receive)("chan-online")
-    assert got == {"type": "user.event", "event": {"type": "notification.created"}}
+    assert got == {"type": "user.event", "topic": "bell", "event": {"type": "notification.created"}}
