@@ -1,6 +1,7 @@
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from config.village import village
 
 
 class MessageForm(forms.Form):
@@ -8,7 +9,7 @@ class MessageForm(forms.Form):
 
     body = forms.CharField(
         label=_("Your message"),
-        max_length=settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
+        max_length=village("CHAT_MAX_MESSAGE_CHARS"),
         widget=forms.Textarea(attrs={"rows": 2, "data-composer-input": ""}),
         error_messages={
             "required": _("Your message is empty. Type something first."),
@@ -22,6 +23,6 @@ class MessageForm(forms.Form):
 class EditForm(forms.Form):
     body = forms.CharField(
         label=_("Change your message"),
-        max_length=settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
+        max_length=village("CHAT_MAX_MESSAGE_CHARS"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -23,6 +22,7 @@ from django.utils.translation import ngettext
 
 from config.sharedcache import count_hit, shared_cache
 from config.text import is_blank
+from config.village import village
 from groups.permissions import access_changed
 
 from . import checkins, screening
@@ -48,7 +48,7 @@ class ChatError(ValidationError):
 
 
 def _cfg(name: str) -> Any:
-    return settings.VILLAGE[name]
+    return village(name)
 
 
 def room_for_group(group_id: int) -> Room:

@@ -16,6 +16,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.village import from_environment as village_settings_from
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("VILLAGE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -369,36 +371,10 @@ if CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache"):
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # --- Village --------------------------------------------------------------------------------
-VILLAGE = {
-    "CHAT_MAX_MESSAGE_CHARS": 4000,
-    "CHAT_MAX_FRAME_BYTES": 16 * 1024,
-    "CHAT_PAGE_SIZE": 50,
-    "CHAT_RESUME_CAP": 500,
-    "CHAT_RATE_LIMIT_COUNT": int(os.environ.get("CHAT_RATE_LIMIT_COUNT", "10")),
-    "CHAT_RATE_LIMIT_SECONDS": int(os.environ.get("CHAT_RATE_LIMIT_SECONDS", "10")),
-    # One socket's flood guard (chat/consumers.py): a burst, then so many frames a second.
-    "CHAT_FRAME_BURST": int(os.environ.get("CHAT_FRAME_BURST", "40")),
-    "CHAT_FRAMES_PER_SECOND": float(os.environ.get("CHAT_FRAMES_PER_SECOND", "5")),
-    "CHAT_HEARTBEAT_SECONDS": 25,
-    "CHAT_RECHECK_SECONDS": 60,
-    "MODERATION_AUTOHIDE_REPORTS": int(os.environ.get("MODERATION_AUTOHIDE_REPORTS", "3")),
-    # POSTs per member (per network address when logged out) for config.ratelimit.limit_posts,
-    # in django-ratelimit's format ("10/h", "30/10m"). Generous: they stop floods, not people
-    # reporting a raid or moderators clearing one.
-    "RATE_LIMITS": {
-        "report": "30/10m",
-        "concern": "10/h",
-        "complaint": "5/h",
-        "appeal": "10/h",
-        "moderate": "120/10m",
-        "join": "20/h",
-        "join_request": "10/h",
-        "invite_create": "30/h",
-        "invite_accept": "20/h",
-        "closed_account": "10/h",
-        "closed_resend": "5/h",
-    },
-}
+# The names, types and defaults are in config/village.py; the code reads them with
+# config.village.village(name). Some can be set from the environment (CHAT_RATE_LIMIT_COUNT,
+# CHAT_RATE_LIMIT_SECONDS, CHAT_FRAME_BURST, CHAT_FRAMES_PER_SECOND, MODERATION_AUTOHIDE_REPORTS).
+VILLAGE = village_settings_from(os.environ)
 
 # Appeals: the member is told who will decide and by when; staff are alerted once when an
 # appeal is still waiting after this many days (moderation.tasks.alert_overdue_appeals).
