@@ -1,6 +1,6 @@
 """Village's own settings, with the channel layer chosen by the benchmark (BENCH_LAYER).
 
-BENCH_LAYER=settings keeps config/settings.py as it is (room broadcasts on the pub/sub "rooms"
+BENCH_LAYER=settings keeps config/settings/base.py as it is (room broadcasts on the pub/sub "rooms"
 layer, everything else on RedisChannelLayer); "core" / "pubsub" put everything on one layer of
 that backend, and BENCH_LAYER_CONFIG (JSON) overrides its CONFIG keys. This is how the layer and its
 settings were chosen by measurement (docs/performance.md).

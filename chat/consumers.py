@@ -22,10 +22,10 @@ from typing import Any
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from accounts.security import session_refusal
 from config import outage
+from config.village import village
 from realtime.events import Topic, UserEvent, changes_access
 from realtime.names import room_group, room_layer
 from realtime.sender import encode
@@ -35,10 +35,9 @@ from . import fanout, protocol
 log = logging.getLogger(__name__)
 
 TYPING_THROTTLE_SECONDS = 3.0
-#: Frames one socket may send in a burst, and its sustained rate (config/socketlimits.py has
-#: the per-member limits of each frame type).
-FRAME_BURST = 40
-FRAMES_PER_SECOND = 5.0
+# Frames one socket may send in a burst, and its sustained rate: VILLAGE["CHAT_FRAME_BURST"]
+# and ["CHAT_FRAMES_PER_SECOND"] (config/village.py; config/socketlimits.py has the per-member
+# limits of each frame type).
 #: How long a close waits for frames already handed to a slow socket's writer.
 CLOSE_FLUSH_SECONDS = 1.0
 MAX_PENDING = 500
@@ -77,12 +76,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.sending = False
         self.writer: asyncio.Task | None = None  # only while a client is slow to read
         self.last_typing = 0.0
-        self.tokens = float(settings.VILLAGE.get("CHAT_FRAME_BURST", FRAME_BURST))
+        self.tokens = float(village("CHAT_FRAME_BURST"))
         self.tokens_at = time.monotonic()
         self.closing = False
         self.room_sub: fanout.RoomSubscription | None = None
         self.user_sub: fanout.Subscription | None = None
-        self.recheck_at = time.monotonic() + float(settings.VILLAGE["CHAT_RECHECK_SECONDS"])
+        self.recheck_at = time.monotonic() + float(village("CHAT_RECHECK_SECONDS"))
         await self.accept()
         kwargs = self.scope.get("url_route", {}).get("kwargs", {})
         try:
@@ -245,8 +244,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """A per-socket token bucket, before anything else (parsing, Redis, the database): a
         script that floods one socket is refused at once, for free."""
         now = time.monotonic()
-        burst = settings.VILLAGE.get("CHAT_FRAME_BURST", FRAME_BURST)
-        rate = settings.VILLAGE.get("CHAT_FRAMES_PER_SECOND", FRAMES_PER_SECOND)
+        burst = village("CHAT_FRAME_BURST")
+        rate = village("CHAT_FRAMES_PER_SECOND")
         self.tokens = min(burst, self.tokens + (now - self.tokens_at) * rate)
         self.tokens_at = now
         if self.tokens < 1:

@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import connections
 
 from config import memory, outage
+from config.village import village
 from realtime.events import USER_EVENT
 from realtime.names import room_group, room_layer, user_group
 from realtime.sender import LAYER, encode
@@ -108,11 +109,11 @@ def db_write(fn):
 
 
 def _beat() -> float:
-    return float(settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"])
+    return float(village("CHAT_HEARTBEAT_SECONDS"))
 
 
 def _recheck() -> float:
-    return float(settings.VILLAGE["CHAT_RECHECK_SECONDS"])
+    return float(village("CHAT_RECHECK_SECONDS"))
 
 
 def gap_wait() -> float:

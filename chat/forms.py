@@ -1,6 +1,7 @@
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from config.village import village
 
 
 class MessageForm(forms.Form):
@@ -10,7 +11,7 @@ class MessageForm(forms.Form):
 
     body = forms.CharField(
         label=_("Your message"),
-        max_length=settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
+        max_length=village("CHAT_MAX_MESSAGE_CHARS"),
         widget=forms.Textarea(attrs={"rows": 2, "data-composer-input": ""}),
     )
     client_id = forms.UUIDField(widget=forms.HiddenInput)
@@ -20,6 +21,6 @@ class MessageForm(forms.Form):
 class EditForm(forms.Form):
     body = forms.CharField(
         label=_("Change your message"),
-        max_length=settings.VILLAGE["CHAT_MAX_MESSAGE_CHARS"],
+        max_length=village("CHAT_MAX_MESSAGE_CHARS"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )

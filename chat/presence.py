@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
-
 from config.sharedcache import shared_cache
+from config.village import village
 
 
 def _key(room_id: int) -> str:
@@ -16,7 +15,7 @@ def _key(room_id: int) -> str:
 
 
 def _ttl() -> float:
-    return settings.VILLAGE["CHAT_HEARTBEAT_SECONDS"] * 2.5
+    return village("CHAT_HEARTBEAT_SECONDS") * 2.5
 
 
 def presence_apply(

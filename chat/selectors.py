@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
@@ -20,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from config.village import village
 from groups.models import Membership
 
 from .models import Message, ReadMarker, Room, RoomEvent
@@ -86,7 +86,7 @@ def message_page(
     *, room: Room, viewer_id: int | None, before: Any = None, size: int | None = None
 ) -> MessagePage:
     """The latest `size` messages (oldest first), or those before message id `before`."""
-    size = size or settings.VILLAGE["CHAT_PAGE_SIZE"]
+    size = size or village("CHAT_PAGE_SIZE")
     qs = room_messages_for(room=room, viewer_id=viewer_id)
     try:
         before_id = int(before) if before not in (None, "") else None
@@ -177,7 +177,7 @@ def resume_frames(*, room: Room, viewer_id: int, last_seq: int) -> list[dict[str
     The room's head is read first (one small query): a client already at the head (most
     connects) reads no events at all, and one too far behind gets its reset without loading
     the cap's worth of events first."""
-    cap = settings.VILLAGE["CHAT_RESUME_CAP"]
+    cap = village("CHAT_RESUME_CAP")
     head = room_head(room_id=room.pk)
     if 0 <= last_seq == head:
         return [{"type": "resume.done", "head": head}]

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -24,6 +23,7 @@ from django.utils.translation import ngettext
 
 from config.sharedcache import count_hit, shared_cache
 from config.text import is_blank
+from config.village import village
 from groups.permissions import access_changed
 from realtime.events import UserEvent
 from realtime.sender import send_to_user_on_commit
@@ -51,7 +51,7 @@ class ChatError(ValidationError):
 
 
 def _cfg(name: str) -> Any:
-    return settings.VILLAGE[name]
+    return village(name)
 
 
 def room_for_group(group_id: int) -> Room:

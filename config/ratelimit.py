@@ -1,7 +1,7 @@
 """Rate limits on forms over HTTP: one mechanism for every view, and one kind 429 page.
 
 `limit_posts(name)` limits a view's POSTs per member (per network address when logged out) at
-the rate `settings.VILLAGE["RATE_LIMITS"][name]`, counted by django-ratelimit in the default
+the rate `VILLAGE["RATE_LIMITS"][name]` (config.village), counted by django-ratelimit in the default
 cache (Redis in production, so every process shares the count). GETs are never limited. A POST
 over the limit gets a 429 page that says how long to wait and keeps what the member typed, in a
 form that sends it again.
@@ -19,7 +19,6 @@ import time
 from functools import wraps
 from http import HTTPStatus
 
-from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +26,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
+
+from config.village import village
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def _rate(name: str) -> str:
     try:
-        return settings.VILLAGE["RATE_LIMITS"][name]
+        return village("RATE_LIMITS")[name]
     except KeyError:
         raise ImproperlyConfigured(f"VILLAGE['RATE_LIMITS'] has no rate called {name!r}") from None
 
@@ -141,7 +142,7 @@ def usage(request: HttpRequest, name: str) -> dict:
 
 
 def limit_posts(name: str):
-    """Limit the view's POSTs to `settings.VILLAGE["RATE_LIMITS"][name]` per member (per
+    """Limit the view's POSTs to `VILLAGE["RATE_LIMITS"][name]` (config.village) per member (per
     network address when logged out). Put it under `login_required`, so a logged-out visitor
     is sent to log in rather than counted."""
 

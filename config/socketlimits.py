@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from django.conf import settings
+from config.village import village
 
 from .sharedcache import count_hit
 
@@ -32,7 +32,7 @@ DEFAULTS: dict[str, tuple[int, int]] = {
 }
 
 def limit_for(name: str) -> tuple[int, int] | None:
-    overrides = settings.VILLAGE.get("SOCKET_LIMITS") or {}
+    overrides = village("SOCKET_LIMITS")
     return overrides.get(name, DEFAULTS.get(name))
 
 

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from chat.models import Message
 from chat.services import room_lock
 from config.text import is_blank
+from config.village import village
 from core.errors import ServiceError
 from groups.models import Group, Membership
 from groups.permissions import (
@@ -396,7 +397,7 @@ def report_message(*, user, message_id: int, reason: str, note: str = "") -> Rep
             .distinct()
             .count()
         )
-        threshold = settings.VILLAGE["MODERATION_AUTOHIDE_REPORTS"]
+        threshold = village("MODERATION_AUTOHIDE_REPORTS")
         if message.state == Message.State.VISIBLE and (by_facilitator or reporters >= threshold):
             _set_message_state(message, Message.State.HIDDEN, None)
             message.state = Message.State.HIDDEN

@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 #: The channel layer alias for room broadcasts (typing, presence and room events), when
-#: configured (config/settings.py: pub/sub on Redis); else the default layer. User groups and
+#: configured (config/settings/base.py: pub/sub on Redis); else the default layer. User groups and
 #: the moderation queue stay on the default layer (the jobs ask its group sets who is online).
 ROOM_LAYER_ALIAS = "rooms"
 

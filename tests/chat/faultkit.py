@@ -266,7 +266,6 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        self.env.pop("VILLAGE_TESTING", None)
         layer = os.environ.get("VILLAGE_FAULT_LAYER")  # e.g. "pubsub": bench/village_settings.py
         if layer and settings is None:
             self.env.update(

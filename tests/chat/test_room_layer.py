@@ -1,4 +1,4 @@
-"""Room broadcasts may ride their own channel layer (config/settings.py: "rooms", pub/sub on
+"""Room broadcasts may ride their own channel layer (config/settings/base.py: "rooms", pub/sub on
 Redis) while member-directed events stay on the default layer (the jobs ask it who is online):
 each kind of traffic must go, and be listened for, on its own layer."""
 

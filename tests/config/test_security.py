@@ -20,7 +20,7 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "DJANGO_", "SECURE_", "VILLAGE_TESTING"))
+        if not k.startswith(("PYTEST", "DJANGO_", "SECURE_"))
         and k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "HUEY_IMMEDIATE"}
     }
     env.update(

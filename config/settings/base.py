@@ -1,12 +1,14 @@
-"""Village settings, driven by the environment.
+"""Village settings, driven by the environment: everything, for every process.
 
 With no environment set, the embedded default runs: SQLite, the in-memory channel layer,
 Huey on SQLite and console email. Set DATABASE_URL and REDIS_URL for PostgreSQL and Redis.
+
+`config.settings` (this module, through the package) is what manage.py, daphne and Huey load;
+pytest loads `config.settings.test`, which changes the few things tests need. Nothing here
+knows whether it is under test.
 """
 
 import os
-import sys
-import uuid
 from pathlib import Path
 
 import dj_database_url
@@ -14,11 +16,11 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from config.village import from_environment as village_settings_from
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("VILLAGE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-TESTING = "pytest" in sys.modules or os.environ.get("VILLAGE_TESTING") == "1"
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -39,12 +41,13 @@ DEBUG = env_bool("DEBUG", default=not os.environ.get("SECRET_KEY"))
 _DEV_SECRET = "django-insecure-village-development-key-not-for-production-use-0123456789"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or TESTING or env_bool("VILLAGE_ALLOW_DEV_SECRET"):
+    if DEBUG or env_bool("VILLAGE_ALLOW_DEV_SECRET"):
         SECRET_KEY = _DEV_SECRET
     else:
         raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG or TESTING else "")
+LOCAL_HOSTS = "localhost,127.0.0.1,[::1]"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS if DEBUG else "")
 if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must not be '*' in production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -148,18 +151,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Huey -----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# Tests on a shared Redis get their own key space, so parallel runs never see each other.
-REDIS_PREFIX = os.environ.get(
-    "VILLAGE_REDIS_PREFIX", f"village-test-{uuid.uuid4().hex[:8]}" if TESTING else "village"
-)
+REDIS_PREFIX = os.environ.get("VILLAGE_REDIS_PREFIX", "village")
 
-if REDIS_URL:
-    CHANNEL_LAYERS = {
+
+# Built by functions so that config.settings.test can give a test run its own key space.
+def channel_layers_for(prefix: str) -> dict:
+    if not REDIS_URL:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": f"{REDIS_PREFIX}:asgi",
+                "prefix": f"{prefix}:asgi",
                 "capacity": 1500,
                 "expiry": 30,
                 "group_expiry": 86400,
@@ -172,39 +176,47 @@ if REDIS_URL:
         # group sets who is online (notifications/push.py).
         "rooms": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:rooms"},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{prefix}:rooms"},
         },
     }
-    CACHES = {
+
+
+def caches_for(prefix: str) -> dict:
+    if not REDIS_URL:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
         "default": {
             # Django's RedisCache, falling back to a per-process copy while Redis is away.
             "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": REDIS_PREFIX,
+            "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 2.0},
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", default=TESTING)
-if REDIS_URL and not HUEY_IMMEDIATE:
-    HUEY = {
-        "huey_class": "huey.RedisHuey",
-        "name": f"{REDIS_PREFIX}-huey",
-        "url": REDIS_URL,
-        "immediate": False,
-        "utc": True,
-    }
-else:
-    HUEY = {
+
+def huey_for(prefix: str, immediate: bool) -> dict:
+    if REDIS_URL and not immediate:
+        return {
+            "huey_class": "huey.RedisHuey",
+            "name": f"{prefix}-huey",
+            "url": REDIS_URL,
+            "immediate": False,
+            "utc": True,
+        }
+    return {
         "huey_class": "huey.SqliteHuey",
         "name": "village",
         "filename": str(VAR_DIR / "huey.sqlite3"),
-        "immediate": HUEY_IMMEDIATE,
+        "immediate": immediate,
         "utc": True,
     }
+
+
+CHANNEL_LAYERS = channel_layers_for(REDIS_PREFIX)
+CACHES = caches_for(REDIS_PREFIX)
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE")
+HUEY = huey_for(REDIS_PREFIX, HUEY_IMMEDIATE)
 
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -218,8 +230,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -273,7 +283,7 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -286,7 +296,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-if not DEBUG and not TESTING:
+if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
@@ -361,36 +371,10 @@ if CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache"):
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # --- Village --------------------------------------------------------------------------------
-VILLAGE = {
-    "CHAT_MAX_MESSAGE_CHARS": 4000,
-    "CHAT_MAX_FRAME_BYTES": 16 * 1024,
-    "CHAT_PAGE_SIZE": 50,
-    "CHAT_RESUME_CAP": 500,
-    "CHAT_RATE_LIMIT_COUNT": int(os.environ.get("CHAT_RATE_LIMIT_COUNT", "10")),
-    "CHAT_RATE_LIMIT_SECONDS": int(os.environ.get("CHAT_RATE_LIMIT_SECONDS", "10")),
-    # One socket's flood guard (chat/consumers.py): a burst, then so many frames a second.
-    "CHAT_FRAME_BURST": int(os.environ.get("CHAT_FRAME_BURST", "40")),
-    "CHAT_FRAMES_PER_SECOND": float(os.environ.get("CHAT_FRAMES_PER_SECOND", "5")),
-    "CHAT_HEARTBEAT_SECONDS": 25,
-    "CHAT_RECHECK_SECONDS": 60,
-    "MODERATION_AUTOHIDE_REPORTS": int(os.environ.get("MODERATION_AUTOHIDE_REPORTS", "3")),
-    # POSTs per member (per network address when logged out) for config.ratelimit.limit_posts,
-    # in django-ratelimit's format ("10/h", "30/10m"). Generous: they stop floods, not people
-    # reporting a raid or moderators clearing one.
-    "RATE_LIMITS": {
-        "report": "30/10m",
-        "concern": "10/h",
-        "complaint": "5/h",
-        "appeal": "10/h",
-        "moderate": "120/10m",
-        "join": "20/h",
-        "join_request": "10/h",
-        "invite_create": "30/h",
-        "invite_accept": "20/h",
-        "closed_account": "10/h",
-        "closed_resend": "5/h",
-    },
-}
+# The names, types and defaults are in config/village.py; the code reads them with
+# config.village.village(name). Some can be set from the environment (CHAT_RATE_LIMIT_COUNT,
+# CHAT_RATE_LIMIT_SECONDS, CHAT_FRAME_BURST, CHAT_FRAMES_PER_SECOND, MODERATION_AUTOHIDE_REPORTS).
+VILLAGE = village_settings_from(os.environ)
 
 # Appeals: the member is told who will decide and by when; staff are alerted once when an
 # appeal is still waiting after this many days (moderation.tasks.alert_overdue_appeals).
