@@ -12,6 +12,17 @@ class ChatConfig(AppConfig):
 
         privacy.register("chat", export=privacy_export, erase=privacy_erase)
 
+        # The apps below chat ask it through hooks, never by importing it.
+        from groups import hooks as group_hooks
+        from notifications import hooks as notification_hooks
+
+        from . import selectors
+
+        group_hooks.register(
+            unread_counts=selectors.unread_counts, load_message=selectors.message_with_room
+        )
+        notification_hooks.register(mention_snippets=selectors.mention_texts)
+
         from accounts.security import session_ended
 
         from .events import session_ended_on_commit

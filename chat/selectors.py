@@ -204,3 +204,38 @@ def resume_frames(*, room: Room, viewer_id: int, last_seq: int) -> list[dict[str
             "has_earlier": page.has_earlier,
         }
     ]
+
+
+def mention_texts(user, message_ids: Iterable[int]) -> dict[int, str]:
+    """The text of each of these messages that `user` may still see, by id: visible, not
+    deleted, and in a room they may still read (for the batched mention email's snippets;
+    registered with notifications.hooks). Two queries."""
+    from groups import permissions
+    from groups.models import Membership
+
+    messages = list(
+        Message.objects.visible()
+        .filter(pk__in=list(message_ids), deleted_at__isnull=True, room__member__isnull=True)
+        .select_related("room__group")
+    )
+    groups = {m.room.group_id for m in messages}
+    memberships = {
+        m.group_id: m for m in Membership.objects.filter(user_id=user.pk, group_id__in=groups)
+    }
+    return {
+        m.pk: m.body
+        for m in messages
+        if permissions.can(
+            user, permissions.Action.READ_CHAT, m.room.group, memberships.get(m.room.group_id)
+        )
+    }
+
+
+def message_with_room(message_id) -> Message | None:
+    """A message with its room, group and author, or None (groups.permissions.access_message
+    decides what the caller may do with it; registered with groups.hooks)."""
+    try:
+        pk = int(message_id)
+    except (TypeError, ValueError):
+        return None
+    return Message.objects.select_related("room__group", "author").filter(pk=pk).first()

@@ -13,6 +13,10 @@ class GroupsConfig(AppConfig):
 
         permissions.connect_stamp_signals()
 
+        from notifications import hooks
+
+        hooks.register(is_moderator=permissions.is_site_moderator)
+
         privacy.register(
             "groups",
             export=groups_privacy.export,

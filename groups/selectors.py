@@ -265,7 +265,7 @@ def my_groups(*, user) -> tuple[list[MyGroup], list[Membership]]:
     )
     active = [m for m in rows if m.status == S.ACTIVE]
     pending = [m for m in rows if m.status == S.PENDING]
-    from chat.selectors import unread_counts
+    from .hooks import unread_counts  # chat's, registered at start-up
 
     unread = unread_counts(user=user, group_ids=[m.group_id for m in active])
     return [

@@ -32,9 +32,9 @@ def notification_list(*, user, limit: int = 100) -> list[Notification]:
 def preference_rows(*, user) -> list[PreferenceRow]:
     """One row per kind this member can receive, with whether email is on (default on)."""
     off = set(Preference.objects.filter(user=user, email=False).values_list("kind", flat=True))
-    from groups.permissions import is_site_moderator
+    from .hooks import is_moderator as holds_site_role  # the permission module's answer
 
-    is_moderator = is_site_moderator(user)
+    is_moderator = holds_site_role(user)
     return [
         PreferenceRow(kind=value, label=str(label), email=value not in off)
         for value, label in Kind.choices
@@ -49,12 +49,10 @@ def quiet_hours_for(*, user) -> QuietHours:
 
 def mention_snippets(*, user, notes: list[Notification]) -> dict[int, str]:
     """For mention notifications of `user`: a short start of each message they can still see
-    (visible, not deleted, and they may still read that group's chat), by notification id.
-    Messages held or hidden by moderation, deleted, or in a group they left are left out.
-    Two queries (the messages, the member's memberships)."""
-    from chat.models import Message
-    from groups import permissions
-    from groups.models import Membership
+    (chat decides: visible, not deleted, and they may still read that group's chat), by
+    notification id. Messages held or hidden by moderation, deleted, or in a group they left
+    are left out."""
+    from .hooks import mention_snippets as snippets_of
 
     wanted = {
         n.pk: n.data.get("message")
@@ -64,28 +62,8 @@ def mention_snippets(*, user, notes: list[Notification]) -> dict[int, str]:
     ids = {mid for mid in wanted.values() if isinstance(mid, int)}
     if not ids:
         return {}
-    messages = {
-        m.pk: m
-        for m in Message.objects.visible()
-        .filter(pk__in=ids, deleted_at__isnull=True)
-        .select_related("room__group")
-    }
-    groups = {m.room.group_id for m in messages.values()}
-    memberships = {
-        m.group_id: m for m in Membership.objects.filter(user_id=user.pk, group_id__in=groups)
-    }
-    snippets = {}
-    for note_id, mid in wanted.items():
-        message = messages.get(mid)
-        if message is None:
-            continue
-        group = message.room.group
-        if not permissions.can(
-            user, permissions.Action.READ_CHAT, group, memberships.get(group.pk)
-        ):
-            continue
-        snippets[note_id] = _snippet(message.body)
-    return snippets
+    texts = snippets_of(user, ids)
+    return {note_id: _snippet(texts[mid]) for note_id, mid in wanted.items() if mid in texts}
 
 
 def _snippet(body: str) -> str:
