@@ -44,7 +44,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     return room_page(request, access, room, checkins.checkin_url(room), extra)
 
 
-def _target(request, group):
+def _target(request):
     raw = request.POST.get("member") or request.GET.get("member")
     if raw in (None, ""):
         return request.user
@@ -63,7 +63,7 @@ def start(request: HttpRequest) -> HttpResponse:
     slug = request.POST.get("group") or request.GET.get("group") or ""
     access = access_group(request.user, slug=slug)
     group = access.group
-    target = _target(request, group)
+    target = _target(request)
     if not may_start_checkin(request.user, group, access.membership, target):
         if target is None or target.pk != request.user.pk:
             raise Http404("No such member.")

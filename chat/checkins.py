@@ -19,12 +19,13 @@ import logging
 
 from django.db.models import Max, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from groups.models import Group, Membership
 from groups.permissions import site_moderators
 
-from .models import Message, ReadMarker, Room
+from .models import Message, Room
 
 log = logging.getLogger(__name__)
 
@@ -128,42 +129,25 @@ def checkin_seen(*, user, room: Room) -> None:
 
     Notification.objects.filter(
         user=user, kind=Kind.CHECKIN, read_at__isnull=True, data__room=room.pk
-    ).update(read_at=_now())
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
+    ).update(read_at=timezone.now())
 
 
 def checkins_for(user) -> list[Room]:
     """The check-ins `user` takes part in: their own (in groups they still belong to) and,
     for a facilitator, those of their groups, most recent first, with `unread` counts."""
-    from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
+    from django.db.models import F
+
+    from .selectors import with_unread
 
     if not user.is_authenticated:
         return []
     memberships = Membership.objects.active().filter(user=user)
     own_groups = memberships.values("group_id")
     led = memberships.filter(role=Membership.Role.FACILITATOR).values("group_id")
-    marker = ReadMarker.objects.filter(room=OuterRef("pk"), user=user).values("last_read_seq")[:1]
-    rooms = (
+    rooms = with_unread(
         Room.objects.checkins()
         .filter(Q(member=user, group_id__in=own_groups) | Q(group_id__in=led))
-        .select_related("group", "member")
-        .annotate(read_seq=Coalesce(Subquery(marker), Value(0), output_field=IntegerField()))
-        .annotate(
-            unread=Count(
-                "messages",
-                filter=Q(messages__seq__gt=F("read_seq"))
-                & Q(messages__state=Message.State.VISIBLE)
-                & Q(messages__deleted_at__isnull=True)
-                & ~Q(messages__author=user),
-            ),
-            last_at=Max("messages__created_at"),
-        )
-        .order_by(F("last_at").desc(nulls_last=True), "-created_at")
-    )
-    return list(rooms)
+        .select_related("group", "member"),
+        user=user,
+    ).annotate(last_at=Max("messages__created_at"))
+    return list(rooms.order_by(F("last_at").desc(nulls_last=True), "-created_at"))

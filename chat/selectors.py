@@ -26,28 +26,30 @@ from .models import Message, ReadMarker, Room, RoomEvent
 from .payloads import AUTHOR_FACILITATES, PLACEHOLDER_STATES, event_frame, message_view
 
 
+def with_unread(rooms, *, user):
+    """`rooms` (a Room queryset) annotated with `unread`: visible messages by others after
+    `user`'s read marker. One query when evaluated, however many rooms."""
+    marker = ReadMarker.objects.filter(room=OuterRef("pk"), user=user).values("last_read_seq")[:1]
+    return rooms.annotate(
+        read_seq=Coalesce(Subquery(marker), Value(0), output_field=IntegerField())
+    ).annotate(
+        unread=Count(
+            "messages",
+            filter=Q(messages__seq__gt=F("read_seq"))
+            & Q(messages__state=Message.State.VISIBLE)
+            & Q(messages__deleted_at__isnull=True)
+            & ~Q(messages__author=user),
+        )
+    )
+
+
 def unread_counts(*, user, group_ids: Iterable[int]) -> dict[int, int]:
     """Unread visible messages by others, per group id, in one query."""
     ids = list(group_ids)
     if not ids or not user.is_authenticated:
         return {}
-    marker = ReadMarker.objects.filter(room=OuterRef("pk"), user=user).values("last_read_seq")[:1]
-    rooms = (
-        Room.objects.group_rooms()
-        .filter(group_id__in=ids)
-        .annotate(read_seq=Coalesce(Subquery(marker), Value(0), output_field=IntegerField()))
-        .annotate(
-            unread=Count(
-                "messages",
-                filter=Q(messages__seq__gt=F("read_seq"))
-                & Q(messages__state=Message.State.VISIBLE)
-                & Q(messages__deleted_at__isnull=True)
-                & ~Q(messages__author=user),
-            )
-        )
-        .values_list("group_id", "unread")
-    )
-    return dict(rooms)
+    rooms = with_unread(Room.objects.group_rooms().filter(group_id__in=ids), user=user)
+    return dict(rooms.values_list("group_id", "unread"))
 
 
 def _author_facilitates(author: str, group: str) -> Exists:

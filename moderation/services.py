@@ -323,19 +323,15 @@ def _urgent_reminder_recipients(case: Case) -> list[int]:
 def report_message(*, user, message_id: int, reason: str, note: str = "") -> Report:
     """A member reports a message in their group. Auto-hides at the threshold of distinct
     reporters, or at once when a facilitator of the group reports it."""
-    note = (note or "").strip()
     if reason not in Reason.values:
         raise ModerationError(_("Please choose a reason."), code="reason")
-    if reason == Reason.OTHER and is_blank(note):
-        raise ModerationError(
-            _("Please tell us a little about what's wrong, so a moderator can help."),
-            code="note_required",
-        )
-    if len(note) > MAX_NOTE_CHARS:
-        raise ModerationError(
-            _("Please keep the note under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
-            code="note_too_long",
-        )
+    note = _written(
+        note,
+        limit=MAX_NOTE_CHARS,
+        blank=_("Please tell us a little about what's wrong, so a moderator can help.")
+        if reason == Reason.OTHER
+        else None,
+    )
     try:
         found = access_message(user, message_id, Action.REPORT_CONTENT)
     except (Http404, PermissionDenied):
@@ -456,16 +452,11 @@ def concern_raise(*, user, group_slug: str, note: str, subject_id: int | None = 
         raise ModerationError(
             _("You can only raise a concern in a group you belong to."), code="not_member"
         ) from None
-    note = (note or "").strip()
-    if is_blank(note):
-        raise ModerationError(
-            _("Please tell us what's worrying you. A few words are enough."), code="note_required"
-        )
-    if len(note) > MAX_NOTE_CHARS:
-        raise ModerationError(
-            _("Please keep it under %(n)s characters.") % {"n": MAX_NOTE_CHARS},
-            code="note_too_long",
-        )
+    note = _written(
+        note,
+        limit=MAX_NOTE_CHARS,
+        blank=_("Please tell us what's worrying you. A few words are enough."),
+    )
     group = access.group
     if subject_id is not None and not (
         Membership.objects.active().filter(group=group, user_id=subject_id).exists()
@@ -701,18 +692,24 @@ def _thank_reporters(case: Case, *, exclude: Iterable[int] = ()) -> int:
 # --- supporting a person: private notes, the safeguarding lead -------------------------------
 
 
-def _clean_note(body: str | None) -> str:
-    body = (body or "").strip()
-    if is_blank(body):
+def _written(text: str | None, *, limit: int, blank: str | None) -> str:
+    """What someone wrote, stripped; or a kind ModerationError when it is blank (only where
+    `blank` says what to ask for) or longer than `limit`. Their words stay in the form."""
+    text = (text or "").strip()
+    if blank is not None and is_blank(text):
+        raise ModerationError(blank, code="note_required")
+    if len(text) > limit:
         raise ModerationError(
-            _("Please write a few words about what you did."), code="note_required"
-        )
-    if len(body) > MAX_CASE_NOTE_CHARS:
-        raise ModerationError(
-            _("Please keep the note under %(n)s characters.") % {"n": MAX_CASE_NOTE_CHARS},
+            _("Please keep the note under %(n)s characters.") % {"n": limit},
             code="note_too_long",
         )
-    return body
+    return text
+
+
+def _clean_note(body: str | None) -> str:
+    return _written(
+        body, limit=MAX_CASE_NOTE_CHARS, blank=_("Please write a few words about what you did.")
+    )
 
 
 def _case_for(actor, case_id: int, action: Action) -> Case:
