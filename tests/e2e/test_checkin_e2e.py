@@ -30,6 +30,11 @@ tz = ZoneInfo(g.time_zone)
 jo = User.objects.get(email='facilitator@example.com')
 chris = _user({'email': 'chris@example.com', 'display_name': 'Chris H'})
 sam = User.objects.get(email='parent@example.com')
+# The jobs run at past noons, but the emails go at the real hour: Chris and Jo turn quiet
+# hours off, or at night they would wait for the morning.
+from notifications.models import QuietHours
+for who in (chris, jo):
+    QuietHours.objects.update_or_create(user=who, defaults={'enabled': False})
 joined = timezone.now() - dt.timedelta(days=60)
 for who, role in ((jo, 'facilitator'), (chris, 'member'), (sam, 'member')):
     Membership.objects.update_or_create(group=g, user=who,
