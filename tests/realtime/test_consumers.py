@@ -4,6 +4,7 @@ in a reconnect storm those hops queue on one thread per process."""
 from __future__ import annotations
 
 import pytest
+
 from chat.consumers import ChatConsumer
 from moderation.consumers import QueueConsumer
 from notifications.consumers import NotificationConsumer
