@@ -25,16 +25,11 @@ var T = {
 var memberMeta = document.querySelector('meta[name="village-member"]');
 var savedMeta = document.querySelector('meta[name="village-saved-at"]');
 
-// --- the worker ------------------------------------------------------------------------------
-if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
-    /* private mode, or an old browser: pages still work, just not offline */
-  });
-}
-
-// --- forgetting this device's copies on log out ----------------------------------------------
-// The server also sends Clear-Site-Data with the log-out response; this does the same at once,
-// for browsers that ignore that header.
+// --- forgetting this device's copies ---------------------------------------------------------
+// On log out (the server also sends Clear-Site-Data then; this does the same at once, for
+// browsers that ignore that header), and on any page where nobody is logged in: the session
+// ended some other way, and a shared phone must not keep a member's chats, unsent messages or
+// worker for the next person.
 function forgetDevice() {
   try {
     for (var i = localStorage.length - 1; i >= 0; i--) {
@@ -42,10 +37,27 @@ function forgetDevice() {
       if (key && key.indexOf(OUTBOX_PREFIX) === 0) localStorage.removeItem(key);
     }
   } catch (e) { /* storage blocked */ }
-  if (!("caches" in window)) return Promise.resolve();
-  return caches.keys().then(function (keys) {
-    return Promise.all(keys.map(function (key) { return caches.delete(key); }));
-  }).catch(function () {});
+  var jobs = [];
+  if ("caches" in window) {
+    jobs.push(caches.keys().then(function (keys) {
+      return Promise.all(keys.map(function (key) { return caches.delete(key); }));
+    }));
+  }
+  if ("serviceWorker" in navigator) {
+    jobs.push(navigator.serviceWorker.getRegistrations().then(function (registrations) {
+      return Promise.all(registrations.map(function (r) { return r.unregister(); }));
+    }));
+  }
+  return Promise.all(jobs).catch(function () {});
+}
+
+// --- the worker: for members only (their offline copies are what it is for) ------------------
+if (memberMeta && "serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+    /* private mode, or an old browser: pages still work, just not offline */
+  });
+} else if (!memberMeta && !document.querySelector('meta[name="village-saved-at"]')) {
+  forgetDevice();
 }
 
 document.addEventListener("submit", function (event) {

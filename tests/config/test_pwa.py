@@ -224,7 +224,7 @@ def _settings_in_a_subprocess(env_extra: dict[str, str]) -> str:
 
 def test_production_serves_static_files_compressed_and_fingerprinted():
     prod = _settings_in_a_subprocess({"SECRET_KEY": "s" * 60, "DEBUG": "0"})
-    assert prod == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert prod == "config.storage.StaticStorage"
     dev = _settings_in_a_subprocess({"DEBUG": "1"})
     assert dev == "django.contrib.staticfiles.storage.StaticFilesStorage"
     off = _settings_in_a_subprocess({"SECRET_KEY": "s" * 60, "DEBUG": "0", "STATIC_MANIFEST": "0"})
