@@ -38,7 +38,7 @@ KEPT = """async (url) => {
 
 def _controlled(page) -> None:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function(CONTROLLED)
+    page.wait_for_function(CONTROLLED, timeout=20_000)
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_a_room_reads_offline_and_its_outbox_sends_on_reconnect(demo_data, phone
     _controlled(sam)
     sam.goto(room)  # through the worker now: it keeps a copy
     expect(sam.locator("[data-chat-status]")).to_have_text("Connected")
-    sam.wait_for_function(KEPT, arg=room)
+    sam.wait_for_function(KEPT, arg=room, timeout=20_000)
     title = sam.locator(".chat__title").inner_text()
     messages = sam.locator("[data-chat-messages] .msg__body").count()
 
@@ -141,7 +141,7 @@ def test_safeguarding_pages_are_not_kept_offline(demo_data, phone):
     _controlled(alex)
     alex.goto(f"{server.url}/moderation/")
     alex.goto(f"{server.url}/")
-    alex.wait_for_function(KEPT, arg=f"{server.url}/")
+    alex.wait_for_function(KEPT, arg=f"{server.url}/", timeout=20_000)
     assert not alex.evaluate(KEPT, f"{server.url}/moderation/")
 
 
@@ -160,7 +160,7 @@ def test_logging_out_leaves_nothing_behind(demo_data, phone):
     sam.goto(room)
     _controlled(sam)
     sam.goto(room)
-    sam.wait_for_function(KEPT, arg=room)
+    sam.wait_for_function(KEPT, arg=room, timeout=20_000)
     # An unsent message in the outbox, as chat.js keeps it.
     sam.evaluate(
         """() => localStorage.setItem("village.chat.outbox." + document.querySelector("[data-chat]")
@@ -174,7 +174,7 @@ def test_logging_out_leaves_nothing_behind(demo_data, phone):
     sam.wait_for_url(f"{server.url}/")
     expect(sam.get_by_role("link", name="Log in")).to_be_visible()
     assert [r.header_value("clear-site-data") for r in logouts] == ['"cache", "storage"']
-    sam.wait_for_function("async () => (await caches.keys()).length === 0")
+    sam.wait_for_function("async () => (await caches.keys()).length === 0", timeout=20_000)
     assert sam.evaluate("caches.keys()") == []
     assert sam.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
     outbox = sam.evaluate(
