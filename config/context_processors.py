@@ -1,5 +1,6 @@
 def village(request):
-    """Values every page needs: the bell's unread count."""
+    """Values every page needs: the bell's unread count; the opaque per-member id the offline
+    copies are kept under (config.pwa.member_key)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"unread_notifications": 0}
@@ -9,4 +10,9 @@ def village(request):
 
         return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
-    return {"unread_notifications": unread}
+    def offline_key() -> str:
+        from config.pwa import member_key
+
+        return member_key(user)
+
+    return {"unread_notifications": unread, "member_key": offline_key}

@@ -12,6 +12,7 @@ def healthz(request):
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("", include("config.pwa")),  # /sw.js, /manifest.webmanifest, /offline/, /favicon.ico
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
