@@ -9,7 +9,7 @@ The handshake is answered at once, before the user is loaded: nothing is sent or
 socket until the log-in is checked, and a server busy with a reconnect storm then never turns
 a socket away at the door (daphne refuses a handshake that is not answered within
 `--websocket_connect_timeout`, 5 s by default, as a bare HTTP 403 the client cannot tell from
-"not allowed"). When the database is away the socket is closed with 1013, "try again later".
+"not allowed"). When the database is away the socket is closed with 4013, "try again later".
 """
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ def _user_for(session_key: str | None):
 _load_user = db_read(_user_for)
 
 
-#: "Try again later" (RFC 6455): the database is away; the client reconnects with backoff.
-CLOSE_RETRY = 1013
+#: "Try again later": the database is away; the client reconnects with backoff. (RFC 6455's
+#: 1013, in the range daphne lets an application use: docs/chat-protocol.md.)
+CLOSE_RETRY = 4013
 
 
 async def refuse(send, refusal: Refusal) -> None:

@@ -64,3 +64,37 @@ async def test_a_socket_opened_while_the_database_is_slow_is_answered_and_resume
     await late.close()
     log = server.log.read_text()
     assert "Traceback" not in log and " ERROR " not in log, log[-4000:]
+
+
+async def test_a_socket_opened_while_the_database_is_away_is_told_to_try_again(stack):
+    """Not a bare 403 (which says "not allowed") and nothing at ERROR: a 4013 close, and the
+    same socket opens normally once the database is back."""
+    if not stack.db.is_postgres:
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+    import urllib.parse
+
+    from tests.chat.faultkit import Closed, TcpProxy
+
+    url = urllib.parse.urlsplit(stack.db.url)
+    proxy = TcpProxy(url.port or 5432).start()
+    via_proxy = url._replace(netloc=f"{url.username or 'postgres'}@127.0.0.1:{proxy.port}")
+    room = stack.make_room("away-door", 1)
+    server = stack.start_server(extra_env={"DATABASE_URL": urllib.parse.urlunsplit(via_proxy)})
+    member = ChatClient("member", room.users[0]["session"], room.path)
+    proxy.kill()
+    try:
+        with pytest.raises(Closed):
+            await member.connect(server, timeout=10)
+        assert member.close_codes[-1] == 4013, member.close_codes
+    finally:
+        proxy.start()
+    for _ in range(20):  # the client's backoff, shortened
+        try:
+            await member.connect(server, timeout=10)
+            break
+        except Closed:
+            await asyncio.sleep(0.5)
+    assert member.connected
+    await member.close()
+    log = server.log.read_text()
+    assert "Traceback" not in log and " ERROR " not in log, log[-4000:]
