@@ -30,3 +30,13 @@ def account_export(*, user: User) -> dict[str, Any]:
 def deletion_notices(*, user: User) -> list[privacy.Notice]:
     """What the member might sort out before deleting their account (never a refusal)."""
     return [notice for warn in privacy.warners().values() for notice in warn(user)]
+
+
+def member_by_id(raw: object) -> User | None:
+    """The account with this id (as typed in a form or a link), or None for a bad or unknown id.
+    What the caller may do with them is for `groups.permissions` to say."""
+    try:
+        pk = int(raw)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return User.objects.filter(pk=pk).first()

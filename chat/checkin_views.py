@@ -4,13 +4,13 @@ live over /ws/checkins/<pk>/."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from accounts.selectors import member_by_id
 from groups.permissions import (
     Action,
     access_checkin,
@@ -48,10 +48,7 @@ def _target(request):
     raw = request.POST.get("member") or request.GET.get("member")
     if raw in (None, ""):
         return request.user
-    try:
-        return get_user_model().objects.filter(pk=int(raw)).first()
-    except (TypeError, ValueError):
-        return None
+    return member_by_id(raw)
 
 
 @login_required
