@@ -138,7 +138,7 @@ def _delete(user, access, room: Room, c: dict[str, Any]) -> Result:
 
 
 def _react(user, access, room: Room, c: dict[str, Any]) -> Result:
-    mid = c.get("message_id")
+    mid: Any = c.get("message_id")
     services.reaction_toggle(user=user, room=room, message_id=mid, emoji=c.get("emoji"))
     return Result("react", message_id=int(mid))  # the service found it, so it is a number
 

@@ -285,6 +285,7 @@ def _connect_checkin(user, room_id: int, session_key: str | None) -> Session | i
         access = access_checkin(user, room, Action.READ_CHAT)
     except (Http404, PermissionDenied):
         return CLOSE_FORBIDDEN
+    assert room is not None  # access_checkin refuses a missing check-in
     now = time.monotonic()
     return Session(
         user_id=user.pk,
@@ -302,14 +303,14 @@ def _connect_checkin(user, room_id: int, session_key: str | None) -> Session | i
     )
 
 
-def _check(session: Session, now: float):
+def _check(session: Session, now: float) -> tuple[Any, Any, Any]:
     """The full permission check behind `_fresh`: the user, their access, and the room."""
     if session.checkin:
         room = services.checkin_room(session.room_id)
         if room is None:  # deleted with the member's account
             raise Http404("No such check-in.")
-        user, access = access_checkin_by_user_id(session.user_id, room, Action.READ_CHAT)
-        return user, access, room
+        user, checkin_access = access_checkin_by_user_id(session.user_id, room, Action.READ_CHAT)
+        return user, checkin_access, room
     user, access = access_group_by_user_id(session.user_id, session.group_id, Action.READ_CHAT)
     return user, access, room_of(session.group_id, now)
 
@@ -425,7 +426,7 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
     except SessionEnded as e:
         return Outcome([e.refusal.frame()], close_code=CLOSE_UNAUTHENTICATED)
     except ChatError as e:
-        out = error_frame(e.code, e.text, cid)
+        out = error_frame(e.code or "invalid", e.text, cid)
         if e.retry_after is not None:
             out["retry_after"] = e.retry_after
         return Outcome([out])
@@ -455,7 +456,7 @@ def _handle(session: Session, f: dict[str, Any]) -> Outcome:
         result = commands.run(user, access, room, f)
         if ftype != "send":
             return Outcome()
-        m = result.message
+        m: Any = result.message  # a send always has its message
         ack = {"type": "ack", "client_id": f["client_id"], "message_id": m.pk, "seq": m.seq}
         if result.held:
             ack["held"] = True

@@ -165,10 +165,10 @@ def events_after(*, room: Room, seq: int, cap: int) -> tuple[list[RoomEvent], bo
             _facilitates=_author_facilitates("message__author_id", "room__group_id")
         )
     )
-    rows = list(qs[: cap + 1])
+    rows: list[RoomEvent] = list(qs[: cap + 1])
     for row in rows:
         if row.message is not None:
-            setattr(row.message, AUTHOR_FACILITATES, row._facilitates)
+            setattr(row.message, AUTHOR_FACILITATES, getattr(row, "_facilitates"))  # noqa: B009
     return rows[:cap], len(rows) > cap
 
 

@@ -321,7 +321,7 @@ def message_send(
             seq = message.seq
             # A new message has no reactions yet, and the caller knows the author's role: its
             # frames need not ask the database.
-            message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
+            message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}  # type: ignore[attr-defined]
             setattr(message, AUTHOR_FACILITATES, is_facilitator)
             if state == Message.State.VISIBLE:
                 _mentions(message, room, user)
@@ -329,7 +329,7 @@ def message_send(
                     checkins.message_posted(message, room, user)
             screening.after_send(message, verdict)
             _broadcast(room, event, message)
-            del message._prefetched_objects_cache  # callers may react to it later
+            del message._prefetched_objects_cache  # type: ignore[attr-defined]  # callers may react later
             if verdict.crisis:
                 send_to_user_on_commit(
                     user.pk, {"type": UserEvent.SUPPORT_OFFER, "group_id": room.group_id}

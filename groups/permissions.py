@@ -344,7 +344,7 @@ def access_group(
     Raises Http404 when the group does not exist or the caller may not see it (the same error,
     so unlisted groups never leak), and PermissionDenied when they may see it but not act.
     """
-    lookup = {"slug": slug} if slug is not None else {"pk": group_id}
+    lookup: dict[str, object] = {"slug": slug} if slug is not None else {"pk": group_id}
     membership = None
     if user is not None and user.is_authenticated:
         # A member's row brings the group with it: one query instead of two.

@@ -566,6 +566,7 @@ def invite_accept(*, token: str, user) -> Membership:
     problem = invite_problem(invite)
     if problem:
         raise problem
+    assert invite is not None  # invite_problem refuses a missing invite
     group = _lock_group(invite.group_id)
     membership = _existing(user.pk, group)
     _refuse_if_present(membership)

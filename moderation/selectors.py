@@ -117,7 +117,7 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
         ):
             context_by_room.setdefault(msg.room_id, []).append(msg)
     subject_ids = {c.subject_id for c in cases if c.subject_id}
-    history: dict[int, list[ModAction]] = {}
+    history: dict[int | None, list[ModAction]] = {}
     if subject_ids:
         for action in (
             ModAction.objects.filter(target_id__in=subject_ids)
@@ -145,7 +145,7 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
             QueueItem(
                 case=case,
                 reports=reports,
-                reasons=[(reason_labels.get(k, k), n) for k, n in counts.items()],
+                reasons=[(str(reason_labels.get(k, k)), n) for k, n in counts.items()],
                 context=context,
                 history=history.get(case.subject_id, [])[:5],
                 waited=now - case.opened_at,

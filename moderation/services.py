@@ -660,8 +660,9 @@ def case_act(
         )
         if note:
             _note_create(case=case, author=actor, body=note)
-        action.told_member = _tell_target(action)
-        action.told_reporters = _thank_reporters(case, exclude=[actor.pk])
+        # What the moderator is shown afterwards (not stored: ModAction has no such fields).
+        action.told_member = _tell_target(action)  # type: ignore[attr-defined]
+        action.told_reporters = _thank_reporters(case, exclude=[actor.pk])  # type: ignore[attr-defined]
         events.queue_changed_on_commit(group_id=case.group_id, case_id=case.pk)
     return action
 
@@ -811,10 +812,12 @@ def case_pass_to_lead(*, actor, case_id: int) -> CaseReferral:
 
 
 def _apply(action: ModAction, case: Case) -> None:
+    # Which of these is set depends on the kind (the form and `_check_action` make sure).
     kind = action.kind
-    message = action.message
-    target = action.target
-    group = case.group
+    message: Any = action.message
+    target: Any = action.target
+    group: Any = case.group
+    until: Any = action.until
     if target is not None and kind in (K.MUTE, K.REMOVE, K.SUSPEND, K.BAN):
         access_changed(user_id=target.pk)  # the bulk updates below send no model signals
     if kind in (K.DISMISS, K.APPROVE):
@@ -831,7 +834,7 @@ def _apply(action: ModAction, case: Case) -> None:
             {
                 "type": UserEvent.MEMBERSHIP_MUTED,
                 "group_id": group.pk,
-                "until": action.until.isoformat(),
+                "until": until.isoformat(),
             },
         )
     elif kind == K.REMOVE:
@@ -852,7 +855,7 @@ def _apply(action: ModAction, case: Case) -> None:
                 {
                     "type": UserEvent.MEMBERSHIP_MUTED,
                     "group_id": gid,
-                    "until": action.until.isoformat(),
+                    "until": until.isoformat(),
                 },
             )
     elif kind == K.BAN:
@@ -878,6 +881,7 @@ def _undo(action: ModAction, actor) -> None:
     """Reverse an action's effect after a successful appeal."""
     kind = action.kind
     target = action.target
+    group_id: Any = action.group_id  # set for every group action undone below
     if target is not None and kind in (K.MUTE, K.REMOVE, K.SUSPEND, K.BAN):
         access_changed(user_id=target.pk)
     if kind in (K.HIDE, K.DELETE) and action.message_id:
@@ -885,14 +889,14 @@ def _undo(action: ModAction, actor) -> None:
         if message and message.deleted_at is None:
             _set_message_state(message, Message.State.VISIBLE, actor)
     elif kind == K.MUTE and target:
-        Membership.objects.filter(group_id=action.group_id, user=target).update(muted_until=None)
+        Membership.objects.filter(group_id=group_id, user=target).update(muted_until=None)
         send_to_user_on_commit(
             target.pk,
-            {"type": UserEvent.MEMBERSHIP_MUTED, "group_id": action.group_id, "until": None},
+            {"type": UserEvent.MEMBERSHIP_MUTED, "group_id": group_id, "until": None},
         )
     elif kind == K.REMOVE and target:
         Membership.objects.filter(
-            group_id=action.group_id, user=target, status=Membership.Status.REMOVED
+            group_id=group_id, user=target, status=Membership.Status.REMOVED
         ).update(status=Membership.Status.ACTIVE)
     elif kind == K.SUSPEND and target:
         get_user_model().objects.filter(pk=target.pk).update(suspended_until=None)
@@ -901,7 +905,7 @@ def _undo(action: ModAction, actor) -> None:
             get_user_model().objects.filter(pk=target.pk).update(is_active=True)
         else:
             Membership.objects.filter(
-                group_id=action.group_id, user=target, status=Membership.Status.BANNED
+                group_id=group_id, user=target, status=Membership.Status.BANNED
             ).update(status=Membership.Status.ACTIVE)
 
 
@@ -922,7 +926,7 @@ def _tell_target(action: ModAction) -> bool:
         return False
     if action.group_id:
         body = _("This is about %(group)s. The reason a moderator gave: %(reason)s") % {
-            "group": action.group.name,
+            "group": action.group.name if action.group else "",
             "reason": action.reason,
         }
     else:
@@ -935,7 +939,7 @@ def _tell_target(action: ModAction) -> bool:
     notify(
         user_ids=[action.target_id],
         kind=Kind.MODERATION,
-        title=str(_TOLD[action.kind]),
+        title=str(_TOLD[K(action.kind)]),
         body=body,
         url=reverse("moderation:decision", args=[action.pk]),
         group_id=action.group_id,
