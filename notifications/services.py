@@ -103,9 +103,7 @@ def _insert_many(notes: list[Note], *, email: bool) -> list[int]:
     ]
     transaction.on_commit(lambda: push_to_users(events))
     pks = sorted(row[0] for row in created)
-    if email:
-        transaction.on_commit(lambda: queue_emails(pks))
-    transaction.on_commit(lambda: queue_pushes(pks))
+    transaction.on_commit(lambda: _queue_deliveries(pks, email=email))
     return pks
 
 
@@ -137,14 +135,19 @@ def _create(notes: Iterable[Note], *, email: bool) -> list[Notification]:
     transaction.on_commit(lambda: push_to_users(events))
     # bulk_create returns primary keys on PostgreSQL and SQLite 3.35+.
     pks = [n.pk for n in rows if n.pk]
-    if email and pks:
-        transaction.on_commit(lambda: queue_emails(pks))
     if pks:
-        transaction.on_commit(lambda: queue_pushes(pks))
+        transaction.on_commit(lambda: _queue_deliveries(pks, email=email))
     return rows
 
 
 JOB_QUEUE = "Redis (job queue)"
+
+
+def _queue_deliveries(notification_ids: list[int], *, email: bool) -> None:
+    """After commit: the emails (unless the caller sends them itself) and the web pushes."""
+    if email:
+        queue_emails(notification_ids)
+    queue_pushes(notification_ids)
 
 
 def queue_emails(notification_ids: list[int]) -> bool:

@@ -96,14 +96,13 @@ def test_a_mention_shows_only_group_and_kind_unless_previews_are_on(
     tablet_client, tablet_device = subscribe(priya, tablet, push_service.endpoint("tablet"))
     turn_previews_on(tablet_client, tablet_device)
 
-    with time_machine.travel(NOON, tick=True):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = message_send(
-                user=sam,
-                room=room_for_group(group.pk),
-                body=f"@Priya {SENTINEL} my partner hit me",
-                client_id=uuid.uuid4(),
-            )
+    with time_machine.travel(NOON, tick=True), django_capture_on_commit_callbacks(execute=True):
+        result = message_send(
+            user=sam,
+            room=room_for_group(group.pk),
+            body=f"@Priya {SENTINEL} my partner hit me",
+            client_id=uuid.uuid4(),
+        )
     message_id = result.message.pk
     [to_phone] = push_service.to("phone")
     [to_tablet] = push_service.to("tablet")
@@ -147,9 +146,8 @@ def test_a_nudge_opens_the_nudge_page_and_its_buttons_answer_with_one_tap(
     browser = Browser()
     subscribe(member, browser, push_service.endpoint("phone"))
     now = dt.datetime(2026, 1, 8, 10, 0, tzinfo=UTC)  # the morning after the missed meetup
-    with time_machine.travel(now, tick=True):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert meetups.nudges_send(now=now).sent == 1
+    with time_machine.travel(now, tick=True), django_capture_on_commit_callbacks(execute=True):
+        assert meetups.nudges_send(now=now).sent == 1
     [push] = push_service.to("phone")
     check_headers(push, push_service, ttl=3 * 24 * 3600, urgency="normal")
     payload = browser.decrypt(push.body)
@@ -185,9 +183,8 @@ def test_a_reminder_offers_going_and_cant_make_it(
     )  # fmt: skip
     now = occ.starts_at - dt.timedelta(hours=5)
     meetups.rsvp_set(occurrence=occ, user=member, answer="maybe", now=now - dt.timedelta(days=3))
-    with time_machine.travel(now, tick=True):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert meetups.reminders_send(now=now).sent == 1
+    with time_machine.travel(now, tick=True), django_capture_on_commit_callbacks(execute=True):
+        assert meetups.reminders_send(now=now).sent == 1
     payload = browser.decrypt(push_service.to("phone")[-1].body)
     assert payload["title"] == f"Meetup reminder from {GROUP_NAME}"
     assert [a["title"] for a in payload["actions"]] == ["Going", "Can't make it"]
@@ -206,9 +203,8 @@ def test_an_urgent_alert_reaches_moderators_in_quiet_hours_and_never_says_what_w
     browser = Browser()
     client, device = subscribe(moderator, browser, push_service.endpoint("mod"))
     turn_previews_on(client, device)  # even with previews on
-    with time_machine.travel(LATE, tick=True):
-        with django_capture_on_commit_callbacks(execute=True):
-            moderation.concern_raise(user=member, group_slug=group.slug, note=SENTINEL)
+    with time_machine.travel(LATE, tick=True), django_capture_on_commit_callbacks(execute=True):
+        moderation.concern_raise(user=member, group_slug=group.slug, note=SENTINEL)
     [push] = push_service.to("mod")
     check_headers(push, push_service, ttl=24 * 3600, urgency="high")
     payload = browser.decrypt(push.body)
@@ -256,9 +252,8 @@ def test_gone_devices_are_forgotten_and_busy_push_services_are_tried_again(
     subscribe(member, Browser(), push_service.endpoint("fine"))
     push_service.answer("gone", (410, {}))
     push_service.answer("busy", (429, {"Retry-After": "120"}), (503, {}))
-    with time_machine.travel(NOON, tick=True):
-        with django_capture_on_commit_callbacks(execute=True):
-            notify(user_ids=[member.pk], kind="meetup_change", title="Moved", email=False)
+    with time_machine.travel(NOON, tick=True), django_capture_on_commit_callbacks(execute=True):
+        notify(user_ids=[member.pk], kind="meetup_change", title="Moved", email=False)
     # The gone device is deleted; the busy one waits (Retry-After); the fine one got it.
     assert not PushSubscription.objects.filter(endpoint__endswith="/gone").exists()
     assert len(push_service.accepted("fine")) == 1
