@@ -26,6 +26,7 @@ import logging
 import socket
 import threading
 import time
+import urllib.request
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -460,12 +461,47 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def _session():
-    import requests
+class _Response:
+    """What pywebpush reads from an answer (status_code, text, headers)."""
 
+    def __init__(self, status: int, headers):
+        self.status_code, self.headers, self.text = status, headers, ""
+
+
+class _Poster:
+    """The HTTP client pywebpush posts through: urllib3 with kept-alive connections per push
+    service, no retries or redirects of its own (we retry), and a proxy from the environment
+    read once (requests' per-request environment and proxy lookups cost more than the
+    push's encryption)."""
+
+    def __init__(self):
+        import urllib3
+
+        proxy = urllib.request.getproxies().get("https")
+        kwargs = {"num_pools": 20, "maxsize": 4, "retries": False}
+        self.pool = (
+            urllib3.ProxyManager(proxy, **kwargs) if proxy else urllib3.PoolManager(**kwargs)
+        )
+
+    def post(self, url, *, data=None, headers=None, timeout=None):
+        import urllib3
+
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        response = self.pool.request(
+            "POST",
+            url,
+            body=data,
+            headers=dict(headers or {}),
+            timeout=urllib3.Timeout(connect=connect, read=read),
+            redirect=False,
+        )
+        return _Response(response.status, response.headers)
+
+
+def _session() -> _Poster:
     session = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = requests.Session()
+        session = _local.session = _Poster()
     return session
 
 
