@@ -275,15 +275,29 @@ def drain(members: int, workers: int, port: int) -> dict:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    import psutil
+
     t0 = time.time()
+    cpu = 0.0
+    seen: dict[int, psutil.Process] = {}
     try:
         while True:
             time.sleep(0.5)
+            # The consumer and its worker processes, for their CPU time at the end.
+            top = psutil.Process(consumer.pid)
+            for p in [top, *top.children(recursive=True)]:
+                seen.setdefault(p.pid, p)
             stats = _stats(port)
             if stats["count"] >= queued["expected"]:
                 break
             if time.time() - t0 > 900:
                 raise SystemExit(f"gave up: {stats} of {queued}")
+        for p in seen.values():
+            try:
+                times = p.cpu_times()
+                cpu += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
     finally:
         consumer.terminate()
         consumer.wait(timeout=30)
@@ -298,6 +312,8 @@ def drain(members: int, workers: int, port: int) -> dict:
         "span_s": span,
         "wall_s": time.time() - t0,
         "per_s": stats["count"] / span if span else 0.0,
+        "cpu_s": cpu,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -360,13 +376,14 @@ def write_doc(members: int, built: dict, job: dict, runs: list[dict]) -> None:
         f"({job['rss_mb']:.0f} MB) |",
         "",
         "| Huey workers (processes) | Tasks | Pushes | First to last push | Pushes/s "
-        "| Per worker |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Per worker | Consumer CPU | Pushes per CPU second | Load average |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in runs:
         lines.append(
             f"| {r['workers']} | {r['tasks']} | {r['pushes']:,} | {r['span_s']:.1f} s | "
-            f"{r['per_s']:.0f} | {r['per_s'] / r['workers']:.0f} |"
+            f"{r['per_s']:.0f} | {r['per_s'] / r['workers']:.0f} | {r['cpu_s']:.1f} s | "
+            f"{r['pushes'] / max(r['cpu_s'], 1e-9):.0f} | {r['load']:.1f} |"
         )
     out = ROOT / "var" / "bench" / "push-section.md"
     out.write_text("\n".join(lines) + "\n")

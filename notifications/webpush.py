@@ -40,6 +40,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from config import vapid
 from config.village import village
@@ -72,21 +73,24 @@ PREVIEW_TITLE_CHARS = 120
 PREVIEW_BODY_CHARS = 300
 
 
+#: What a lock screen shows by default: the kind and the group, nothing anyone wrote.
+PRIVATE_TITLES = {
+    Kind.MENTION: gettext_noop("New mention in %(group)s"),
+    Kind.CHECKIN: gettext_noop("New private message in %(group)s"),
+    Kind.MEETUP_REMINDER: gettext_noop("Meetup reminder from %(group)s"),
+    Kind.MISSED_YOU: gettext_noop("We missed you at %(group)s"),
+    Kind.MEETUP_CHANGE: gettext_noop("A meetup has changed in %(group)s"),
+    Kind.WAITLIST: gettext_noop("A place has opened up in %(group)s"),
+    Kind.MEMBERSHIP: gettext_noop("News about joining %(group)s"),
+    Kind.FACILITATOR: gettext_noop("Something for facilitators in %(group)s"),
+    Kind.MODERATION: gettext_noop("A moderation decision in %(group)s"),
+    Kind.SAFEGUARDING: gettext_noop("Urgent: someone in %(group)s may need help"),
+}
+
+
 def private_title(kind: str, group: str) -> str:
-    """What a lock screen shows by default: the kind and the group, nothing anyone wrote."""
-    titles = {
-        Kind.MENTION: _("New mention in %(group)s"),
-        Kind.CHECKIN: _("New private message in %(group)s"),
-        Kind.MEETUP_REMINDER: _("Meetup reminder from %(group)s"),
-        Kind.MISSED_YOU: _("We missed you at %(group)s"),
-        Kind.MEETUP_CHANGE: _("A meetup has changed in %(group)s"),
-        Kind.WAITLIST: _("A place has opened up in %(group)s"),
-        Kind.MEMBERSHIP: _("News about joining %(group)s"),
-        Kind.FACILITATOR: _("Something for facilitators in %(group)s"),
-        Kind.MODERATION: _("A moderation decision in %(group)s"),
-        Kind.SAFEGUARDING: _("Urgent: someone in %(group)s may need help"),
-    }
-    return titles.get(kind, _("News from %(group)s")) % {"group": group}
+    title = PRIVATE_TITLES.get(kind, gettext_noop("News from %(group)s"))
+    return _(title) % {"group": group}
 
 
 # --- refusing bad subscriptions ----------------------------------------------------------
