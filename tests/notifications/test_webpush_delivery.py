@@ -195,3 +195,66 @@ def test_stale_claims_of_a_dead_worker_are_picked_up(push_service):
         assert webpush.waiting_pushes_send(now=later) == 1
     assert len(push_service.to("phone")) == 1
     assert Notification.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_huey_consumers_and_one_batch_queued_twice_push_each_device_once(
+    push_service, monkeypatch, tmp_path
+):
+    """Real `run_huey` consumer processes on a shared queue and the test's database."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.db import connection
+
+    from notifications import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    monkeypatch.setattr(services, "queue_pushes", lambda ids: None)  # queued below, for real
+    users = [UserFactory() for _ in range(40)]
+    devices = [device(u, push_service, f"{u.pk}-{i}") for u in users for i in range(2)]
+    ids = notes_for(users)
+    db = connection.settings_dict
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{db['NAME']}",
+        "VILLAGE_VAR_DIR": str(tmp_path),  # its own Huey queue (SQLite) for these processes
+        "HUEY_IMMEDIATE": "0",
+        "REDIS_URL": "",
+    }
+    enqueue = (
+        "import django; django.setup()\n"
+        "from notifications.tasks import push_notifications\n"
+        f"ids = {ids!r}\n"
+        "push_notifications(ids[:25]); push_notifications(ids[25:])\n"
+        "push_notifications(ids)\n"  # the same batch again, as a retried enqueue would
+    )
+    subprocess.run([sys.executable, "-c", enqueue], cwd=root, env=env, check=True, timeout=120)
+    consumers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "run_huey", "-w", "2", "-k", "thread", "-n"],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while len(push_service.pushes) < len(devices) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)  # room for a wrong second push to arrive
+    finally:
+        for c in consumers:
+            c.terminate()
+        for c in consumers:
+            c.wait(timeout=30)
+    paths = sorted(p.path for p in push_service.pushes)
+    assert paths == sorted(f"/push/{d.endpoint.rsplit('/', 1)[1]}" for d in devices)
+    assert PushDelivery.objects.filter(state="sent").count() == len(devices) == 80
