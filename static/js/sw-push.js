@@ -11,7 +11,6 @@
 
 (function () {
   var ICON = "/static/icons/icon-192.png";
-  var BADGE = "/static/icons/badge-72.png";
   var THANKS = "Thank you. Your answer is sent.";
   var SORRY = "Sorry, that didn't go through. Tap to open Village and try again.";
 
@@ -40,7 +39,6 @@
       body: data.body || "",
       tag: data.tag,
       icon: ICON,
-      badge: BADGE,
       requireInteraction: !!data.urgent,
       data: { url: place(data.url || "/"), actions: actions },
       actions: actions.map(function (a) { return { action: a.action, title: a.title }; }),

@@ -59,7 +59,7 @@ def test_the_phone_section_of_the_profile(demo_data, phone):
 def _has_service_worker(server) -> bool:
     try:
         with urllib.request.urlopen(f"{server.url}/sw.js", timeout=10) as response:
-            return response.status == 200 and "sw-push.js" in response.read().decode()
+            return response.status == 200 and "sw-push" in response.read().decode()
     except urllib.error.URLError:
         return False
 
