@@ -78,6 +78,7 @@ SETTINGS: dict[str, Setting] = {
             "invite_accept": "20/h",
             "closed_account": "10/h",
             "closed_resend": "5/h",
+            "push_subscribe": "30/h",
         },
     ),
     # Per member and websocket frame type, over config.socketlimits.DEFAULTS.

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.ratelimit import limit_posts
+
 from . import selectors, services
 from .forms import QuietHoursForm
 from .models import Kind, Notification, PushSubscription, link_unsubscribe_allowed
@@ -104,6 +106,7 @@ def _back_to_phones() -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_posts("push_subscribe")
 def push_subscribe(request: HttpRequest) -> HttpResponse:
     """From static/js/push.js after the member tapped "Notify me on this phone": the
     browser's subscription as JSON. Answers JSON: the device, or a kind error."""

@@ -211,3 +211,15 @@ def test_the_profile_lists_my_devices_not_anyone_elses(loopback):
     assert "Their secret phone" not in page
     assert "http://127.0.0.1:9/push/mine" not in page  # the endpoint is a capability
     assert "js/push.js" in page
+
+
+def test_subscribing_is_rate_limited(user, loopback, settings):
+    limits = {**settings.VILLAGE["RATE_LIMITS"], "push_subscribe": "2/h"}
+    settings.VILLAGE = {**settings.VILLAGE, "RATE_LIMITS": limits}
+    client = logged_in(user)
+    for i in range(2):
+        response = post(client, Browser().subscription(f"http://127.0.0.1:9/push/r{i}"))
+        assert response.status_code == 201
+    response = post(client, Browser().subscription("http://127.0.0.1:9/push/r3"))
+    assert response.status_code == 429
+    assert PushSubscription.objects.filter(user=user).count() == 2
