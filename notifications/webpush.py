@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 MAX_ENDPOINT_CHARS = 1000
 #: Waiting pushes one run of the sweep looks at (the next run takes the rest).
 WAITING_PER_RUN = 5000
+#: Urgent alerts this old (and not older than WITHIN) are fanned out again by the sweep, in
+#: case their push task could not be queued.
+URGENT_SWEEP_AFTER = timedelta(minutes=1)
+URGENT_SWEEP_WITHIN = timedelta(hours=1)
 #: A row claimed longer ago than this belongs to a worker that died mid-batch.
 STALE_CLAIM = timedelta(minutes=10)
 #: How long a push service may keep a push for a phone that is off (seconds), and how
@@ -323,12 +327,24 @@ def push_notifications(notification_ids: list[int], *, now: datetime | None = No
 
 
 def waiting_pushes_send(*, now: datetime | None = None) -> int:
-    """The sweep: pushes whose wait is over (quiet hours ended, a retry is due), and rows a
-    dead worker had claimed. Returns how many were pushed."""
+    """The sweep: pushes whose wait is over (quiet hours ended, a retry is due), rows a dead
+    worker had claimed, and urgent alerts of the last hour that never got their push rows.
+    Returns how many were pushed."""
     now = now or timezone.now()
     PushDelivery.objects.filter(
         state=PushDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM
     ).update(state=PushDelivery.State.WAITING, claim="")
+    # Urgent alerts whose push task was never queued (the queue was down then): fan them
+    # out here. Harmless for those that were: a pair that has its row is left alone.
+    urgent = list(
+        Notification.objects.filter(
+            urgent=True,
+            created_at__gte=now - URGENT_SWEEP_WITHIN,
+            created_at__lte=now - URGENT_SWEEP_AFTER,
+        ).values_list("pk", flat=True)[:1000]
+    )
+    if urgent:
+        deliveries_create(urgent, now=now)
     due = list(
         PushDelivery.objects.filter(state=PushDelivery.State.WAITING, send_after__lte=now)
         .order_by("send_after", "pk")

@@ -258,3 +258,30 @@ def test_two_huey_consumers_and_one_batch_queued_twice_push_each_device_once(
     paths = sorted(p.path for p in push_service.pushes)
     assert paths == sorted(f"/push/{d.endpoint.rsplit('/', 1)[1]}" for d in devices)
     assert PushDelivery.objects.filter(state="sent").count() == len(devices) == 80
+
+
+@pytest.mark.django_db
+def test_an_urgent_alert_queued_while_the_queue_was_down_is_pushed_by_the_sweep(
+    push_service, monkeypatch, django_capture_on_commit_callbacks
+):
+    from notifications import tasks
+
+    def queue_down(ids):
+        raise ConnectionError("redis down")
+
+    moderator = UserFactory(is_moderator=True)
+    device(moderator, push_service, "mod")
+    with (
+        time_machine.travel(NOON, tick=True),
+        monkeypatch.context() as m,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        m.setattr(tasks, "push_notifications", queue_down)
+        notify(user_ids=[moderator.pk], kind="safeguarding", title="Urgent", urgent=True,
+               email=False)  # fmt: skip
+    assert push_service.to("mod") == []  # the page carried on; nothing was pushed
+    later = NOON + dt.timedelta(minutes=2)
+    with time_machine.travel(later, tick=True):
+        assert webpush.waiting_pushes_send(now=later) == 1
+        assert webpush.waiting_pushes_send(now=later + dt.timedelta(minutes=1)) == 0
+    assert len(push_service.to("mod")) == 1
