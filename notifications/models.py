@@ -154,6 +154,7 @@ class PushDelivery(models.Model):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("read before it could go")
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="+")
     subscription = models.ForeignKey(

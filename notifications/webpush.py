@@ -391,6 +391,13 @@ def deliveries_send(delivery_ids: list[int], *, now: datetime | None = None) -> 
         .annotate(n=Count("pk"))
         .values_list("user_id", "n")
     )
+    # Read in Village while it waited (quiet hours, a retry): no need to buzz the phone.
+    read = {r.pk for r in rows if r.notification.read_at is not None and not r.notification.urgent}
+    if read:
+        PushDelivery.objects.filter(pk__in=read).update(
+            state=PushDelivery.State.SKIPPED, claim=""
+        )
+        rows = [r for r in rows if r.pk not in read]
     snippets = _mention_snippets(rows)
     jobs = []
     for row in rows:

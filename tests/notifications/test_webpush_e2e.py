@@ -20,6 +20,7 @@ from meetups import services as meetups
 from meetups.models import NudgeReply, Occurrence
 from moderation import services as moderation
 from notifications.models import PushDelivery, PushSubscription
+from notifications.services import notify
 from tests.conftest import SENTINEL
 from tests.factories import DEFAULT, GroupFactory, MembershipFactory, UserFactory
 from tests.meetups.conftest import held, make_members
@@ -268,3 +269,21 @@ def test_gone_devices_are_forgotten_and_busy_push_services_are_tried_again(
         assert waiting_pushes_send(now=busy.send_after) == 1
     assert [p.status for p in push_service.to("busy")] == [429, 503, 201]
     assert len(push_service.accepted("fine")) == 1  # never pushed twice
+
+
+def test_a_push_read_in_village_while_it_waited_is_not_sent(
+    push_service, django_capture_on_commit_callbacks
+):
+    from notifications.services import notification_mark_read
+    from notifications.webpush import waiting_pushes_send
+
+    member = UserFactory(quiet_hours=DEFAULT)
+    subscribe(member, Browser(), push_service.endpoint("phone"))
+    with time_machine.travel(LATE, tick=True), django_capture_on_commit_callbacks(execute=True):
+        notify(user_ids=[member.pk], kind="meetup_change", title="Moved", email=False)
+    notification_mark_read(user=member)  # seen under the bell before the morning
+    eight = dt.datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+    with time_machine.travel(eight, tick=True):
+        assert waiting_pushes_send(now=eight) == 0
+    assert push_service.to("phone") == []
+    assert PushDelivery.objects.get().state == "skipped"
