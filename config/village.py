@@ -29,12 +29,15 @@ class Kind:
     parse: Any = None  # str -> value, for settings read from the environment
 
     def accepts(self, value: Any) -> bool:
-        return isinstance(value, self.types) and not isinstance(value, bool)
+        if isinstance(value, bool):
+            return bool in self.types
+        return isinstance(value, self.types)
 
 
 WHOLE = Kind((int,), "a whole number", int)
 NUMBER = Kind((int, float), "a number", float)  # seconds may be fractions (tests use 0.2)
 RATES = Kind((dict,), "a dictionary of rates like {'report': '30/10m'}")
+FLAG = Kind((bool,), "True or False", lambda raw: raw.strip().lower() in {"1", "true", "yes"})
 LIMITS = Kind((dict,), "a dictionary of (count, seconds) pairs by frame type")
 
 
@@ -75,10 +78,21 @@ SETTINGS: dict[str, Setting] = {
             "invite_accept": "20/h",
             "closed_account": "10/h",
             "closed_resend": "5/h",
+            "push_subscribe": "30/h",
         },
     ),
     # Per member and websocket frame type, over config.socketlimits.DEFAULTS.
     "SOCKET_LIMITS": Setting(LIMITS, {}),
+    # Web push (notifications/webpush.py): devices a member may register; pushes per Huey task
+    # and sent at once within it; how long one push service may take before we move on (and
+    # retry later); how many tries before a push is given up.
+    "WEBPUSH_MAX_DEVICES": Setting(WHOLE, 10),
+    "WEBPUSH_BATCH": Setting(WHOLE, 500),
+    "WEBPUSH_CONCURRENCY": Setting(WHOLE, 8, env="WEBPUSH_CONCURRENCY"),
+    "WEBPUSH_TIMEOUT_SECONDS": Setting(NUMBER, 5.0),
+    "WEBPUSH_MAX_ATTEMPTS": Setting(WHOLE, 6),
+    # Tests only: accept a plain-http push endpoint on this machine (the test's own server).
+    "WEBPUSH_ALLOW_LOOPBACK": Setting(FLAG, False),
 }
 
 

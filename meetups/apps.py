@@ -18,5 +18,7 @@ class MeetupsConfig(AppConfig):
         from . import tokens
 
         # Personal, signed one-tap answers in reminder and nudge emails.
-        links.register(Kind.MEETUP_REMINDER, tokens.reminder_email_links)
-        links.register(Kind.MISSED_YOU, tokens.nudge_email_links)
+        links.register(
+            Kind.MEETUP_REMINDER, tokens.reminder_email_links, push=tokens.reminder_push_actions
+        )
+        links.register(Kind.MISSED_YOU, tokens.nudge_email_links, push=tokens.nudge_push_actions)

@@ -123,3 +123,30 @@ def reminder_email_links(note) -> list[tuple[str, str]]:
 
 def nudge_email_links(note) -> list[tuple[str, str]]:
     return _email_links(Purpose.NUDGE, NUDGE_LABELS, note)
+
+
+# --- the buttons on a web push (notifications.links; phones show at most two) -------------
+
+
+def _push_actions(purpose: Purpose, answers, note) -> list[tuple[str, str, str]]:
+    occurrence_id = note.data.get("occurrence")
+    if not occurrence_id:
+        return []
+    user_id = note.user_id
+    return [
+        (answer, label, url(purpose, user_id=user_id, occurrence_id=occurrence_id, answer=answer))
+        for answer, label in answers
+    ]
+
+
+def reminder_push_actions(note) -> list[tuple[str, str, str]]:
+    """"Going" / "Can't make it"; someone already going only gets "Can't make it"."""
+    if note.data.get("going"):
+        return _push_actions(Purpose.RSVP, (("no", _("Can't make it")),), note)
+    return _push_actions(Purpose.RSVP, (("going", _("Going")), ("no", _("Can't make it"))), note)
+
+
+def nudge_push_actions(note) -> list[tuple[str, str, str]]:
+    return _push_actions(
+        Purpose.NUDGE, (("ok", _("I'm OK")), ("contact", _("Please get in touch"))), note
+    )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from groups.permissions import (
@@ -602,9 +603,14 @@ def _one_tap_invalid(request, occurrence_id: int | None, *, expired: bool = Fals
     )
 
 
+# The signed token is the whole authority here (no session is used), so a CSRF token adds
+# nothing; exempt, a phone's notification button can answer with one POST from the service
+# worker (which cannot read the page's CSRF token).
+@csrf_exempt
 def rsvp_token(request, token):
     return _one_tap(request, token, tokens.Purpose.RSVP)
 
 
+@csrf_exempt
 def nudge_token(request, token):
     return _one_tap(request, token, tokens.Purpose.NUDGE)

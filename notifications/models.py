@@ -71,13 +71,14 @@ class Notification(models.Model):
 
 
 class Preference(models.Model):
-    """Per member, per kind: in-app always; email on or off."""
+    """Per member, per kind: in-app always; email on or off; phone (web push) on or off."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     email = models.BooleanField(default=True)
+    push = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -114,3 +115,72 @@ class QuietHours(models.Model):
 
     def __str__(self) -> str:
         return f"quiet hours of user {self.user_id}"
+
+
+class PushSubscription(models.Model):
+    """One browser on one device that a member asked to notify (web push, RFC 8030).
+
+    `endpoint` is the push service's address for that browser: a capability, so it is never
+    logged or shown. `browser_key` ties the row to the login session that made it: logging
+    out of that browser deletes it. Lock-screen previews are off unless the member turns them
+    on for this device."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.CharField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=40)
+    name = models.CharField(_("device name"), max_length=60)
+    previews = models.BooleanField(_("show what it says on the lock screen"), default=False)
+    browser_key = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"push device {self.pk} of user {self.user_id}"
+
+
+class PushDelivery(models.Model):
+    """One notification pushed to one device: made once per pair (the unique constraint), so
+    running the fan-out twice, or in two workers, never makes a second push. A worker claims
+    waiting rows with one conditional UPDATE before sending (`webpush.deliveries_send`)."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("read before it could go")
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(
+        PushSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    # Not before then: the end of the member's quiet hours, or the next try after a 429/5xx.
+    send_after = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "subscription"], name="one_push_per_device"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["send_after"],
+                condition=Q(state="waiting"),
+                name="push_waiting_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"push of notification {self.notification_id} to device {self.subscription_id}"

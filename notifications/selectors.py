@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Kind, Notification, Preference, QuietHours
+from .models import Kind, Notification, Preference, PushSubscription, QuietHours
 
 #: How much of a message a mention email may quote.
 SNIPPET_CHARS = 120
@@ -18,6 +18,7 @@ class PreferenceRow:
     kind: str
     label: str
     email: bool
+    push: bool = True
 
 
 def unread_count(*, user_id: int) -> int:
@@ -31,15 +32,36 @@ def notification_list(*, user, limit: int = 100) -> list[Notification]:
 
 def preference_rows(*, user) -> list[PreferenceRow]:
     """One row per kind this member can receive, with whether email is on (default on)."""
-    off = set(Preference.objects.filter(user=user, email=False).values_list("kind", flat=True))
+    off: set[tuple[str, str]] = set()
+    for kind, email, push in Preference.objects.filter(user=user).values_list(
+        "kind", "email", "push"
+    ):
+        off |= {("email", kind)} if not email else set()
+        off |= {("push", kind)} if not push else set()
     from .hooks import is_moderator as holds_site_role  # the permission module's answer
 
     is_moderator = holds_site_role(user)
     return [
-        PreferenceRow(kind=value, label=str(label), email=value not in off)
+        PreferenceRow(
+            kind=value,
+            label=str(label),
+            email=("email", value) not in off,
+            push=("push", value) not in off,
+        )
         for value, label in Kind.choices
         if is_moderator or value not in MODERATOR_KINDS
     ]
+
+
+def push_devices(*, user) -> list[PushSubscription]:
+    """The member's phones and browsers that get notifications, oldest first (one query)."""
+    return list(PushSubscription.objects.filter(user=user).order_by("created_at", "pk"))
+
+
+def push_device_for(*, user, pk) -> PushSubscription:
+    """One of the member's own devices; PushSubscription.DoesNotExist for anyone else's (the
+    same answer as for one that does not exist)."""
+    return PushSubscription.objects.get(user=user, pk=pk)
 
 
 def quiet_hours_for(*, user) -> QuietHours:
@@ -78,6 +100,11 @@ def notifications_export(user) -> dict:
     return {
         "email_choices": {row.kind: row.email for row in preference_rows(user=user)},
         "quiet_hours": _quiet_export(user),
+        "phone_choices": {row.kind: row.push for row in preference_rows(user=user)},
+        "phones": [
+            {"name": d.name, "previews": d.previews, "since": d.created_at}
+            for d in push_devices(user=user)
+        ],
         "notifications": [
             {
                 "kind": n.kind,

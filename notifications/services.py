@@ -7,14 +7,24 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config import outage
+from config.village import village
 from realtime.events import UserEvent
 from realtime.sender import send_to_user_on_commit
 
-from .models import Kind, Notification, Preference, QuietHours, link_unsubscribe_allowed
+from .models import (
+    Kind,
+    Notification,
+    Preference,
+    PushSubscription,
+    QuietHours,
+    link_unsubscribe_allowed,
+)
 from .push import push_to_users
 
 #: Emails are queued in Huey tasks of this many notifications each (one task per batch).
@@ -93,8 +103,7 @@ def _insert_many(notes: list[Note], *, email: bool) -> list[int]:
     ]
     transaction.on_commit(lambda: push_to_users(events))
     pks = sorted(row[0] for row in created)
-    if email:
-        transaction.on_commit(lambda: queue_emails(pks))
+    transaction.on_commit(lambda: _queue_deliveries(pks, email=email))
     return pks
 
 
@@ -124,15 +133,21 @@ def _create(notes: Iterable[Note], *, email: bool) -> list[Notification]:
         for n in rows
     ]
     transaction.on_commit(lambda: push_to_users(events))
-    if email:
-        # bulk_create returns primary keys on PostgreSQL and SQLite 3.35+.
-        pks = [n.pk for n in rows if n.pk]
-        if pks:
-            transaction.on_commit(lambda: queue_emails(pks))
+    # bulk_create returns primary keys on PostgreSQL and SQLite 3.35+.
+    pks = [n.pk for n in rows if n.pk]
+    if pks:
+        transaction.on_commit(lambda: _queue_deliveries(pks, email=email))
     return rows
 
 
 JOB_QUEUE = "Redis (job queue)"
+
+
+def _queue_deliveries(notification_ids: list[int], *, email: bool) -> None:
+    """After commit: the emails (unless the caller sends them itself) and the web pushes."""
+    if email:
+        queue_emails(notification_ids)
+    queue_pushes(notification_ids)
 
 
 def queue_emails(notification_ids: list[int]) -> bool:
@@ -147,6 +162,23 @@ def queue_emails(notification_ids: list[int]) -> bool:
     try:
         for i in range(0, len(notification_ids), EMAIL_BATCH):
             send_notification_emails(notification_ids[i : i + EMAIL_BATCH])
+    except Exception as exc:
+        outage.down(JOB_QUEUE, exc)
+        return False
+    outage.up(JOB_QUEUE)
+    return True
+
+
+def queue_pushes(notification_ids: list[int]) -> bool:
+    """Enqueue the web push task once per WEBPUSH_BATCH notifications (after commit). The
+    task finds the members' devices; a queue outage is logged once, as for emails, and the
+    page that made the notifications carries on."""
+    from .tasks import push_notifications
+
+    batch = village("WEBPUSH_BATCH")
+    try:
+        for i in range(0, len(notification_ids), batch):
+            push_notifications(notification_ids[i : i + batch])
     except Exception as exc:
         outage.down(JOB_QUEUE, exc)
         return False
@@ -239,3 +271,103 @@ def preference_email_off(*, user_id: int, kind: str) -> bool:
         return False
     Preference.objects.update_or_create(user_id=user_id, kind=kind, defaults={"email": False})
     return True
+
+
+# --- phones (web push) -----------------------------------------------------------------------
+
+#: The session key holding this browser's random key (see PushSubscription.browser_key).
+BROWSER_SESSION_KEY = "village.webpush.browser"
+DEVICE_NAME_CHARS = 60
+
+
+def push_subscription_add(
+    *,
+    user,
+    browser_key: str,
+    endpoint,
+    p256dh,
+    auth,
+    user_agent: str = "",
+    origin: str | None = None,
+    own_origin: str | None = None,
+) -> PushSubscription:
+    """Start notifying this browser (`webpush.check_subscription` says what is refused, with a
+    kind ValidationError; nothing is stored then). The same browser again updates its row.
+    A browser another member had registered (a shared phone) now belongs to this member.
+    At most WEBPUSH_MAX_DEVICES devices each."""
+    from .webpush import check_subscription, device_name
+
+    if origin and own_origin and origin.rstrip("/") != own_origin.rstrip("/"):
+        raise ValidationError(
+            _("That request came from another website, so we didn't turn anything on."),
+            code="origin",
+        )
+    checked = check_subscription(endpoint=endpoint, p256dh=p256dh, auth=auth)
+    limit = village("WEBPUSH_MAX_DEVICES")
+    with transaction.atomic():
+        existing = (
+            PushSubscription.objects.select_for_update().filter(endpoint=checked.endpoint).first()
+        )
+        if existing is not None and existing.user_id == user.pk:
+            existing.p256dh, existing.auth = checked.p256dh, checked.auth
+            existing.browser_key = browser_key
+            existing.save(update_fields=["p256dh", "auth", "browser_key"])
+            return existing
+        if PushSubscription.objects.filter(user=user).count() >= limit:
+            raise ValidationError(
+                _(
+                    "You already get notifications on %(count)d devices. Please stop one of "
+                    "them first."
+                )
+                % {"count": limit},
+                code="too_many",
+            )
+        if existing is not None:
+            existing.delete()
+        return PushSubscription.objects.create(
+            user=user,
+            endpoint=checked.endpoint,
+            p256dh=checked.p256dh,
+            auth=checked.auth,
+            browser_key=browser_key,
+            name=device_name(user_agent)[:DEVICE_NAME_CHARS],
+        )
+
+
+def push_subscription_update(*, subscription: PushSubscription, name, previews: bool) -> None:
+    """Rename a device and choose whether its lock screen shows what notifications say."""
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise ValidationError(_("Please give this device a name."), code="name")
+    if len(name) > DEVICE_NAME_CHARS:
+        raise ValidationError(
+            _("Please keep the name under %(n)d letters.") % {"n": DEVICE_NAME_CHARS},
+            code="name",
+        )
+    subscription.name, subscription.previews = name, bool(previews)
+    subscription.save(update_fields=["name", "previews"])
+
+
+def push_subscription_delete(*, subscription: PushSubscription) -> None:
+    """Stop notifying this device (its waiting pushes go with it)."""
+    subscription.delete()
+
+
+def push_subscriptions_forget_browser(*, user_id: int, browser_key: str | None) -> int:
+    """Logging out of a browser stops its notifications: delete that member's devices made
+    in this browser's session. Returns how many."""
+    if not browser_key:
+        return 0
+    deleted, _rows = PushSubscription.objects.filter(
+        user_id=user_id, browser_key=browser_key
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def push_preferences_set(*, user, push_on: Iterable[str], kinds: Iterable[str]) -> None:
+    """Save which kinds reach this member's phones (the switches shown in `kinds`)."""
+    valid = set(Kind.values)
+    wanted = set(push_on) & valid
+    for kind in sorted(set(kinds) & valid):
+        Preference.objects.update_or_create(user=user, kind=kind, defaults={"push": kind in wanted})

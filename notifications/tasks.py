@@ -53,6 +53,24 @@ def send_notification_emails(notification_ids: list[int]) -> int:
     return emails_send(notification_ids)
 
 
+@db_task()
+def push_notifications(notification_ids: list[int]) -> int:
+    """Push a batch of notifications to their members' phones (queued after commit by
+    `notify`); see `webpush.push_notifications`."""
+    from .webpush import push_notifications as push
+
+    return push(notification_ids)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("notifications-waiting-pushes")
+def send_waiting_pushes() -> int:
+    """Every minute: pushes held by quiet hours that may go now, and retries that are due."""
+    from .webpush import waiting_pushes_send
+
+    return waiting_pushes_send()
+
+
 @db_periodic_task(crontab(minute="*"))
 @lock_task("notifications-held-emails")
 def send_held_emails() -> int:

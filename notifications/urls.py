@@ -10,4 +10,8 @@ urlpatterns = [
     path("preferences/", views.preferences_save, name="preferences"),
     path("quiet-hours/", views.quiet_hours_save, name="quiet_hours"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("phones/", views.push_subscribe, name="push_subscribe"),
+    path("phones/choices/", views.push_preferences_save, name="push_preferences"),
+    path("phones/<int:pk>/", views.push_device_save, name="push_device"),
+    path("phones/<int:pk>/stop/", views.push_device_delete, name="push_device_delete"),
 ]

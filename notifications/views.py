@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.ratelimit import limit_posts
+
 from . import selectors, services
 from .forms import QuietHoursForm
-from .models import Kind, Notification, link_unsubscribe_allowed
+from .models import Kind, Notification, PushSubscription, link_unsubscribe_allowed
 from .tasks import read_unsubscribe_token
 
 
@@ -85,3 +91,93 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.preference_email_off(user_id=user_id, kind=kind)
         return render(request, "notifications/unsubscribed.html", {"label": label})
     return render(request, "notifications/unsubscribe.html", {"label": label, "token": token})
+
+
+# --- phones (web push) -----------------------------------------------------------------------
+
+PHONES = "phones"  # the profile section's anchor
+
+
+def _back_to_phones() -> HttpResponse:
+    from django.urls import reverse
+
+    return redirect(reverse("accounts:profile") + f"#{PHONES}")
+
+
+@login_required
+@require_POST
+@limit_posts("push_subscribe")
+def push_subscribe(request: HttpRequest) -> HttpResponse:
+    """From static/js/push.js after the member tapped "Notify me on this phone": the
+    browser's subscription as JSON. Answers JSON: the device, or a kind error."""
+    try:
+        data = json.loads(request.body or b"{}")
+        keys = data.get("keys") or {}
+        endpoint, p256dh, auth = data.get("endpoint"), keys.get("p256dh"), keys.get("auth")
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": _("Something went wrong. Please try again.")}, status=400)
+    browser_key = request.session.get(services.BROWSER_SESSION_KEY)
+    if not isinstance(browser_key, str):
+        browser_key = request.session[services.BROWSER_SESSION_KEY] = secrets.token_urlsafe(24)
+    try:
+        device = services.push_subscription_add(
+            user=request.user,
+            browser_key=browser_key,
+            endpoint=endpoint,
+            p256dh=p256dh,
+            auth=auth,
+            user_agent=request.headers.get("User-Agent", ""),
+            origin=request.headers.get("Origin"),
+            own_origin=f"{request.scheme}://{request.get_host()}",
+        )
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"id": device.pk, "name": device.name}, status=201)
+
+
+def _own_device(request: HttpRequest, pk: int) -> PushSubscription:
+    try:
+        return selectors.push_device_for(user=request.user, pk=pk)
+    except PushSubscription.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def push_device_save(request: HttpRequest, pk: int) -> HttpResponse:
+    device = _own_device(request, pk)
+    try:
+        services.push_subscription_update(
+            subscription=device,
+            name=request.POST.get("name", ""),
+            previews=request.POST.get("previews") == "on",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back_to_phones()
+    messages.success(request, _("Saved."))
+    return _back_to_phones()
+
+
+@login_required
+@require_POST
+def push_device_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    device = _own_device(request, pk)
+    name = device.name
+    services.push_subscription_delete(subscription=device)
+    messages.success(
+        request, _("Done. We won't notify %(name)s any more.") % {"name": name}
+    )
+    return _back_to_phones()
+
+
+@login_required
+@require_POST
+def push_preferences_save(request: HttpRequest) -> HttpResponse:
+    services.push_preferences_set(
+        user=request.user,
+        push_on=request.POST.getlist("push"),
+        kinds=request.POST.getlist("shown"),
+    )
+    messages.success(request, _("Your phone notification choices are saved."))
+    return _back_to_phones()

@@ -270,6 +270,26 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Village <hello@village.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Web push (notifications/webpush.py) ----------------------------------------------------
+# The VAPID key pair that signs every push (`manage.py vapid_keys` makes one) and the contact
+# the push services may write to about them (a mailto: or https: URL). Unset, a pair is made
+# on first run and kept in var/vapid.json: fine for one server; set both on a real site so
+# every process (and the next server) uses the same pair, or members must turn phone
+# notifications on again.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
+if VAPID_PRIVATE_KEY and not VAPID_PUBLIC_KEY:
+    from config.vapid import public_of as _vapid_public_of
+
+    VAPID_PUBLIC_KEY = _vapid_public_of(VAPID_PRIVATE_KEY)
+elif not VAPID_PRIVATE_KEY:
+    if VAPID_PUBLIC_KEY:
+        raise ImproperlyConfigured("VAPID_PUBLIC_KEY is set without VAPID_PRIVATE_KEY.")
+    from config.vapid import load_or_create as _vapid_load_or_create
+
+    VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = _vapid_load_or_create(VAR_DIR / "vapid.json")
+VAPID_CONTACT = os.environ.get("VAPID_CONTACT", "mailto:hello@village.invalid")
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", _("English"))]

@@ -1,7 +1,10 @@
 from django import template
+from django.conf import settings
 
+from config.village import village
 from notifications.forms import QuietHoursForm
-from notifications.selectors import preference_rows, quiet_hours_for
+from notifications.selectors import preference_rows, push_devices, quiet_hours_for
+from notifications.services import BROWSER_SESSION_KEY
 
 register = template.Library()
 
@@ -22,3 +25,20 @@ def quiet_hours_form(context):
         initial={"enabled": quiet.enabled, "start": quiet.start, "end": quiet.end}
     )
     return {"form": form, "user": request.user, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("notifications/_phones.html", takes_context=True)
+def phone_notifications(context):
+    """The member's devices for web push, the button to add this one, and which kinds go to
+    phones (saved by notifications)."""
+    request = context["request"]
+    devices = push_devices(user=request.user)
+    this_browser = request.session.get(BROWSER_SESSION_KEY)
+    return {
+        "devices": devices,
+        "this_browser": this_browser,
+        "rows": preference_rows(user=request.user) if devices else [],
+        "vapid_public_key": settings.VAPID_PUBLIC_KEY,
+        "max_devices": village("WEBPUSH_MAX_DEVICES"),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -20,3 +20,13 @@ def _fresh_channel_layer():
     channel_layers.backends.pop("default", None)
     yield
     channel_layers.backends.pop("default", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits count per member id, and ids come round again after a rollback: start each
+    test with nothing counted (the subscription tests post many times)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
