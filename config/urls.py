@@ -22,4 +22,5 @@ urlpatterns = [
     path("meetups/", include("meetups.site_urls")),
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("help/", include("directory.urls")),
 ]
