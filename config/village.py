@@ -78,6 +78,8 @@ SETTINGS: dict[str, Setting] = {
             "invite_accept": "20/h",
             "closed_account": "10/h",
             "closed_resend": "5/h",
+            "referral": "20/h",
+            "referral_answer": "60/h",
         },
     ),
     # Per member and websocket frame type, over config.socketlimits.DEFAULTS.

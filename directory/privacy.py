@@ -31,4 +31,9 @@ def export(user) -> list[dict]:
 def erase(user) -> None:
     """Referrals are about the member: they go with the account. Referrals a facilitator
     made for someone else keep their history without the facilitator (SET_NULL)."""
+    from .services import referral_withdraw
+
+    live = Referral.objects.filter(member=user).exclude(status__in=Referral.CLOSED)
+    for referral in live.exclude(status=Referral.Status.OFFERED):
+        referral_withdraw(member=user, referral=referral)  # the service is told, link ends
     Referral.objects.filter(member=user).delete()

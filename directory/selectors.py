@@ -116,10 +116,81 @@ def service_for_page(*, user, uuid) -> Service | None:
     return qs.first()
 
 
-def referrals_for_member(user) -> list[Referral]:
+
+
+def all_needs() -> list[TaxonomyTerm]:
+    return list(TaxonomyTerm.objects.order_by("term"))
+
+
+def local_entry(uuid) -> Service | None:
+    return Service.objects.filter(uuid=uuid, feed__isnull=True).select_related("group").first()
+
+
+def entries_awaiting_approval() -> list[Service]:
     return list(
-        Referral.objects.filter(member=user)
-        .exclude(status=Referral.Status.WITHDRAWN)
-        .select_related("service", "facilitator")
-        .order_by("-created_at")
+        Service.objects.filter(feed__isnull=True, sharing=Service.Sharing.ASKED, is_active=True)
+        .select_related("group", "created_by")
+        .order_by("updated_at")
+    )
+
+
+def local_entry_initial(service: Service) -> dict:
+    schedule = service.schedules.first()
+    phone = service.phones.first()
+    location = service.locations.first()
+    return {
+        "name": service.name, "description": service.description, "email": service.email,
+        "url": service.url, "fees": service.fees, "minimum_age": service.minimum_age,
+        "maximum_age": service.maximum_age, "phone": phone.number if phone else "",
+        "address": location.address_1 if location else "",
+        "postal_code": location.postal_code if location else "",
+        "days": schedule.byday.split(",") if schedule and schedule.byday else [],
+        "opens_at": schedule.opens_at if schedule else None,
+        "closes_at": schedule.closes_at if schedule else None,
+        "needs": list(service.taxonomy_terms.values_list("pk", flat=True)),
+        "share_with_everyone": service.sharing != Service.Sharing.GROUP,
+    }
+
+
+@dataclass(frozen=True)
+class OfferChoice:
+    value: str
+    label: str
+
+
+def offer_choices(user) -> list[OfferChoice]:
+    """Members of the groups `user` facilitates, for "offer a referral to ..."."""
+    from groups.models import Membership
+
+    if not permissions.may_use_directory(user):
+        return []
+    groups = Membership.objects.facilitators().filter(user=user).values("group_id")
+    members = (
+        Membership.objects.filter(group_id__in=groups, status=Membership.Status.ACTIVE,
+                                  user__is_active=True)
+        .exclude(user=user)
+        .select_related("user", "group")
+        .order_by("group__name", "user__display_name")
+    )
+    return [
+        OfferChoice(f"{m.group_id}:{m.user_id}", f"{m.user.display_name} ({m.group.name})")
+        for m in members
+    ]
+
+
+def group_member(*, group, user_id: int):
+    from groups.models import Membership
+
+    m = (Membership.objects.filter(group=group, user_id=user_id, status=Membership.Status.ACTIVE)
+         .select_related("user").first())
+    return m.user if m else None
+
+
+def referrals_for(user) -> list[Referral]:
+    """Referrals `user` may see in their list: their own, and those they offered. Site
+    moderators open a referral by its link; they have no list of everyone's."""
+    return list(
+        Referral.objects.filter(Q(member=user) | Q(facilitator=user))
+        .select_related("service", "member", "facilitator")
+        .order_by("-created_at")[:100]
     )
