@@ -23,4 +23,5 @@ urlpatterns = [
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),
     path("help/", include("directory.urls")),
+    path("api/openreferral/", include("directory.api_urls")),
 ]
