@@ -494,5 +494,26 @@ def _record(feed: Feed, result: SyncResult, now) -> None:
         setattr(feed, key, value)
 
 
+def load_records(feed: Feed, records: list[dict], *, now=None) -> SyncResult:
+    """Store full service records without HTTP (the demo data, or a file an admin was sent),
+    with the same checks and the same one transaction as a sync."""
+    now = now or timezone.now()
+    result = SyncResult(ok=True)
+    parsed, seen = [], set()
+    for record in records:
+        try:
+            item = parse_service(record)
+        except Invalid as exc:
+            result.skipped[str(exc)] += 1
+            continue
+        seen.add(item["oruk_id"])
+        parsed.append(item)
+    with transaction.atomic():
+        _store(feed, parsed, seen, result, now)
+        result.status = _ok_status(now, result)
+        _record(feed, result, now)
+    return result
+
+
 def sync_all() -> list[SyncResult]:
     return [sync_feed(feed) for feed in Feed.objects.filter(enabled=True).order_by("pk")]
