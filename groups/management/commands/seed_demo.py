@@ -11,8 +11,8 @@ Hook for other apps
 After the groups are in place the command imports, in order, ``chat.demo``,
 ``meetups.demo``, ``moderation.demo`` and ``directory.demo``, and calls ``seed(ctx)`` on
 each one that exists, where ``ctx`` is ``{"users": {email: User}, "groups": {slug: Group}}``.
-A hook must itself be idempotent (find before create). A missing ``<app>.demo`` module is skipped; any other
-import error, or an error inside a hook, stops the command loudly.
+A hook must itself be idempotent (find before create). A missing ``<app>.demo`` module is
+skipped; any other import error, or an error inside a hook, stops the command loudly.
 """
 
 from __future__ import annotations
