@@ -13,10 +13,14 @@ def _day(moment) -> str:
     return date_format(timezone.localtime(moment), "l")
 
 
-def status_line(referral: Referral) -> str:
+def status_line(referral: Referral, *, viewer=None) -> str:
+    """`viewer`: who reads it (the member is "you"; anyone else reads the member's name)."""
     S = Referral.Status
     name = referral.service.name
     if referral.status == S.OFFERED:
+        if viewer is not None and viewer.pk != referral.member_id:
+            return _("Waiting for %(name)s to agree. Nothing has been sent to %(service)s.") % {
+                "name": referral.member.display_name, "service": name}
         return _("Waiting for you to agree. Nothing has been sent to %(service)s.") % {
             "service": name}
     if referral.status == S.WITHDRAWN:

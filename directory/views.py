@@ -233,7 +233,7 @@ def referral_offer(request: HttpRequest, uuid) -> HttpResponse:
 def referrals(request: HttpRequest) -> HttpResponse:
     rows = selectors.referrals_for(request.user)
     return render(request, "directory/referrals.html",
-                  {"rows": [(r, status_line(r)) for r in rows]})
+                  {"rows": [(r, status_line(r, viewer=request.user)) for r in rows]})
 
 
 @login_required
@@ -264,7 +264,8 @@ def referral(request: HttpRequest, pk: int) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied(Action.CONSENT_REFERRAL.value)
     return render(request, "directory/referral.html", {
-        "referral": ref, "status": status_line(ref), "form": form, "preview": preview,
+        "referral": ref, "status": status_line(ref, viewer=request.user), "form": form,
+        "preview": preview,
         "is_member": is_member,
         "answers": list(ref.answers.all()),
     })
