@@ -82,3 +82,24 @@ def test_find_help_and_a_referral_with_consent(demo_data, phone):
     service.goto(link)
     assert service.get_by_role("heading", name="This link no longer works").is_visible()
     assert_accessible(service, "stale link page")
+
+
+def test_a_facilitator_adds_a_useful_contact(demo_data, phone):
+    server = demo_data
+    jo = phone()
+    log_in(jo, server, "facilitator@example.com")
+    jo.goto(f"{server.url}/groups/brierley-hill-parents-circle/")
+    jo.get_by_role("link", name="Add a useful contact").click()
+    assert_accessible(jo, "add a useful contact")
+    jo.fill("input[name=name]", "Saturday dads' walk")
+    jo.fill("input[name=opens_at]", "11:00")
+    jo.fill("input[name=closes_at]", "10:00")
+    jo.get_by_role("button", name="Save").click()
+    assert jo.get_by_text("It should close after it opens.").is_visible()
+    assert jo.input_value("input[name=name]") == "Saturday dads' walk"  # nothing lost
+    jo.fill("input[name=closes_at]", "12:30")
+    jo.get_by_label("Saturday").check()
+    jo.get_by_role("button", name="Save").click()
+    assert jo.get_by_role("heading", name="Saturday dads' walk").is_visible()
+    assert jo.get_by_text("Sat 11:00–12:30").is_visible()
+    screenshot(jo, "directory-local-entry")
