@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime, parse_time
 from django.utils.formats import date_format
@@ -344,11 +344,17 @@ def sync_feed(feed: Feed, *, now: datetime.datetime | None = None) -> SyncResult
         _record(feed, result, now)
         log.warning("directory feed %s not synced: %s", feed.pk, exc.reason)
         return result
-    with transaction.atomic():
-        _store(feed, parsed, seen, result, now)
-        result.ok = True
-        result.status = _ok_status(now, result)
+    try:
+        with transaction.atomic():
+            _store(feed, parsed, seen, result, now)
+            result.ok = True
+            result.status = _ok_status(now, result)
+            _record(feed, result, now)
+    except DatabaseError as exc:
+        # The transaction rolled back: the directory is as it was before this sync.
+        result = SyncResult(ok=False, status=_failed_status(now, "it could not be saved"))
         _record(feed, result, now)
+        log.warning("directory feed %s not stored: %s", feed.pk, type(exc).__name__)
     return result
 
 

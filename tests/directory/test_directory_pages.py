@@ -158,3 +158,22 @@ def test_local_entries_are_seen_by_their_group_until_shared(client, db):
     entry.sharing = "everyone"
     entry.save()
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.postgres
+def test_full_text_search_on_postgresql(member):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (SQLite uses the simple word match)")
+    make_service("Stourbridge Food Bank", description="Emergency food parcels for families")
+    make_service("Brierley Hill Family Hub", description="Help with sleeping and feeding")
+    now = datetime.datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+    def search(q):
+        return [s.name for s in service_search(user=member, filters=Filters(q=q), now=now)]
+
+    assert search("parcel") == ["Stourbridge Food Bank"]  # stemmed: parcels
+    assert search("sleep") == ["Brierley Hill Family Hub"]  # stemmed: sleeping
+    assert search("families food") == ["Stourbridge Food Bank"]
+    assert search('"food bank" -hub') == ["Stourbridge Food Bank"]  # websearch syntax

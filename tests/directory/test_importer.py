@@ -248,3 +248,35 @@ def test_the_periodic_job_syncs_enabled_feeds(feed, feed_server):
     Feed.objects.create(name="off", base_url="https://10.0.0.1/", enabled=False)
     sync_directory_feeds.call_local()
     assert Service.objects.filter(feed=feed, is_active=True).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_that_fails_while_storing_leaves_nothing_half_replaced(feed, feed_server,
+                                                                      monkeypatch):
+    """One transaction per sync: when storing breaks halfway (here, the third service's
+    write fails in the database), the first two updates roll back too. Runs on PostgreSQL in
+    CI (and on SQLite locally)."""
+    from django.db import DatabaseError
+
+    three(feed_server)
+    importer.sync_feed(feed)
+    before = snapshot()
+    for oruk_id, name in ((A, "Hub v2"), (B, "Food Bank v2"), (C, "Stay and Play v2")):
+        feed_server.add(service_record(oruk_id, name, last_modified="2026-12-03T00:00:00.000Z"))
+    real = importer._upsert
+    calls = []
+
+    def breaks_on_the_third(feed_, service, item, now):
+        calls.append(item["oruk_id"])
+        if len(calls) == 3:
+            raise DatabaseError("disk full")
+        return real(feed_, service, item, now)
+
+    monkeypatch.setattr(importer, "_upsert", breaks_on_the_third)
+    result = importer.sync_feed(feed)
+    assert len(calls) == 3  # two were written before it broke
+    assert not result.ok and "could not be saved" in result.status
+    assert snapshot() == before
+    feed.refresh_from_db()
+    assert feed.last_ok is False and feed.services_synced == 3
