@@ -194,3 +194,49 @@ def referrals_for(user) -> list[Referral]:
         .select_related("service", "member", "facilitator")
         .order_by("-created_at")[:100]
     )
+
+
+def referral_figures(*, now: datetime.datetime | None = None) -> dict:
+    """For staff (the moderation figures page): referrals by service and outcome, the median
+    days to a first answer, and open referrals past their follow-up date. Counts only."""
+    import statistics
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from config.village import village
+
+    from .services import working_days_before
+
+    now = now or timezone.now()
+    S = Referral.Status
+    outcomes = [S.SENT, S.RECEIVED, S.IN_TOUCH, S.HELPED, S.NOT_RIGHT, S.WITHDRAWN]
+    rows = (
+        Referral.objects.exclude(status=S.OFFERED)
+        .values("service__name", "status")
+        .annotate(n=Count("id"))
+        .order_by("service__name")
+    )
+    by_service: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by_service.setdefault(row["service__name"], {})[row["status"]] = row["n"]
+    table = [
+        {"service": name, "counts": [counts.get(s, 0) for s in outcomes],
+         "total": sum(counts.values())}
+        for name, counts in by_service.items()
+    ]
+    table.sort(key=lambda r: (-r["total"], r["service"]))
+    waits = [
+        (first - sent).total_seconds() / 86400
+        for sent, first in Referral.objects.filter(first_answer_at__isnull=False)
+        .values_list("sent_at", "first_answer_at")
+    ]
+    due = working_days_before(now, village("REFERRAL_FOLLOW_UP_WORKING_DAYS"))
+    return {
+        "outcomes": [S(s).label for s in outcomes],
+        "by_service": table[:20],
+        "most": max((r["total"] for r in table), default=0),
+        "median_days": round(statistics.median(waits), 1) if waits else None,
+        "answered": len(waits),
+        "overdue": Referral.objects.filter(status=S.SENT, sent_at__lte=due).count(),
+    }

@@ -275,3 +275,21 @@ def test_export_and_erase_with_the_account(cast, django_capture_on_commit_callba
         account_delete(user=cast["member"], password="village-test")
     assert not Referral.objects.filter(pk=referral.pk).exists()
     assert "withdrawn" in _to_service()[-1].subject
+
+
+def test_figures_for_staff(client, cast):
+    first = _sent(cast, datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.UTC))
+    _sent(cast, datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.UTC))  # never answered
+    Referral.objects.filter(pk=first.pk).update(
+        status="in_touch", first_answer_at=datetime.datetime(2026, 12, 3, 10, 0,
+                                                             tzinfo=datetime.UTC))
+    client.force_login(cast["staff"])
+    page = client.get(reverse("moderation:figures")).content.decode()
+    assert "Referrals to local services" in page
+    assert "Brierley Hill Family Hub" in page
+    assert '<p class="mod-stat">2.0</p>' in page  # two days to the first answer
+    assert '<p class="mod-stat">1</p><p>open referrals past their follow-up date' in page
+    # The page shows counts only: nothing a member shared.
+    assert "07700 900123" not in page
+    client.force_login(cast["moderator"])
+    assert client.get(reverse("moderation:figures")).status_code == 403
