@@ -240,3 +240,14 @@ def referral_figures(*, now: datetime.datetime | None = None) -> dict:
         "answered": len(waits),
         "overdue": Referral.objects.filter(status=S.SENT, sent_at__lte=due).count(),
     }
+
+
+def share_groups(user) -> list:
+    """The groups whose chat `user` is an active member of, to share a service into."""
+    from groups.models import Membership
+
+    if not permissions.may_use_directory(user):
+        return []
+    rows = (Membership.objects.filter(user=user, status=Membership.Status.ACTIVE)
+            .select_related("group").order_by("group__name"))
+    return [m.group for m in rows]

@@ -107,3 +107,17 @@ def is_open(service, now: datetime.datetime) -> bool:
         if on_day and s.opens_at and s.closes_at and s.opens_at <= t < s.closes_at:
             return True
     return False
+
+
+def card_text(service, url: str) -> str:
+    """A service as a chat card: name, opening times, phone and its page's link (plain text,
+    so it reads the same in the no-JS room and the live client, and can be pinned)."""
+    lines = [f"📌 {service.name}"]
+    times = opening_times(service)
+    if times:
+        lines.append(f"🕘 {'; '.join(times)}")
+    phone = next(iter(service.phones.all()), None)
+    if phone:
+        lines.append(f"📞 {phone.number}")
+    lines.append(url)
+    return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid as uuidlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -79,6 +81,8 @@ def service(request: HttpRequest, uuid) -> HttpResponse:
             "can_ask": permissions.may_ask_referral(user) and bool(found.referral_address),
             "offer_to": selectors.offer_choices(user) if found.referral_address else [],
             "can_edit": _may_edit(user, found),
+            "share_groups": selectors.share_groups(user),
+            "client_id": uuidlib.uuid4(),
             "can_set_contact": permissions.can_site(user, Action.SET_REFERRAL_CONTACT),
             "schedules": list(found.schedules.all()),
             "lines": [text.schedule_line(s) for s in found.schedules.all()],
