@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from . import fetch, importer
 from .models import Feed, Referral, Service
@@ -13,6 +14,7 @@ class FeedAdmin(admin.ModelAdmin):
         "services_synced", "services_skipped",
     )
     actions = ["sync_now"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
