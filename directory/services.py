@@ -307,9 +307,10 @@ def referral_withdraw(*, member, referral: Referral) -> Referral:
     referral.status = Referral.Status.WITHDRAWN
     referral.token_hash = ""
     referral.closed_at = timezone.now()
-    # Nothing the member shared is kept once they withdraw.
+    # Nothing the member shared is kept once they withdraw (when they agreed is kept).
     referral.shared_contact = ""
     referral.note = ""
+    referral.consent_text = ""
     referral.save()
     if was_sent and to:
         name = referral.service.name

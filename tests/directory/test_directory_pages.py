@@ -177,3 +177,20 @@ def test_full_text_search_on_postgresql(member):
     assert search("sleep") == ["Brierley Hill Family Hub"]  # stemmed: sleeping
     assert search("families food") == ["Stourbridge Food Bank"]
     assert search('"food bank" -hub') == ["Stourbridge Food Bank"]  # websearch syntax
+
+
+def test_the_service_page_query_count_is_constant(client, member, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from directory.models import Language, Phone
+
+    few = make_service("Hub", terms=["A"])
+    many = make_service("Big hub", terms=["A", "B", "C"])
+    for i in range(4):
+        Phone.objects.create(service=many, number=f"01384 00010{i}")
+        Language.objects.create(service=many, name=f"Language {i}")
+    with CaptureQueriesContext(connection) as counted:
+        assert client.get(reverse("directory:service", args=[few.uuid])).status_code == 200
+    with django_assert_num_queries(len(counted)):
+        assert client.get(reverse("directory:service", args=[many.uuid])).status_code == 200

@@ -159,6 +159,7 @@ def test_withdrawing_stops_the_link_and_tells_the_service(
         client.post(reverse("directory:withdraw", args=[referral.pk]))
     referral.refresh_from_db()
     assert referral.status == "withdrawn" and referral.shared_contact == ""
+    assert referral.note == "" and referral.consent_text == "" and referral.consented_at
     told = _to_service()[-1]
     assert "withdrawn" in told.subject and "no longer works" in told.body
     client.logout()
