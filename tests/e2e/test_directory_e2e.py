@@ -103,3 +103,20 @@ def test_a_facilitator_adds_a_useful_contact(demo_data, phone):
     assert jo.get_by_role("heading", name="Saturday dads' walk").is_visible()
     assert jo.get_by_text("Sat 11:00–12:30").is_visible()
     screenshot(jo, "directory-local-entry")
+
+
+def test_moderator_pages(demo_data, phone):
+    server = demo_data
+    alex = phone()
+    log_in(alex, server, "moderator@example.com")
+    alex.goto(f"{server.url}/help/approvals/")
+    assert alex.get_by_role("heading", name="Local entries to share").is_visible()
+    assert_accessible(alex, "approvals")
+    alex.goto(f"{server.url}/help/")
+    alex.get_by_role("link", name="Money Matters advice line").click()
+    alex.get_by_text("For moderators: where referrals go").click()
+    alex.fill("#referral-email", "referrals@example.org")
+    alex.get_by_role("button", name="Save", exact=True).click()
+    assert alex.get_by_text("Referrals to this service now go to that address.").is_visible()
+    assert_accessible(alex, "service page, moderator")
+    screenshot(alex, "directory-service-moderator", for_docs=False)
