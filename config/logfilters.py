@@ -16,7 +16,8 @@ import re
 MASK = "[token]"
 
 # The prefixes of routes whose next path segment is a secret (meetups/site_urls.py,
-# notifications/urls.py, groups/urls.py, moderation/urls.py, allauth's account urls).
+# notifications/urls.py, groups/urls.py, moderation/urls.py, directory/urls.py, allauth's
+# account urls).
 SECRET_PREFIXES = (
     "meetups/feed/",
     "meetups/group-feed/",
@@ -27,6 +28,7 @@ SECRET_PREFIXES = (
     "moderation/closed/",
     "accounts/confirm-email/",
     "accounts/password/reset/key/",
+    "help/answer/",
 )
 
 _SECRET_PATH = re.compile(

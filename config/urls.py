@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
+from chat import share
+
 from . import views
 
 
@@ -23,4 +25,7 @@ urlpatterns = [
     path("meetups/", include("meetups.site_urls")),
     path("moderation/", include("moderation.urls")),
     path("notifications/", include("notifications.urls")),
+    path("help/share/<uuid:uuid_>/", share.share_service, name="share_service"),
+    path("help/", include("directory.urls")),
+    path("api/openreferral/", include("directory.api_urls")),
 ]

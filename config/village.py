@@ -37,7 +37,8 @@ class Kind:
 WHOLE = Kind((int,), "a whole number", int)
 NUMBER = Kind((int, float), "a number", float)  # seconds may be fractions (tests use 0.2)
 RATES = Kind((dict,), "a dictionary of rates like {'report': '30/10m'}")
-FLAG = Kind((bool,), "True or False", lambda raw: raw.strip().lower() in {"1", "true", "yes"})
+FLAG = Kind((bool,), "True or False", lambda raw: raw.strip().lower() in {"1", "true", "yes", "on"})
+BOOL = FLAG
 LIMITS = Kind((dict,), "a dictionary of (count, seconds) pairs by frame type")
 
 
@@ -79,6 +80,8 @@ SETTINGS: dict[str, Setting] = {
             "closed_account": "10/h",
             "closed_resend": "5/h",
             "push_subscribe": "30/h",
+            "referral": "20/h",
+            "referral_answer": "60/h",
         },
     ),
     # Per member and websocket frame type, over config.socketlimits.DEFAULTS.
@@ -93,6 +96,19 @@ SETTINGS: dict[str, Setting] = {
     "WEBPUSH_MAX_ATTEMPTS": Setting(WHOLE, 6),
     # Tests only: accept a plain-http push endpoint on this machine (the test's own server).
     "WEBPUSH_ALLOW_LOOPBACK": Setting(FLAG, False),
+    # The services directory (directory/, docs/directory.md). Feed syncs: each request's
+    # timeout, the most a response may weigh, the page size asked for and the most pages read.
+    "DIRECTORY_FEED_TIMEOUT_SECONDS": Setting(NUMBER, 15.0),
+    "DIRECTORY_FEED_MAX_BYTES": Setting(WHOLE, 5 * 1024 * 1024),
+    "DIRECTORY_FEED_PER_PAGE": Setting(WHOLE, 50),
+    "DIRECTORY_FEED_MAX_PAGES": Setting(WHOLE, 200),
+    # Plain http on the loopback address for a feed (local testing). Also allowed when DEBUG is on.
+    "DIRECTORY_FEED_ALLOW_LOOPBACK": Setting(BOOL, False),
+    # Referrals: the facilitator is asked to check in after this many working days without an
+    # answer; a service's link lasts this long; closed referrals are deleted after this long.
+    "REFERRAL_FOLLOW_UP_WORKING_DAYS": Setting(WHOLE, 5, env="REFERRAL_FOLLOW_UP_WORKING_DAYS"),
+    "REFERRAL_LINK_DAYS": Setting(WHOLE, 90),
+    "REFERRAL_RETENTION_DAYS": Setting(WHOLE, 365, env="REFERRAL_RETENTION_DAYS"),
 }
 
 

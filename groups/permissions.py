@@ -36,6 +36,8 @@ class Role(enum.StrEnum):
     MODERATOR = "moderator"  # site-wide
     STAFF = "staff"
     CHECKIN_MEMBER = "checkin_member"  # the member a private check-in is with (checkins/)
+    REFERRAL_MEMBER = "referral_member"  # the member a referral is for (directory/)
+    REFERRAL_FACILITATOR = "referral_facilitator"  # the facilitator who offered it
 
 
 class Action(enum.StrEnum):
@@ -84,6 +86,14 @@ class Action(enum.StrEnum):
     DECIDE_APPEAL = "decide_appeal"
     VIEW_MODERATION_FIGURES = "view_moderation_figures"
     EDIT_HELPLINES = "edit_helplines"
+    # the services directory (directory/)
+    ADD_LOCAL_ENTRY = "add_local_entry"  # a group's own trusted contact
+    OFFER_REFERRAL = "offer_referral"  # a facilitator offers to refer a member of the group
+    APPROVE_LOCAL_ENTRY = "approve_local_entry"  # share a local entry with everyone
+    SET_REFERRAL_CONTACT = "set_referral_contact"
+    VIEW_REFERRAL = "view_referral"
+    CONSENT_REFERRAL = "consent_referral"
+    WITHDRAW_REFERRAL = "withdraw_referral"
 
 
 R = Role
@@ -127,6 +137,8 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     # Whoever may look at an item may record what they did and pass it on.
     Action.ADD_CASE_NOTE: _MODS,
     Action.PASS_TO_SAFEGUARDING_LEAD: _MODS,
+    Action.ADD_LOCAL_ENTRY: _LEADS,
+    Action.OFFER_REFERRAL: frozenset({R.FACILITATOR}),
 }
 
 _IN_CHECKIN = frozenset({R.CHECKIN_MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF})
@@ -155,6 +167,20 @@ SITE_POLICY: dict[Action, frozenset[Role]] = {
     Action.DECIDE_APPEAL: frozenset({R.MODERATOR, R.STAFF}),
     Action.VIEW_MODERATION_FIGURES: frozenset({R.STAFF}),
     Action.EDIT_HELPLINES: frozenset({R.STAFF}),
+    Action.APPROVE_LOCAL_ENTRY: frozenset({R.MODERATOR, R.STAFF}),
+    Action.SET_REFERRAL_CONTACT: frozenset({R.MODERATOR, R.STAFF}),
+}
+
+#: Who may do what with a referral (directory/). Referrals are sensitive (health, children,
+#: money): only the member it is for, the facilitator who offered it, and site moderators and
+#: staff see it. Only the member may agree to it or withdraw it. Another member, or a
+#: facilitator of the same group who did not offer it, holds none of these roles.
+REFERRAL_POLICY: dict[Action, frozenset[Role]] = {
+    Action.VIEW_REFERRAL: frozenset(
+        {R.REFERRAL_MEMBER, R.REFERRAL_FACILITATOR, R.MODERATOR, R.STAFF}
+    ),
+    Action.CONSENT_REFERRAL: frozenset({R.REFERRAL_MEMBER}),
+    Action.WITHDRAW_REFERRAL: frozenset({R.REFERRAL_MEMBER}),
 }
 
 #: Which permission each decision on a moderation queue item needs, by the decision's kind
@@ -498,6 +524,71 @@ def may_start_checkin(user, group: Group, membership: Membership | None, target)
         return False
     theirs = membership_for(target, group)
     return bool(target.is_active and theirs and theirs.status == Membership.Status.ACTIVE)
+
+
+# --- the services directory (directory/) -----------------------------------------------------
+
+
+def may_use_directory(user) -> bool:
+    """The directory is for people with an account (signed in and active)."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def directory_scope(user) -> tuple[bool, list[int]]:
+    """Whose local entries `user` may see beyond those shared with everyone: (every group's,
+    the ids of the groups they are an active member of). Directory reads scope by this."""
+    if not may_use_directory(user):
+        return False, []
+    site = is_site_moderator(user)
+    groups = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE)
+    return site, list(groups.values_list("group_id", flat=True))
+
+
+def may_see_local_entry(user, *, group_id: int | None, shared: bool) -> bool:
+    if not may_use_directory(user):
+        return False
+    if shared or group_id is None or is_site_moderator(user):
+        return True
+    membership = Membership.objects.filter(user=user, group_id=group_id).first()
+    return bool(membership and membership.status == Membership.Status.ACTIVE)
+
+
+def may_ask_referral(user) -> bool:
+    """A member may ask for a referral for themself (not while suspended)."""
+    if not may_use_directory(user):
+        return False
+    return not (getattr(user, "is_suspended", None) and user.is_suspended(timezone.now()))
+
+
+def referral_roles(user, *, member_id: int, facilitator_id: int | None) -> frozenset[Role]:
+    roles = set(site_roles(user))
+    if R.ANONYMOUS in roles or not user.is_active:
+        return frozenset()
+    if user.pk == member_id:
+        roles.add(R.REFERRAL_MEMBER)
+    if facilitator_id is not None and user.pk == facilitator_id:
+        roles.add(R.REFERRAL_FACILITATOR)
+    return frozenset(roles)
+
+
+def referral_allows(
+    user, action: Action, *, member_id: int, facilitator_id: int | None
+) -> bool:
+    if action not in REFERRAL_POLICY:
+        raise ValueError(f"{action} is not a referral action")
+    roles = referral_roles(user, member_id=member_id, facilitator_id=facilitator_id)
+    return bool(roles & REFERRAL_POLICY[action])
+
+
+def check_referral(user, referral, action: Action) -> None:
+    """Http404 for anyone who may not see `referral` (its existence never leaks), and
+    PermissionDenied when they may see it but not take `action`. The directory's
+    `access_referral` fetches the row and asks here."""
+    ids = {"member_id": referral.member_id, "facilitator_id": referral.facilitator_id}
+    if not referral_allows(user, Action.VIEW_REFERRAL, **ids):
+        raise Http404("No such referral.")
+    if not referral_allows(user, action, **ids):
+        raise PermissionDenied(action.value)
 
 
 class AccountClosed(PermissionDenied):

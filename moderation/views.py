@@ -524,7 +524,11 @@ def helpline_edit(request, pk: int | None = None):
 @login_required
 def figures(request):
     require_site(request.user, Action.VIEW_MODERATION_FIGURES)
-    return render(request, "moderation/figures.html", {"figures": selectors.moderation_figures()})
+    from directory.selectors import referral_figures
+
+    return render(request, "moderation/figures.html", {
+        "figures": selectors.moderation_figures(), "referrals": referral_figures(),
+    })
 
 
 # --- closed accounts: appeal and complain without logging in ---------------------------------

@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     FACILITATOR = "facilitator", _("For facilitators: requests, check-ins and replies")
     MODERATION = "moderation", _("Moderation decisions about your posts")
     SAFEGUARDING = "safeguarding", _("For moderators: urgent safeguarding alerts")
+    REFERRAL = "referral", _("Referrals to local services: offers, answers and check-ins")
 
 
 # Urgent safeguarding alerts are part of the moderator's (and facilitator's) role: a mail

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "meetups",
     "moderation",
     "notifications",
+    "directory",
 ]
 
 MIDDLEWARE = [

@@ -68,6 +68,8 @@ OPEN_LISTED = {
     Action.ASK_FACILITATORS:  "N    N    N    Y    Y    Y    N    N    N    N",
     Action.ADD_CASE_NOTE:     "N    N    N    N    N    Y    N    Y    Y    N",
     Action.PASS_TO_SAFEGUARDING_LEAD: "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.ADD_LOCAL_ENTRY:   "N    N    N    N    N    Y    N    N    Y    N",
+    Action.OFFER_REFERRAL:    "N    N    N    N    N    Y    N    N    N    N",
 }  # fmt: skip
 
 # Listed group that takes requests: only joining differs from OPEN_LISTED.
@@ -99,6 +101,22 @@ SITE = {
     Action.DECIDE_APPEAL:           "N    N    Y    Y",
     Action.VIEW_MODERATION_FIGURES: "N    N    N    Y",
     Action.EDIT_HELPLINES:          "N    N    N    Y",
+    Action.APPROVE_LOCAL_ENTRY:     "N    N    Y    Y",
+    Action.SET_REFERRAL_CONTACT:    "N    N    Y    Y",
+}  # fmt: skip
+
+# A referral (directory/): the member it is for, the facilitator who offered it, another
+# member, a facilitator of the same group who did not offer it, one of another group,
+# a site moderator, staff, anonymous. The service's link is checked in tests/directory.
+REFERRAL_ROLES = [
+    "anonymous", "member", "other_member", "facilitator", "group_facilitator",
+    "other_facilitator", "moderator", "staff",
+]
+#                              anon memb omem faci gfac ofac mod  staf
+REFERRAL = {
+    Action.VIEW_REFERRAL:     "N    Y    N    Y    N    N    Y    Y",
+    Action.CONSENT_REFERRAL:  "N    Y    N    N    N    N    N    N",
+    Action.WITHDRAW_REFERRAL: "N    Y    N    N    N    N    N    N",
 }  # fmt: skip
 
 
@@ -109,8 +127,9 @@ def _row(text: str, roles: list[str]) -> dict[str, bool]:
 
 
 def test_every_action_has_a_row():
-    assert set(OPEN_LISTED) | set(SITE) == set(Action)
+    assert set(OPEN_LISTED) | set(SITE) | set(REFERRAL) == set(Action)
     assert not set(OPEN_LISTED) & set(SITE)
+    assert not (set(OPEN_LISTED) | set(SITE)) & set(REFERRAL)
 
 
 def _cast(group: Group) -> dict:
@@ -248,3 +267,28 @@ def test_the_websocket_recheck_of_a_member_is_one_query(group, django_assert_num
     with django_assert_num_queries(1):
         user, access = access_group_by_user_id(member.pk, group.pk, Action.POST_MESSAGE)
     assert user.pk == member.pk and access.membership.user_id == member.pk
+
+
+def test_referral_matrix(db):
+    from django.contrib.auth.models import AnonymousUser
+
+    from groups.permissions import referral_allows
+
+    group, elsewhere = GroupFactory(), GroupFactory()
+    F = Membership.Role.FACILITATOR
+    people = {
+        "anonymous": AnonymousUser(),
+        "member": MembershipFactory(group=group).user,
+        "other_member": MembershipFactory(group=group).user,
+        "facilitator": MembershipFactory(group=group, role=F).user,
+        "group_facilitator": MembershipFactory(group=group, role=F).user,
+        "other_facilitator": MembershipFactory(group=elsewhere, role=F).user,
+        "moderator": UserFactory(is_moderator=True),
+        "staff": UserFactory(is_staff=True),
+    }
+    ids = {"member_id": people["member"].pk, "facilitator_id": people["facilitator"].pk}
+    for action, text in REFERRAL.items():
+        for role, expected in _row(text, REFERRAL_ROLES).items():
+            assert referral_allows(people[role], action, **ids) is expected, (role, action)
+    with pytest.raises(ValueError):
+        referral_allows(people["member"], Action.READ_CHAT, **ids)

@@ -9,10 +9,10 @@ parent@example.com (Sam), parent2@example.com (Priya), facilitator@example.com
 Hook for other apps
 -------------------
 After the groups are in place the command imports, in order, ``chat.demo``,
-``meetups.demo`` and ``moderation.demo`` and calls ``seed(ctx)`` on each one that exists,
-where ``ctx`` is ``{"users": {email: User}, "groups": {slug: Group}}``. A hook must itself be
-idempotent (find before create). A missing ``<app>.demo`` module is skipped; any other
-import error, or an error inside a hook, stops the command loudly.
+``meetups.demo``, ``moderation.demo`` and ``directory.demo``, and calls ``seed(ctx)`` on
+each one that exists, where ``ctx`` is ``{"users": {email: User}, "groups": {slug: Group}}``.
+A hook must itself be idempotent (find before create). A missing ``<app>.demo`` module is
+skipped; any other import error, or an error inside a hook, stops the command loudly.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import importlib
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-HOOKS = ("chat.demo", "meetups.demo", "moderation.demo")
+HOOKS = ("chat.demo", "meetups.demo", "moderation.demo", "directory.demo")
 
 
 class Command(BaseCommand):
