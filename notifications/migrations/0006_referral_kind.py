@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_checkin_kind'),
+        ('notifications', '0005_preference_push_pushsubscription_pushdelivery'),
     ]
 
     operations = [
