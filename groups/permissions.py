@@ -74,6 +74,9 @@ class Action(enum.StrEnum):
     ASK_FACILITATORS = "ask_facilitators"  # a member opens their own
     ADD_CASE_NOTE = "add_case_note"  # a private note on a queue item ("what we did")
     PASS_TO_SAFEGUARDING_LEAD = "pass_to_safeguarding_lead"
+    # cover: a facilitator's own hours and "I'm away" dates for the group
+    SET_OWN_HOURS = "set_own_hours"
+    MARK_AWAY = "mark_away"
     # site-wide (no group)
     CREATE_GROUP = "create_group"
     VIEW_SITE_QUEUE = "view_site_queue"
@@ -84,6 +87,10 @@ class Action(enum.StrEnum):
     DECIDE_APPEAL = "decide_appeal"
     VIEW_MODERATION_FIGURES = "view_moderation_figures"
     EDIT_HELPLINES = "edit_helplines"
+    VIEW_ROTA = "view_rota"  # who is on duty, and the week's rota
+    EDIT_ROTA = "edit_rota"
+    # "I've got this" on an urgent alert: any moderator, on duty or not (who is recorded).
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
 
 
 R = Role
@@ -127,6 +134,8 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     # Whoever may look at an item may record what they did and pass it on.
     Action.ADD_CASE_NOTE: _MODS,
     Action.PASS_TO_SAFEGUARDING_LEAD: _MODS,
+    Action.SET_OWN_HOURS: frozenset({R.FACILITATOR}),
+    Action.MARK_AWAY: frozenset({R.FACILITATOR}),
 }
 
 _IN_CHECKIN = frozenset({R.CHECKIN_MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF})
@@ -155,6 +164,9 @@ SITE_POLICY: dict[Action, frozenset[Role]] = {
     Action.DECIDE_APPEAL: frozenset({R.MODERATOR, R.STAFF}),
     Action.VIEW_MODERATION_FIGURES: frozenset({R.STAFF}),
     Action.EDIT_HELPLINES: frozenset({R.STAFF}),
+    Action.VIEW_ROTA: frozenset({R.MODERATOR, R.STAFF}),
+    Action.EDIT_ROTA: frozenset({R.STAFF}),
+    Action.ACKNOWLEDGE_ALERT: frozenset({R.MODERATOR, R.STAFF}),
 }
 
 #: Which permission each decision on a moderation queue item needs, by the decision's kind

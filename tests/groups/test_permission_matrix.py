@@ -68,6 +68,8 @@ OPEN_LISTED = {
     Action.ASK_FACILITATORS:  "N    N    N    Y    Y    Y    N    N    N    N",
     Action.ADD_CASE_NOTE:     "N    N    N    N    N    Y    N    Y    Y    N",
     Action.PASS_TO_SAFEGUARDING_LEAD: "N    N    N    N    N    Y    N    Y    Y    N",
+    Action.SET_OWN_HOURS:     "N    N    N    N    N    Y    N    N    N    N",
+    Action.MARK_AWAY:         "N    N    N    N    N    Y    N    N    N    N",
 }  # fmt: skip
 
 # Listed group that takes requests: only joining differs from OPEN_LISTED.
@@ -99,6 +101,9 @@ SITE = {
     Action.DECIDE_APPEAL:           "N    N    Y    Y",
     Action.VIEW_MODERATION_FIGURES: "N    N    N    Y",
     Action.EDIT_HELPLINES:          "N    N    N    Y",
+    Action.VIEW_ROTA:               "N    N    Y    Y",
+    Action.EDIT_ROTA:               "N    N    N    Y",
+    Action.ACKNOWLEDGE_ALERT:       "N    N    Y    Y",
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, OuterRef
+from django.utils import timezone
 
 from groups.models import Membership
 
@@ -105,6 +106,7 @@ def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, rules.Quiet]
     for uid, gid, role, *q in _values(
         Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
         .filter(user__is_active=True)
+        .not_away(timezone.localdate())  # a facilitator who is away hears nothing meanwhile
         .values_list("user_id", "group_id", "role", *_QUIET_FIELDS)
     ):
         out[gid].append((uid, role, quiet(*q)))

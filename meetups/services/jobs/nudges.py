@@ -322,6 +322,7 @@ def _facilitators_by_group(group_ids: set[int]) -> dict[int, list[int]]:
     for uid, gid in (
         Membership.objects.facilitators()
         .filter(group_id__in=group_ids, user__is_active=True)
+        .not_away(timezone.localdate())  # away: the co-facilitator covering gets it
         .values_list("user_id", "group_id")
     ):
         facilitators[gid].append(uid)
