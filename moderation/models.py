@@ -125,6 +125,14 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def last_activity(self):
+        """For a group that needs a facilitator: when a facilitator was last active."""
+        from datetime import datetime
+
+        raw = (self.facts or {}).get("last_activity")
+        return datetime.fromisoformat(raw) if raw else None
+
 
 class Report(models.Model):
     """One member's report of one message, or one concern about a person."""

@@ -97,6 +97,7 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
         .select_related(
             "group", "message", "message__author", "message__room", "subject", "referral"
         )
+        .select_related("acknowledged_by")
         .prefetch_related(Prefetch("reports", queryset=Report.objects.order_by("created_at", "id")))
         .annotate(note_count=Count("notes"))
         .order_by("-urgent", "opened_at", "id")[:limit]
@@ -293,6 +294,35 @@ def moderation_figures(*, weeks: int = 8) -> dict[str, Any]:
         "handled_count": len(waits),
         "reasons": [labels[r] for r in Reason.values],
         "weeks": table,
+        **alert_figures(now=now, since=since),
+    }
+
+
+def alert_figures(*, now, since) -> dict[str, Any]:
+    """Urgent alerts since `since`: how many by hour of day (UK time), the median time to
+    "I've got this", how many climbed the ladder or needed reminders, and the shifts nobody
+    covers next week. Two queries plus the rota's."""
+    from . import rota
+
+    rows = list(
+        Case.objects.filter(urgent=True, opened_at__gte=since).values_list(
+            "opened_at", "acknowledged_at", "ladder_step", "escalations"
+        )
+    )
+    by_hour = [0] * 24
+    for opened, *_rest in rows:
+        by_hour[timezone.localtime(opened, rota.UK).hour] += 1
+    acks = [(ack - opened).total_seconds() for opened, ack, *_rest in rows if ack]
+    peak = max(by_hour) or 1
+    return {
+        "alerts": len(rows),
+        "alerts_by_hour": [
+            {"hour": h, "n": n, "percent": round(100 * n / peak)} for h, n in enumerate(by_hour)
+        ],
+        "median_ack": human_duration(timedelta(seconds=statistics.median(acks))) if acks else None,
+        "acked": len(acks),
+        "escalated": sum(1 for _o, _a, step, reminders in rows if step or reminders),
+        "uncovered_next_week": uncovered_next_week(now=now),
     }
 
 
@@ -305,7 +335,7 @@ def access_case(user, *, case_id: int, action: Action = Action.VIEW_GROUP_QUEUE)
 
     case = (
         Case.objects.select_related("group", "message", "message__author", "subject", "referral")
-        .select_related("referral__passed_by", "handled_by")
+        .select_related("referral__passed_by", "handled_by", "acknowledged_by")
         .filter(pk=case_id)
         .first()
     )
@@ -462,6 +492,23 @@ class DutyStatus:
     def nobody_on(self) -> bool:
         return self.has_rota and not self.on
 
+    def back_words(self, now=None) -> str:
+        """ "at 09:00", "tomorrow at 09:00", "on Monday at 09:00", on the reader's clock (the
+        active time zone); empty if nobody is on the rota within the week."""
+        from django.utils.formats import date_format
+
+        if not self.back_at:
+            return ""
+        now = timezone.localtime(now or timezone.now())
+        back = timezone.localtime(self.back_at)
+        at = date_format(back, "TIME_FORMAT")
+        days = (back.date() - now.date()).days
+        if days == 0:
+            return _("at %(time)s") % {"time": at}
+        if days == 1:
+            return _("tomorrow at %(time)s") % {"time": at}
+        return _("on %(day)s at %(time)s") % {"day": date_format(back, "l"), "time": at}
+
 
 def _rota_moderators():
     from groups.permissions import site_moderators
@@ -602,3 +649,53 @@ def facilitator_activity(*, since, day) -> dict[int, dict[str, Any]]:
         if active and pk not in away_today and last and last >= since:
             info["active"] = True
     return out
+
+
+def cover_page(*, group, user) -> dict[str, Any]:
+    """A facilitator's cover page: their own hours for the group, their away dates still to
+    come, and the co-facilitators who could cover."""
+    from groups.models import FacilitatorAway
+
+    from .models import Shift
+
+    return {
+        "hours": list(Shift.objects.filter(group=group, person=user)),
+        "aways": list(
+            FacilitatorAway.objects.filter(
+                group=group, membership__user=user, ends_on__gte=timezone.localdate()
+            ).select_related("cover")
+        ),
+        "co_facilitators": list(
+            Membership.objects.facilitators()
+            .filter(group=group)
+            .exclude(user=user)
+            .select_related("user")
+            .order_by("user__display_name")
+        ),
+    }
+
+
+def group_hours(*, group) -> list:
+    """The facilitators' own hours for a group, for its members to see."""
+    from .models import Shift
+
+    return list(Shift.objects.filter(group=group).select_related("person"))
+
+
+def helpline_any_time():
+    """A helpline open day and night, for "if you need help now" (the first listed whose
+    hours say 24 hours), or None."""
+    return helplines_active().filter(hours__icontains="24").order_by("order", "pk").first()
+
+
+def honest_hours() -> dict[str, Any]:
+    """What the member-facing pages need to say about hours: nothing unless there is a rota
+    and nobody is on duty now; then when someone is back and a helpline open now."""
+    status = duty_status(names=False)
+    if not status.nobody_on:
+        return {"nobody_on": False}
+    return {
+        "nobody_on": True,
+        "back": status.back_words(),
+        "helpline": helpline_any_time(),
+    }
