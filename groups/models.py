@@ -205,7 +205,7 @@ class Invite(models.Model):
 
 
 class FacilitatorAway(models.Model):
-    """A facilitator's "I'm away" dates for one group (inclusive, in the group's time zone).
+    """A facilitator's "I'm away" dates for one group (inclusive, UK dates: the site's zone).
     `cover` is a co-facilitator of the group who takes the register, the reminders and the
     drift view meanwhile; with no cover, `ask_moderators` says the moderators were asked.
     While away, the facilitator gets no nudges or reminders for this group."""

@@ -1784,8 +1784,9 @@ def groups_needing_facilitator_raise(*, now=None) -> int:
     raised = 0
     for group in Group.objects.filter(created_at__lte=since).only("pk", "name", "slug"):
         info = activity.get(group.pk, {"active": False, "last": None, "facilitators": 0})
+        # "episode_over" is only ever set (to true), so its presence is the test.
         episode = Case.objects.filter(kind=Case.Kind.ORPHANED, group=group).exclude(
-            facts__episode_over=True
+            facts__has_key="episode_over"
         )
         if info["active"]:
             for case in episode:
