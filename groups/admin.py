@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from .models import Group, Invite, Membership, Topic
+from config.adminkit import ViewOnlyAdmin
+
+from .models import FacilitatorAway, Group, Invite, Membership, Topic
 
 
 @admin.register(Topic)
@@ -78,3 +80,12 @@ class InviteAdmin(admin.ModelAdmin):
     list_select_related = ["group", "created_by"]
     raw_id_fields = ["group", "created_by"]
     readonly_fields = ["token", "uses", "created_at"]
+
+
+@admin.register(FacilitatorAway)
+class FacilitatorAwayAdmin(ViewOnlyAdmin):
+    """Set by facilitators on their cover page (through `away_set`, which checks the cover)."""
+
+    list_display = ["group", "membership", "starts_on", "ends_on", "cover", "ask_moderators"]
+    list_select_related = ["group", "membership__user", "cover"]
+    search_fields = ["group__name"]
