@@ -147,7 +147,8 @@ def test_a_facilitator_sets_hours_and_time_away(demo_data, phone):
     jo.get_by_label("Away from").fill("2030-08-01")
     jo.get_by_label("Back after").fill("2030-08-10")
     jo.get_by_role("button", name="Save my time away").click()
-    expect(jo.locator(".field--error, .mod-error").first).to_contain_text("Please choose who covers")
+    refusal = jo.locator(".field--error, .mod-error").first
+    expect(refusal).to_contain_text("Please choose who covers")
     expect(jo.get_by_label("Away from")).to_have_value("2030-08-01")
     jo.get_by_label("Nobody here can: ask the moderators").check()
     jo.get_by_role("button", name="Save my time away").click()

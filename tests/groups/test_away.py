@@ -16,6 +16,7 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 5, 4)
+DAY = timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)
@@ -55,9 +56,13 @@ def test_asking_the_moderators_tells_them(jo, moderator):
 
 @pytest.mark.parametrize(
     ("who", "code"),
-    [("outsider", "cover_not_member"), ("left", "cover_not_member"), ("member", "cover_not_facilitator"),
-     ("self", "cover_self")],
-)  # fmt: skip
+    [
+        ("outsider", "cover_not_member"),
+        ("left", "cover_not_member"),
+        ("member", "cover_not_facilitator"),
+        ("self", "cover_self"),
+    ],
+)
 def test_cover_must_be_a_co_facilitator_of_the_group(jo, group, who, code):
     if who == "outsider":
         cover_id = UserFactory().pk
@@ -78,7 +83,7 @@ def test_cover_must_be_a_co_facilitator_of_the_group(jo, group, who, code):
     ("kwargs", "code"),
     [
         ({"starts_on": TODAY + timedelta(days=3), "ends_on": TODAY}, "away_dates"),
-        ({"starts_on": TODAY - timedelta(days=9), "ends_on": TODAY - timedelta(days=2)}, "away_past"),
+        ({"starts_on": TODAY - 9 * DAY, "ends_on": TODAY - 2 * DAY}, "away_past"),
         ({"ends_on": TODAY + timedelta(days=200)}, "away_too_long"),
         ({}, "cover_missing"),
     ],
@@ -105,9 +110,10 @@ def test_a_plain_member_cannot_mark_away(group):
 
 def test_not_away_leaves_out_only_those_away_that_day(jo, co, group):
     away(jo, cover_user_id=co.user_id)
-    during = Membership.objects.facilitators().filter(group=group).not_away(TODAY + timedelta(days=7))
-    before = Membership.objects.facilitators().filter(group=group).not_away(TODAY + timedelta(days=6))
-    after = Membership.objects.facilitators().filter(group=group).not_away(TODAY + timedelta(days=15))
+    facilitators = Membership.objects.facilitators().filter(group=group)
+    during = facilitators.not_away(TODAY + timedelta(days=7))
+    before = facilitators.not_away(TODAY + timedelta(days=6))
+    after = facilitators.not_away(TODAY + timedelta(days=15))
     assert set(during) == {co}
     assert set(before) == set(after) == {jo, co}
 
