@@ -45,7 +45,8 @@ class Action(enum.StrEnum):
     REQUEST_TO_JOIN = "request_to_join"
     LEAVE_GROUP = "leave_group"
     VIEW_MEMBERS = "view_members"
-    MANAGE_MEMBERS = "manage_members"  # approve/decline requests, remove, make facilitator
+    MANAGE_MEMBERS = "manage_members"  # approve/decline requests, remove
+    MAKE_FACILITATOR = "make_facilitator"  # a member steps up (moderators too: orphaned groups)
     MANAGE_INVITES = "manage_invites"
     EDIT_GROUP = "edit_group"
     # chat
@@ -109,6 +110,9 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     Action.LEAVE_GROUP: frozenset({R.PENDING, R.MEMBER, R.FACILITATOR}),
     Action.VIEW_MEMBERS: _MEMBERS | {R.MODERATOR, R.STAFF},
     Action.MANAGE_MEMBERS: _LEADS,
+    # Moderators too, so a group with no active facilitator can be given one (docs/
+    # safeguarding.md, "A group that needs a facilitator"); the last-facilitator rules hold.
+    Action.MAKE_FACILITATOR: _MODS,
     Action.MANAGE_INVITES: _LEADS,
     Action.EDIT_GROUP: _LEADS,
     Action.READ_CHAT: _MEMBERS | {R.MODERATOR, R.STAFF},

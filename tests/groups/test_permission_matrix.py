@@ -44,6 +44,7 @@ OPEN_LISTED = {
     Action.LEAVE_GROUP:       "N    N    Y    Y    Y    Y    N    N    N    N",
     Action.VIEW_MEMBERS:      "N    N    N    Y    Y    Y    N    Y    Y    N",
     Action.MANAGE_MEMBERS:    "N    N    N    N    N    Y    N    N    Y    N",
+    Action.MAKE_FACILITATOR:  "N    N    N    N    N    Y    N    Y    Y    N",
     Action.MANAGE_INVITES:    "N    N    N    N    N    Y    N    N    Y    N",
     Action.EDIT_GROUP:        "N    N    N    N    N    Y    N    N    Y    N",
     Action.READ_CHAT:         "N    N    N    Y    Y    Y    N    Y    Y    N",

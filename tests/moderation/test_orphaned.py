@@ -135,3 +135,21 @@ def test_the_queue_shows_the_item_with_its_last_activity(client, moderator):
     assert f"{group.name} needs a facilitator" in text
     assert "Last facilitator activity: 2 May 2026" in text
     assert f"/groups/{group.slug}/members/" in text
+
+
+def test_a_moderator_promotes_a_member_who_steps_up(client, moderator):
+    group = group_aged()
+    facilitator(group, last_login_days_ago=30)
+    run()
+    volunteer = MembershipFactory(group=group)
+    client.force_login(moderator)
+    page = client.get(f"/groups/{group.slug}/members/").content.decode()
+    assert f"/groups/{group.slug}/members/{volunteer.pk}/facilitator/" in page
+    done = client.post(f"/groups/{group.slug}/members/{volunteer.pk}/facilitator/")
+    assert done.status_code == 302
+    volunteer.refresh_from_db()
+    assert volunteer.role == Membership.Role.FACILITATOR
+    volunteer.user.last_login = NOW
+    volunteer.user.save(update_fields=["last_login"])
+    run(NOW + DAY)
+    assert not orphan_cases(group).get().is_open
