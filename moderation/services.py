@@ -340,9 +340,9 @@ def _alerted_ids(case: Case) -> set[int]:
 def urgent_ladder_climb(*, now, step: timedelta, limit: int = 200) -> int:
     """The rota ladder (`Case.ladder`): an item first sent to the moderators on duty that
     nobody has acknowledged or acted on goes, `step` after it was raised, to the next
-    moderator on the rota (whoever comes on duty next, not yet alerted), and `step` later to
-    every moderator, member of staff and the group's facilitators. Nobody next on the rota:
-    straight to everyone. Safe to run twice: the step is on the case, under its row lock."""
+    moderator on the rota (someone on duty since who has not had it, else whoever comes on
+    duty next), and `step` later to every moderator, member of staff and the group's
+    facilitators. Nobody next on the rota: straight to everyone. Safe to run twice: the step is on the case, under its row lock."""
     due = list(
         Case.objects.urgent_unhandled()
         .filter(ladder=True, ladder_step__lt=2, opened_at__lte=now - step)
@@ -372,8 +372,10 @@ def urgent_ladder_climb(*, now, step: timedelta, limit: int = 200) -> int:
             )
             next_id = None
             if case.ladder_step == 0:
-                skip = _alerted_ids(case) | set(on_duty_ids(now=now) or ()) | nobody
-                next_id = next_on_duty_id(after=now, exclude=skip)
+                # Someone who came on duty since it was raised, else whoever comes on next.
+                skip = _alerted_ids(case) | nobody
+                fresh = [uid for uid in on_duty_ids(now=now) or () if uid not in skip]
+                next_id = fresh[0] if fresh else next_on_duty_id(after=now, exclude=skip)
             if next_id is not None:
                 case.ladder_step = 1
                 user_ids = [next_id]

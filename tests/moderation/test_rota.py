@@ -353,3 +353,19 @@ def test_someone_no_longer_a_moderator_is_not_on_duty(rota, ana):
     ana.save()
     with time_machine.travel(MONDAY_10, tick=False):
         assert selectors.duty_status().nobody_on
+
+
+def test_someone_who_came_on_duty_meanwhile_is_next(staff, ana, ben, cat, member, group):
+    with time_machine.travel(MONDAY_10 - timedelta(days=1), tick=False):
+        services.shift_add(
+            actor=staff, person_id=ana.pk, weekday=MON, starts=time(9), ends=time(17)
+        )
+        services.shift_add(  # Ben starts at 10:10, just after the alert
+            actor=staff, person_id=ben.pk, weekday=MON, starts=time(10, 10), ends=time(12)
+        )
+    with time_machine.travel(MONDAY_10, tick=False) as clock:
+        case = services.concern_raise(user=member, group_slug=group.slug, note="Worried")
+        assert alerts_to(case) == [{ana.pk}]
+        clock.shift(15 * MIN)
+        assert escalate_urgent_alerts.call_local() == 1
+    assert alerts_to(case)[1] == {ben.pk}

@@ -178,3 +178,20 @@ def test_figures_count_alerts_by_hour_and_time_to_acknowledge(
     assert (
         '<th scope="row">10:00</th><td><meter class="mod-bar" min="0" max="100" value="100"' in text
     )
+
+
+def test_the_cover_page_is_for_the_groups_facilitators(client, member, facilitator, group):
+    client.force_login(member)
+    assert client.get(f"/moderation/cover/{group.slug}/").status_code == 403
+    client.force_login(facilitator)
+    assert client.get(f"/moderation/cover/{group.slug}/").status_code == 200
+    hours = {"what": "hours", "weekday": 1, "starts": "19:00", "ends": "21:00"}
+    client.post(f"/moderation/cover/{group.slug}/", hours)
+    again = client.post(
+        f"/moderation/cover/{group.slug}/", {**hours, "starts": "20:00", "ends": "22:00"}
+    )
+    assert again.status_code == 400
+    assert "overlaps" in again.content.decode() and 'value="22:00"' in again.content.decode()
+    assert Shift.objects.filter(group=group).count() == 1
+    page = client.get(f"/groups/{group.slug}/").content.decode()
+    assert "Tuesday 19:00–21:00" in page
