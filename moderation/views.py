@@ -63,7 +63,8 @@ def queue(request):
     items = selectors.queue_items(request.user)
     context = {
         "items": items,
-        "status": selectors.duty_status(),
+        # Who is on duty heads the page; the live refresh (partial) doesn't need it.
+        "status": None if request.GET.get("partial") else selectors.duty_status(),
         "appeals": selectors.appeals_waiting(request.user),
         "action_form": ActionForm(),
         "is_site": can_site(request.user, Action.VIEW_SITE_QUEUE),
