@@ -342,7 +342,8 @@ def urgent_ladder_climb(*, now, step: timedelta, limit: int = 200) -> int:
     nobody has acknowledged or acted on goes, `step` after it was raised, to the next
     moderator on the rota (someone on duty since who has not had it, else whoever comes on
     duty next), and `step` later to every moderator, member of staff and the group's
-    facilitators. Nobody next on the rota: straight to everyone. Safe to run twice: the step is on the case, under its row lock."""
+    facilitators. Nobody next on the rota: straight to everyone. Safe to run twice: the step
+    is on the case, under its row lock."""
     due = list(
         Case.objects.urgent_unhandled()
         .filter(ladder=True, ladder_step__lt=2, opened_at__lte=now - step)
