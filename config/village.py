@@ -84,6 +84,10 @@ SETTINGS: dict[str, Setting] = {
             "referral_answer": "60/h",
         },
     ),
+    # A group none of whose facilitators has logged in or taken a register for this many
+    # days (or who are away with nobody covering) goes to the moderators as "needs a
+    # facilitator" (moderation.services.groups_needing_facilitator_raise).
+    "ORPHAN_GROUP_DAYS": Setting(WHOLE, 21, env="VILLAGE_ORPHAN_GROUP_DAYS"),
     # Per member and websocket frame type, over config.socketlimits.DEFAULTS.
     "SOCKET_LIMITS": Setting(LIMITS, {}),
     # Web push (notifications/webpush.py): devices a member may register; pushes per Huey task

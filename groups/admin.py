@@ -11,8 +11,10 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config.adminkit import ViewOnlyAdmin
+
 from . import services
-from .models import Group, Invite, Membership, Topic
+from .models import FacilitatorAway, Group, Invite, Membership, Topic
 from .permissions import is_site_moderator
 
 #: Set only by the services (and moderation), never typed into the admin.
@@ -159,3 +161,12 @@ class InviteAdmin(admin.ModelAdmin):
     list_select_related = ["group", "created_by"]
     raw_id_fields = ["group", "created_by"]
     readonly_fields = ["token", "uses", "created_at"]
+
+
+@admin.register(FacilitatorAway)
+class FacilitatorAwayAdmin(ViewOnlyAdmin):
+    """Set by facilitators on their cover page (through `away_set`, which checks the cover)."""
+
+    list_display = ["group", "membership", "starts_on", "ends_on", "cover", "ask_moderators"]
+    list_select_related = ["group", "membership__user", "cover"]
+    search_fields = ["group__name"]

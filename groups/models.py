@@ -90,6 +90,19 @@ class MembershipQuerySet(models.QuerySet):
     def facilitators(self) -> "MembershipQuerySet":
         return self.active().filter(role=Membership.Role.FACILITATOR)
 
+    def not_away(self, day) -> "MembershipQuerySet":
+        """Without the facilitators who marked themselves away on `day` (a date): they get
+        no nudges or reminders for that group meanwhile."""
+        from django.db.models import Exists, OuterRef
+
+        return self.exclude(
+            Exists(
+                FacilitatorAway.objects.filter(
+                    membership_id=OuterRef("pk"), starts_on__lte=day, ends_on__gte=day
+                )
+            )
+        )
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):
@@ -189,3 +202,32 @@ class Invite(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now
+
+
+class FacilitatorAway(models.Model):
+    """A facilitator's "I'm away" dates for one group (inclusive, UK dates: the site's zone).
+    `cover` is a co-facilitator of the group who takes the register, the reminders and the
+    drift view meanwhile; with no cover, `ask_moderators` says the moderators were asked.
+    While away, the facilitator gets no nudges or reminders for this group."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="aways")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    starts_on = models.DateField(_("away from"))
+    ends_on = models.DateField(_("back after"))
+    cover = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ask_moderators = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="away_dates_in_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "ends_on"])]
+
+    def __str__(self) -> str:
+        return f"away {self.pk} ({self.starts_on} to {self.ends_on})"

@@ -47,7 +47,8 @@ class Action(enum.StrEnum):
     REQUEST_TO_JOIN = "request_to_join"
     LEAVE_GROUP = "leave_group"
     VIEW_MEMBERS = "view_members"
-    MANAGE_MEMBERS = "manage_members"  # approve/decline requests, remove, make facilitator
+    MANAGE_MEMBERS = "manage_members"  # approve/decline requests, remove
+    MAKE_FACILITATOR = "make_facilitator"  # a member steps up (moderators too: orphaned groups)
     MANAGE_INVITES = "manage_invites"
     EDIT_GROUP = "edit_group"
     # chat
@@ -76,6 +77,9 @@ class Action(enum.StrEnum):
     ASK_FACILITATORS = "ask_facilitators"  # a member opens their own
     ADD_CASE_NOTE = "add_case_note"  # a private note on a queue item ("what we did")
     PASS_TO_SAFEGUARDING_LEAD = "pass_to_safeguarding_lead"
+    # cover: a facilitator's own hours and "I'm away" dates for the group
+    SET_OWN_HOURS = "set_own_hours"
+    MARK_AWAY = "mark_away"
     # site-wide (no group)
     CREATE_GROUP = "create_group"
     VIEW_SITE_QUEUE = "view_site_queue"
@@ -94,6 +98,10 @@ class Action(enum.StrEnum):
     VIEW_REFERRAL = "view_referral"
     CONSENT_REFERRAL = "consent_referral"
     WITHDRAW_REFERRAL = "withdraw_referral"
+    VIEW_ROTA = "view_rota"  # who is on duty, and the week's rota
+    EDIT_ROTA = "edit_rota"
+    # "I've got this" on an urgent alert: any moderator, on duty or not (who is recorded).
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
 
 
 R = Role
@@ -112,6 +120,9 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     Action.LEAVE_GROUP: frozenset({R.PENDING, R.MEMBER, R.FACILITATOR}),
     Action.VIEW_MEMBERS: _MEMBERS | {R.MODERATOR, R.STAFF},
     Action.MANAGE_MEMBERS: _LEADS,
+    # Moderators too, so a group with no active facilitator can be given one (docs/
+    # safeguarding.md, "A group that needs a facilitator"); the last-facilitator rules hold.
+    Action.MAKE_FACILITATOR: _MODS,
     Action.MANAGE_INVITES: _LEADS,
     Action.EDIT_GROUP: _LEADS,
     Action.READ_CHAT: _MEMBERS | {R.MODERATOR, R.STAFF},
@@ -139,6 +150,8 @@ GROUP_POLICY: dict[Action, frozenset[Role]] = {
     Action.PASS_TO_SAFEGUARDING_LEAD: _MODS,
     Action.ADD_LOCAL_ENTRY: _LEADS,
     Action.OFFER_REFERRAL: frozenset({R.FACILITATOR}),
+    Action.SET_OWN_HOURS: frozenset({R.FACILITATOR}),
+    Action.MARK_AWAY: frozenset({R.FACILITATOR}),
 }
 
 _IN_CHECKIN = frozenset({R.CHECKIN_MEMBER, R.FACILITATOR, R.MODERATOR, R.STAFF})
@@ -169,6 +182,9 @@ SITE_POLICY: dict[Action, frozenset[Role]] = {
     Action.EDIT_HELPLINES: frozenset({R.STAFF}),
     Action.APPROVE_LOCAL_ENTRY: frozenset({R.MODERATOR, R.STAFF}),
     Action.SET_REFERRAL_CONTACT: frozenset({R.MODERATOR, R.STAFF}),
+    Action.VIEW_ROTA: frozenset({R.MODERATOR, R.STAFF}),
+    Action.EDIT_ROTA: frozenset({R.STAFF}),
+    Action.ACKNOWLEDGE_ALERT: frozenset({R.MODERATOR, R.STAFF}),
 }
 
 #: Who may do what with a referral (directory/). Referrals are sensitive (health, children,

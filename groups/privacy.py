@@ -11,13 +11,18 @@ from realtime.events import UserEvent
 from realtime.sender import send_to_user_on_commit
 
 from . import selectors
-from .models import Invite, Membership
+from .models import FacilitatorAway, Invite, Membership
 
 
 def export(user) -> list[dict]:
     """Only this member's own rows: which groups, their role and status, and what they wrote
     when asking to join. Never other members, never who decided."""
-    rows = Membership.objects.filter(user=user).select_related("group").order_by("created_at")
+    rows = (
+        Membership.objects.filter(user=user)
+        .select_related("group")
+        .prefetch_related("aways")
+        .order_by("created_at")
+    )
     return [
         {
             "group": m.group.name,
@@ -27,6 +32,10 @@ def export(user) -> list[dict]:
             "joined_at": m.joined_at.isoformat() if m.joined_at else None,
             "answers_when_asking_to_join": m.request_answers,
             "message_from_facilitators": m.decision_message,
+            "time_away": [
+                {"from": a.starts_on.isoformat(), "to": a.ends_on.isoformat()}
+                for a in m.aways.all()
+            ],
         }
         for m in rows
     ]
@@ -73,5 +82,7 @@ def erase(user) -> None:
                 user.pk, {"type": UserEvent.MEMBERSHIP_REVOKED, "group_id": membership.group_id}
             )
     Invite.objects.filter(created_by=user).update(created_by=None)
+    FacilitatorAway.objects.filter(membership__user=user).delete()
+    FacilitatorAway.objects.filter(cover=user).update(cover=None)
     for group in facilitated:
         tell_staff_no_facilitator(group=group)

@@ -576,3 +576,117 @@ def invite_accept(*, token: str, user) -> Membership:
     invite.save(update_fields=["uses"])
     log.info("invite accepted group=%s invite=%s user=%s", group.pk, invite.pk, user.pk)
     return membership
+
+
+# --- cover: "I'm away" ----------------------------------------------------------------------
+
+MAX_AWAY_DAYS = 92
+
+
+@transaction.atomic
+def away_set(
+    *,
+    membership: Membership,
+    starts_on,
+    ends_on,
+    cover_user_id: int | None = None,
+    ask_moderators: bool = False,
+):
+    """A facilitator marks themselves away from `group` for the dates. The cover must be a
+    co-facilitator of the group (a member is made one first, through the members page); with
+    nobody to cover, they may ask the moderators, who are told. Refused, changing nothing:
+    dates in the wrong order or in the past, more than three months, overlapping dates
+    already set, cover by someone not in the group or not a facilitator of it, or neither
+    cover nor the moderators asked."""
+    from .models import FacilitatorAway
+
+    group = _lock_group(membership.group_id)
+    today = timezone.localdate()
+    if not membership.is_facilitator:
+        raise GroupError(_("You're not a facilitator of this group."), code="not_facilitator")
+    if starts_on is None or ends_on is None or ends_on < starts_on:
+        raise GroupError(
+            _("Please give the day you go and the day you're back, in that order."),
+            code="away_dates",
+        )
+    if ends_on < today:
+        raise GroupError(_("Those dates are already over."), code="away_past")
+    if (ends_on - starts_on).days >= MAX_AWAY_DAYS:
+        raise GroupError(_("Please mark at most three months at a time."), code="away_too_long")
+    if FacilitatorAway.objects.filter(
+        membership=membership, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).exists():
+        raise GroupError(
+            _("You've already said you're away on some of those days. Change those first."),
+            code="away_overlap",
+        )
+    if cover_user_id is not None:
+        cover = Membership.objects.filter(group=group, user_id=cover_user_id).first()
+        if cover is None or not cover.is_active:
+            raise GroupError(
+                _("The person covering has to be a member of this group."),
+                code="cover_not_member",
+            )
+        if cover.user_id == membership.user_id:
+            raise GroupError(_("You can't cover for yourself."), code="cover_self")
+        if not cover.is_facilitator:
+            raise GroupError(
+                _(
+                    "The person covering has to be a co-facilitator. Make them a facilitator "
+                    "on the members page first, or ask the moderators to cover."
+                ),
+                code="cover_not_facilitator",
+            )
+    elif not ask_moderators:
+        raise GroupError(
+            _("Please choose who covers while you're away, or ask the moderators."),
+            code="cover_missing",
+        )
+    away = FacilitatorAway.objects.create(
+        membership=membership,
+        group=group,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        cover_id=cover_user_id,
+        ask_moderators=cover_user_id is None,
+    )
+    name = membership.user.public_name
+    when = {"group": group.name, "name": name, "from": starts_on, "to": ends_on}
+    if cover_user_id is not None:
+        notify(
+            user_ids=[cover_user_id],
+            kind=Kind.FACILITATOR,
+            title=_("You're covering %(group)s from %(from)s to %(to)s") % when,
+            body=_(
+                "%(name)s is away. You'll get the register, the reminders and the drift view "
+                "for the group meanwhile. Thank you."
+            )
+            % when,
+            url=_group_url(group),
+            group_id=group.pk,
+        )
+    else:
+        notify(
+            user_ids=list(site_moderators().values_list("pk", flat=True)),
+            kind=Kind.FACILITATOR,
+            title=_("%(group)s needs cover from %(from)s to %(to)s") % when,
+            body=_(
+                "Its facilitator %(name)s is away and asked the moderators to look after "
+                "the group meanwhile."
+            )
+            % when,
+            url=reverse("groups:members", kwargs={"slug": group.slug}),
+            group_id=group.pk,
+        )
+    log.info("facilitator away group=%s member=%s", group.pk, membership.pk)
+    return away
+
+
+@transaction.atomic
+def away_cancel(*, membership: Membership, away_id: int) -> None:
+    """Back early, or plans changed: the facilitator's own away dates only."""
+    from .models import FacilitatorAway
+
+    deleted, _rows = FacilitatorAway.objects.filter(pk=away_id, membership=membership).delete()
+    if not deleted:
+        raise GroupError(_("Those away dates aren't there any more."), code="away_gone")

@@ -248,6 +248,7 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage": manage,
             "can_invite": access.can(request.user, Action.MANAGE_INVITES),
             "can_remove": access.can(request.user, Action.REMOVE_MEMBER),
+            "can_promote": access.can(request.user, Action.MAKE_FACILITATOR),
             "is_facilitator": Role.FACILITATOR in access.roles,
             "last_facilitator": Role.FACILITATOR in access.roles and lists.facilitator_count <= 1,
             "decision_form": DecisionForm(),
@@ -320,7 +321,7 @@ def remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def make_facilitator(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = access_group(request.user, slug=slug, action=Action.MANAGE_MEMBERS)
+    access = access_group(request.user, slug=slug, action=Action.MAKE_FACILITATOR)
     membership = _membership_or_404(access.group, pk)
     try:
         services.membership_make_facilitator(membership=membership, actor=request.user)

@@ -16,6 +16,8 @@ from .models import (
     Helpline,
     ModAction,
     Report,
+    RotaChange,
+    Shift,
     WatchTerm,
 )
 
@@ -107,3 +109,19 @@ class CaseNoteAdmin(ViewOnlyAdmin):
 class CaseReferralAdmin(ViewOnlyAdmin):
     list_display = ["pk", "case_id", "passed_by", "created_at"]
     list_select_related = ["passed_by"]
+
+
+# The rota is edited on its own page (/moderation/rota/), through the services that refuse
+# overlaps and leave with no cover: the admin only shows it, so nothing goes around them.
+@admin.register(Shift)
+class ShiftAdmin(ViewOnlyAdmin):
+    list_display = ["person", "group", "weekday", "starts", "ends"]
+    list_filter = ["weekday"]
+    search_fields = ["person__display_name"]
+
+
+@admin.register(RotaChange)
+class RotaChangeAdmin(ViewOnlyAdmin):
+    list_display = ["kind", "person", "cover", "starts_on", "ends_on"]
+    list_filter = ["kind"]
+    search_fields = ["person__display_name"]

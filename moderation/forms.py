@@ -7,7 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.widgets import DateInput
+from config.widgets import DateInput, TimeInput
 
 from .models import (
     MAX_CASE_NOTE_CHARS,
@@ -17,7 +17,10 @@ from .models import (
     Helpline,
     ModAction,
     Reason,
+    RotaChange,
+    Shift,
     WatchTerm,
+    Weekday,
 )
 
 DURATIONS = [
@@ -200,15 +203,135 @@ class AuditFilterForm(forms.Form):
         help_text=_("The person who reported, acted or appealed."),
     )
     item = forms.IntegerField(label=_("Item number"), required=False, min_value=1)
-    since = forms.DateField(
-        label=_("From"), required=False, widget=DateInput()
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=DateInput()
-    )
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", _("The end date is before the start date."))
         return data
+
+
+# --- the rota and cover -----------------------------------------------------------------------
+
+
+def _moderator_choices():
+    from groups.permissions import site_moderators
+
+    return site_moderators().order_by("display_name", "pk")
+
+
+class _PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.public_name
+
+
+class ShiftForm(forms.Form):
+    person = _PersonChoice(
+        label=_("Moderator"),
+        queryset=None,
+        error_messages={"required": _("Please choose who is on the shift.")},
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("Day"),
+        coerce=int,
+        choices=Weekday.choices,
+        error_messages={"required": _("Please choose a day of the week.")},
+    )
+    starts = forms.TimeField(
+        label=_("From (UK time)"),
+        widget=TimeInput,
+        error_messages={"required": _("Please give a start time, like 09:00.")},
+    )
+    ends = forms.TimeField(
+        label=_("Until (UK time)"),
+        widget=TimeInput,
+        help_text=_("An end before the start runs past midnight, e.g. 22:00 until 07:00."),
+        error_messages={"required": _("Please give an end time, like 17:00.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = _moderator_choices()
+
+
+class HoursForm(forms.Form):
+    """A facilitator's own hours for a group (the same shape as a shift, without a person)."""
+
+    weekday = ShiftForm.base_fields["weekday"]
+    starts = forms.TimeField(
+        label=_("From"),
+        widget=TimeInput,
+        error_messages={"required": _("Please give a start time, like 19:00.")},
+    )
+    ends = forms.TimeField(
+        label=_("Until"),
+        widget=TimeInput,
+        error_messages={"required": _("Please give an end time, like 21:00.")},
+    )
+
+
+class RotaChangeForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What kind of change"),
+        choices=RotaChange.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=RotaChange.Kind.LEAVE,
+    )
+    person = _PersonChoice(
+        label=_("Who is away"),
+        queryset=None,
+        error_messages={"required": _("Please choose who is away.")},
+    )
+    starts_on = forms.DateField(
+        label=_("First day"),
+        widget=DateInput,
+        error_messages={"required": _("Please give the first day.")},
+    )
+    ends_on = forms.DateField(label=_("Last day (leave only)"), widget=DateInput, required=False)
+    shift = forms.ModelChoiceField(
+        label=_("Which shift (swap only)"), queryset=Shift.objects.none(), required=False
+    )
+    cover = _PersonChoice(label=_("Who covers"), queryset=None, required=False)
+    leave_uncovered = forms.BooleanField(
+        label=_("Leave the shifts uncovered (members are told when someone is back)"),
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = _moderator_choices()
+        self.fields["cover"].queryset = _moderator_choices()
+        self.fields["shift"].queryset = Shift.objects.filter(group__isnull=True).select_related(
+            "person"
+        )
+        self.fields["shift"].label_from_instance = lambda s: (
+            f"{s.person.public_name}: {s.get_weekday_display()} {s.starts:%H:%M}–{s.ends:%H:%M}"
+        )
+
+
+class AwayForm(forms.Form):
+    starts_on = forms.DateField(
+        label=_("Away from"),
+        widget=DateInput,
+        error_messages={"required": _("Please give the first day you're away.")},
+    )
+    ends_on = forms.DateField(
+        label=_("Back after"),
+        widget=DateInput,
+        help_text=_("The last day you're away."),
+        error_messages={"required": _("Please give the last day you're away.")},
+    )
+    cover = forms.ChoiceField(label=_("Who covers"), widget=forms.RadioSelect)
+
+    ASK = "moderators"
+
+    def __init__(self, *args, co_facilitators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cover"].choices = [
+            (str(m.user_id), m.user.public_name) for m in co_facilitators
+        ] + [(self.ASK, _("Nobody here can: ask the moderators"))]
+        self.fields["cover"].error_messages["required"] = _(
+            "Please choose who covers, or ask the moderators."
+        )

@@ -39,6 +39,7 @@ class CaseQuerySet(models.QuerySet):
             status=Case.Status.OPEN,
             first_action_at__isnull=True,
             handled_at__isnull=True,
+            acknowledged_at__isnull=True,
         ).exclude(Exists(ModAction.objects.filter(case_id=OuterRef("pk"))))
 
 
@@ -50,6 +51,7 @@ class Case(models.Model):
         FLAGGED = "flagged", _("Flagged by the watch list")
         CRISIS = "crisis", _("Someone may be in crisis")
         EVASION = "evasion", _("May be a banned member's new account")
+        ORPHANED = "orphaned", _("This group needs a facilitator")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Waiting for review")
@@ -76,7 +78,23 @@ class Case(models.Model):
     #: (15 minutes after it was raised, then hourly; one re-alert each, and times missed
     #: while the job was stopped are skipped, not replayed), and when the last one went.
     escalations = models.PositiveSmallIntegerField(default=0)
+    #: Facts Village noted when it raised the item itself (never a member's words): for a
+    #: group that needs a facilitator, its last activity.
+    facts = models.JSONField(default=dict, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    #: The rota ladder (moderation/rota.py): the first alert went only to the moderators on
+    #: duty, so nobody acting climbs to the next person on the rota, then to everyone, one
+    #: VILLAGE_URGENT_ESCALATE_AFTER_MINUTES apart. 0 = on duty only, 1 = the next person
+    #: too, 2 = everyone. Items raised with nobody on duty go to everyone at once (step 2).
+    ladder = models.BooleanField(default=False)
+    ladder_step = models.PositiveSmallIntegerField(default=0)
+    #: "I've got this": one moderator picked up an urgent alert (recorded once). It stops the
+    #: ladder and the reminders; it is not a decision and does not close the item.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_on_duty = models.BooleanField(null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -87,6 +105,12 @@ class Case(models.Model):
                 fields=["message", "kind"],
                 condition=Q(status="open", message__isnull=False),
                 name="one_open_case_per_message_kind",
+            ),
+            # One "needs a facilitator" item per group at a time: one per episode.
+            models.UniqueConstraint(
+                fields=["group"],
+                condition=Q(status="open", kind="orphaned"),
+                name="one_open_orphan_case_per_group",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["open", "handled"]), name="case_status_known"
@@ -100,6 +124,14 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def last_activity(self):
+        """For a group that needs a facilitator: when a facilitator was last active."""
+        from datetime import datetime
+
+        raw = (self.facts or {}).get("last_activity")
+        return datetime.fromisoformat(raw) if raw else None
 
 
 class Report(models.Model):
@@ -389,6 +421,10 @@ class AuditEntry(models.Model):
         COMPLAINT = "complaint", _("Complaint")
         CASE_NOTE = "case_note", _("Private note added")
         REFERRAL = "referral", _("Passed to the safeguarding lead")
+        ESCALATION = "escalation", _("Urgent alert escalated")
+        ALERT_ACK = "alert_ack", _("Urgent alert picked up")
+        ROTA_EDIT = "rota_edit", _("Rota changed")
+        ORPHANED = "orphaned", _("Group needs a facilitator")
 
     event = models.CharField(max_length=20, choices=Event.choices)
     verb = models.CharField(max_length=30, blank=True)
@@ -525,9 +561,7 @@ class EvasionSignal(models.Model):
     never proof. Each group the account joins then gets one queue item about it."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    banned = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    banned = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     #: Comma-separated: "device", "address", "name".
     reasons = models.CharField(max_length=40)
     created_at = models.DateTimeField(default=timezone.now)
@@ -536,3 +570,78 @@ class EvasionSignal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "banned"], name="evasion_once_per_pair")
         ]
+
+
+# --- the moderators' rota (moderation/rota.py does the sums) -----------------------------------
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class Shift(models.Model):
+    """A weekly shift in UK time (Europe/London, whatever the clocks do): `weekday` from
+    `starts` to `ends`; an `ends` at or before `starts` runs past midnight into the next day.
+    With `group` set, it is a facilitator's own hours for that group (shown to members, never
+    part of the moderators' duty)."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rota_shifts"
+    )
+    group = models.ForeignKey(
+        "groups.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["weekday", "starts", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="shift_day"),
+            models.CheckConstraint(condition=~Q(starts=models.F("ends")), name="shift_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"shift {self.pk} ({self.weekday} {self.starts}-{self.ends})"
+
+
+class RotaChange(models.Model):
+    """A one-off change to the weekly rota. LEAVE: `person` is away for the dates (every
+    shift starting on them) and `cover` takes them, or nobody if staff chose to leave them
+    uncovered. SWAP: `cover` takes `person`'s one `shift` on `starts_on`."""
+
+    class Kind(models.TextChoices):
+        LEAVE = "leave", _("Leave")
+        SWAP = "swap", _("Swap one shift")
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cover = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.CASCADE)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="rota_change_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rota change {self.pk} ({self.kind})"

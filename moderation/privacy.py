@@ -17,7 +17,7 @@ stay attributed to the (scrubbed) account, which then shows as "Former member".
 
 from __future__ import annotations
 
-from .models import SUPPORTIVE_CLOSES, Appeal, Complaint, ModAction, Report
+from .models import SUPPORTIVE_CLOSES, Appeal, Complaint, ModAction, Report, RotaChange, Shift
 
 
 def export(user) -> dict:
@@ -62,6 +62,16 @@ def export(user) -> dict:
             }
             for m in ModAction.objects.filter(target=user).exclude(kind__in=SUPPORTIVE_CLOSES)
         ],
+        # A moderator's shifts and leave, a facilitator's own hours (group id set).
+        "rota_shifts": [
+            {"weekday": s.weekday, "from": s.starts.isoformat(), "until": s.ends.isoformat(),
+             "group_id": s.group_id}
+            for s in Shift.objects.filter(person=user)
+        ],  # fmt: skip
+        "rota_leave_and_swaps": [
+            {"kind": c.kind, "from": c.starts_on.isoformat(), "to": c.ends_on.isoformat()}
+            for c in RotaChange.objects.filter(person=user)
+        ],
     }
 
 
@@ -74,5 +84,8 @@ def erase(user) -> None:
     DeviceSighting.objects.filter(user=user).delete()
     EvasionSignal.objects.filter(user=user).delete()
     Report.objects.filter(reporter=user).update(reporter=None)
+    Shift.objects.filter(person=user).delete()
+    RotaChange.objects.filter(person=user).delete()
+    RotaChange.objects.filter(cover=user).update(cover=None)
     Complaint.objects.filter(complainant=user).update(complainant=None, text="")
     Appeal.objects.filter(appellant=user).update(appellant=None, text="")

@@ -97,6 +97,7 @@ def queue_items(user, *, limit: int = 50) -> list[QueueItem]:
         .select_related(
             "group", "message", "message__author", "message__room", "subject", "referral"
         )
+        .select_related("acknowledged_by")
         .prefetch_related(Prefetch("reports", queryset=Report.objects.order_by("created_at", "id")))
         .annotate(note_count=Count("notes"))
         .order_by("-urgent", "opened_at", "id")[:limit]
@@ -293,6 +294,35 @@ def moderation_figures(*, weeks: int = 8) -> dict[str, Any]:
         "handled_count": len(waits),
         "reasons": [labels[r] for r in Reason.values],
         "weeks": table,
+        **alert_figures(now=now, since=since),
+    }
+
+
+def alert_figures(*, now, since) -> dict[str, Any]:
+    """Urgent alerts since `since`: how many by hour of day (UK time), the median time to
+    "I've got this", how many climbed the ladder or needed reminders, and the shifts nobody
+    covers next week. Two queries plus the rota's."""
+    from . import rota
+
+    rows = list(
+        Case.objects.filter(urgent=True, opened_at__gte=since).values_list(
+            "opened_at", "acknowledged_at", "ladder_step", "escalations"
+        )
+    )
+    by_hour = [0] * 24
+    for opened, *_rest in rows:
+        by_hour[timezone.localtime(opened, rota.UK).hour] += 1
+    acks = [(ack - opened).total_seconds() for opened, ack, *_rest in rows if ack]
+    peak = max(by_hour) or 1
+    return {
+        "alerts": len(rows),
+        "alerts_by_hour": [
+            {"hour": h, "n": n, "percent": round(100 * n / peak)} for h, n in enumerate(by_hour)
+        ],
+        "median_ack": human_duration(timedelta(seconds=statistics.median(acks))) if acks else None,
+        "acked": len(acks),
+        "escalated": sum(1 for _o, _a, step, reminders in rows if step or reminders),
+        "uncovered_next_week": uncovered_next_week(now=now),
     }
 
 
@@ -305,7 +335,7 @@ def access_case(user, *, case_id: int, action: Action = Action.VIEW_GROUP_QUEUE)
 
     case = (
         Case.objects.select_related("group", "message", "message__author", "subject", "referral")
-        .select_related("referral__passed_by", "handled_by")
+        .select_related("referral__passed_by", "handled_by", "acknowledged_by")
         .filter(pk=case_id)
         .first()
     )
@@ -437,3 +467,235 @@ def watch_terms():
 
 def crisis_phrases():
     return CrisisPhrase.objects.all()
+
+
+# --- the rota ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    user_id: int
+    name: str
+    until: Any  # aware datetime
+
+
+@dataclass(frozen=True)
+class DutyStatus:
+    """What the pages say about who is on duty. `has_rota` is False until staff set one up:
+    then Village claims nothing about hours (it cannot know)."""
+
+    has_rota: bool
+    on: list[OnDuty]
+    back_at: Any = None  # when someone is next on, if nobody is now (within a week)
+
+    @property
+    def nobody_on(self) -> bool:
+        return self.has_rota and not self.on
+
+    def back_words(self, now=None) -> str:
+        """ "at 09:00", "tomorrow at 09:00", "on Monday at 09:00", on the reader's clock (the
+        active time zone); empty if nobody is on the rota within the week."""
+        from django.utils.formats import date_format
+
+        if not self.back_at:
+            return ""
+        now = timezone.localtime(now or timezone.now())
+        back = timezone.localtime(self.back_at)
+        at = date_format(back, "TIME_FORMAT")
+        days = (back.date() - now.date()).days
+        if days == 0:
+            return _("at %(time)s") % {"time": at}
+        if days == 1:
+            return _("tomorrow at %(time)s") % {"time": at}
+        return _("on %(day)s at %(time)s") % {"day": date_format(back, "l"), "time": at}
+
+
+def _rota_moderators():
+    from groups.permissions import site_moderators
+
+    return site_moderators().values("pk")
+
+
+def rota_rows(*, start, end) -> tuple[list, list]:
+    """The moderators' weekly shifts and the one-off changes touching [start, end). Two
+    queries. Shifts of someone no longer a moderator do not count."""
+    from . import rota
+    from .models import RotaChange, Shift
+
+    shifts = [
+        rota.ShiftRow(pk=pk, person_id=p, weekday=w, starts=s, ends=e)
+        for pk, p, w, s, e in Shift.objects.filter(
+            group__isnull=True, person__in=_rota_moderators()
+        ).values_list("pk", "person_id", "weekday", "starts", "ends")
+    ]
+    first = timezone.localtime(start, rota.UK).date() - timedelta(days=1)
+    last = timezone.localtime(end, rota.UK).date()
+    changes = [
+        rota.ChangeRow(kind=k, person_id=p, cover_id=c, starts_on=s, ends_on=e, shift_id=sh)
+        for k, p, c, s, e, sh in RotaChange.objects.filter(
+            starts_on__lte=last, ends_on__gte=first
+        ).values_list("kind", "person_id", "cover_id", "starts_on", "ends_on", "shift_id")
+    ]
+    return shifts, changes
+
+
+def rota_duties(*, start, end) -> list:
+    from . import rota
+
+    shifts, changes = rota_rows(start=start, end=end)
+    return rota.duties(shifts, changes, start, end)
+
+
+def _names(user_ids) -> dict[int, str]:
+    from accounts.models import User
+
+    return {u.pk: u.public_name for u in User.objects.filter(pk__in=set(user_ids))}
+
+
+def duty_status(*, now=None, names: bool = True) -> DutyStatus:
+    """Who is on duty now and until when, or when someone is back. Three or four queries."""
+    from . import rota
+    from .models import Shift
+
+    now = now or timezone.now()
+    if not Shift.objects.filter(group__isnull=True).exists():
+        return DutyStatus(has_rota=False, on=[])
+    all_duties = rota_duties(start=now, end=now + timedelta(days=8))
+    on = rota.on_duty(all_duties, now)
+    known = _names(d.person_id for d in on) if names and on else {}
+    people = [OnDuty(d.person_id, known.get(d.person_id, ""), d.ends_at) for d in on]
+    back = None if on else rota.next_on(all_duties, now)
+    return DutyStatus(has_rota=True, on=people, back_at=back.starts_at if back else None)
+
+
+def on_duty_ids(*, now) -> list[int] | None:
+    """The moderators on duty at `now`, or None when there is no rota at all."""
+    status = duty_status(now=now, names=False)
+    return [p.user_id for p in status.on] if status.has_rota else None
+
+
+def next_on_duty_id(*, after, exclude=()) -> int | None:
+    """The next moderator to come on duty after `after` (not one of `exclude`)."""
+    from . import rota
+
+    duty = rota.next_on(rota_duties(start=after, end=after + timedelta(days=8)), after, exclude)
+    return duty.person_id if duty else None
+
+
+def rota_week(*, now=None) -> dict[str, Any]:
+    """The rota page: the weekly shifts by day, the one-off changes still to come, who is on
+    now, and the coming week's gaps and uncovered shifts."""
+    from . import rota
+    from .models import RotaChange, Shift
+
+    now = now or timezone.now()
+    shifts = list(
+        Shift.objects.filter(group__isnull=True)
+        .select_related("person")
+        .order_by("weekday", "starts", "pk")
+    )
+    changes = list(
+        RotaChange.objects.filter(ends_on__gte=timezone.localdate(now))
+        .select_related("person", "cover", "shift")
+        .order_by("starts_on", "pk")
+    )
+    ahead = rota_duties(start=now, end=now + timedelta(days=7))
+    return {
+        "shifts": shifts,
+        "changes": changes,
+        "status": duty_status(now=now),
+        "gaps": rota.gaps(ahead, now, now + timedelta(days=7)) if shifts else [],
+        "uncovered": [d for d in ahead if d.person_id is None],
+        "names": _names([d.rostered_id for d in ahead if d.person_id is None]),
+    }
+
+
+def uncovered_next_week(*, now=None) -> list:
+    """Duties in the next seven days with nobody on them (leave left uncovered)."""
+    now = now or timezone.now()
+    return [d for d in rota_duties(start=now, end=now + timedelta(days=7)) if d.person_id is None]
+
+
+def facilitator_activity(*, since, day) -> dict[int, dict[str, Any]]:
+    """Per group: is any facilitator active (not away on `day`, and logged in or took a
+    register since `since`), how many facilitators it has, and its facilitators' last
+    activity. Two queries, whatever the number of groups. A facilitator away with a
+    co-facilitator covering is not counted; the co-facilitator counts on their own."""
+    from django.db.models import Max
+
+    from meetups.models import Occurrence
+
+    out: dict[int, dict[str, Any]] = {}
+    registers = {
+        (row["group_id"], row["register_closed_by"]): row["last"]
+        for row in Occurrence.objects.filter(register_closed_by__isnull=False)
+        .values("group_id", "register_closed_by")
+        .annotate(last=Max("register_closed_at"))
+    }
+    away_today = set(
+        Membership.objects.facilitators()
+        .exclude(pk__in=Membership.objects.not_away(day).values("pk"))
+        .values_list("pk", flat=True)
+    )
+    for pk, gid, uid, login, active in Membership.objects.facilitators().values_list(
+        "pk", "group_id", "user_id", "user__last_login", "user__is_active"
+    ):
+        info = out.setdefault(gid, {"active": False, "last": None, "facilitators": 0})
+        info["facilitators"] += 1
+        times = [t for t in (login, registers.get((gid, uid))) if t]
+        last = max(times, default=None)
+        if last and (info["last"] is None or last > info["last"]):
+            info["last"] = last
+        if active and pk not in away_today and last and last >= since:
+            info["active"] = True
+    return out
+
+
+def cover_page(*, group, user) -> dict[str, Any]:
+    """A facilitator's cover page: their own hours for the group, their away dates still to
+    come, and the co-facilitators who could cover."""
+    from groups.models import FacilitatorAway
+
+    from .models import Shift
+
+    return {
+        "hours": list(Shift.objects.filter(group=group, person=user)),
+        "aways": list(
+            FacilitatorAway.objects.filter(
+                group=group, membership__user=user, ends_on__gte=timezone.localdate()
+            ).select_related("cover")
+        ),
+        "co_facilitators": list(
+            Membership.objects.facilitators()
+            .filter(group=group)
+            .exclude(user=user)
+            .select_related("user")
+            .order_by("user__display_name")
+        ),
+    }
+
+
+def group_hours(*, group) -> list:
+    """The facilitators' own hours for a group, for its members to see."""
+    from .models import Shift
+
+    return list(Shift.objects.filter(group=group).select_related("person"))
+
+
+def helpline_any_time():
+    """A helpline open day and night, for "if you need help now" (the first listed whose
+    hours say 24 hours), or None."""
+    return helplines_active().filter(hours__icontains="24").order_by("order", "pk").first()
+
+
+def honest_hours() -> dict[str, Any]:
+    """What the member-facing pages need to say about hours: nothing unless there is a rota
+    and nobody is on duty now; then when someone is back and a helpline open now."""
+    status = duty_status(names=False)
+    if not status.nobody_on:
+        return {"nobody_on": False}
+    return {
+        "nobody_on": True,
+        "back": status.back_words(),
+        "helpline": helpline_any_time(),
+    }

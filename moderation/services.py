@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import time as datetime_time
 from datetime import timedelta
 from typing import Any
 
@@ -196,13 +197,23 @@ def _case_open(
 
 def _alert_urgent(*, case: Case, title: str, body: str, exclude: Iterable[int] = ()) -> None:
     """The alert rows commit with the caller's transaction; their email is queued after
-    commit and, if the queue (Redis) is down then, the `resend_urgent_alerts` sweep sends it."""
-    _send_urgent(
-        case=case,
-        user_ids=safeguarding_recipients(case.group_id, exclude=exclude),
-        title=title,
-        body=body,
-    )
+    commit and, if the queue (Redis) is down then, the `resend_urgent_alerts` sweep sends it.
+
+    With a rota and someone on duty, it goes to the moderators on duty (and the group's
+    facilitators) first, and `urgent_cases_escalate` climbs the ladder if nobody picks it
+    up. With nobody on duty, or no rota at all, it goes to every moderator at once."""
+    from .selectors import on_duty_ids
+
+    on = set(on_duty_ids(now=timezone.now()) or ()) - set(exclude)
+    if on:
+        facilitators = Membership.objects.facilitators().filter(group_id=case.group_id)
+        user_ids = sorted((on | set(facilitators.values_list("user_id", flat=True))) - set(exclude))
+        if not case.ladder:
+            case.ladder = True
+            case.save(update_fields=["ladder"])
+    else:
+        user_ids = safeguarding_recipients(case.group_id, exclude=exclude)
+    _send_urgent(case=case, user_ids=user_ids, title=title, body=body)
 
 
 def _send_urgent(*, case: Case, user_ids: Iterable[int], title: str, body: str) -> None:
@@ -251,8 +262,16 @@ def urgent_case_unhandled(case: Case) -> bool:
     return Case.objects.urgent_unhandled().filter(pk=case.pk).exists()
 
 
+def _reminders_start(case: Case, first: timedelta, repeat: timedelta):
+    """When the hourly reminders begin: `first` after it was raised, or, on the rota ladder,
+    one `repeat` after the ladder reached everyone (at twice `first`)."""
+    return case.opened_at + first + ((first + repeat) if case.ladder else timedelta(0))
+
+
 def _reminder_due(case: Case, now, first: timedelta, repeat: timedelta) -> bool:
-    return case.opened_at + first + case.escalations * repeat <= now
+    if case.ladder and case.ladder_step < 2:
+        return False
+    return _reminders_start(case, first, repeat) + case.escalations * repeat <= now
 
 
 def urgent_cases_escalate(*, now=None, limit: int = 200) -> int:
@@ -261,19 +280,21 @@ def urgent_cases_escalate(*, now=None, limit: int = 200) -> int:
     raised it), VILLAGE_URGENT_ESCALATE_AFTER_MINUTES after it was raised, then every
     VILLAGE_URGENT_REPEAT_MINUTES until someone acts. The count on the case makes it safe to
     run often, twice, or after a restart: a reminder time missed while the job was stopped is
-    skipped, not replayed. Returns how many items were re-sent. Never carries message text."""
+    skipped, not replayed. Returns how many items were re-sent. Never carries message text.
+    An item on the rota ladder climbs it first (`urgent_ladder_climb`), and its hourly
+    reminders start one repeat after the ladder reached everyone."""
     now = now or timezone.now()
     first = timedelta(minutes=settings.VILLAGE_URGENT_ESCALATE_AFTER_MINUTES)
     repeat = timedelta(minutes=max(1, settings.VILLAGE_URGENT_REPEAT_MINUTES))
+    sent = urgent_ladder_climb(now=now, step=first, limit=limit)
     due = [
         case.pk
         for case in Case.objects.urgent_unhandled()
         .filter(opened_at__lte=now - first)
-        .only("pk", "opened_at", "escalations")
+        .only("pk", "opened_at", "escalations", "ladder", "ladder_step")
         .order_by("opened_at", "pk")
         if _reminder_due(case, now, first, repeat)
     ][:limit]
-    sent = 0
     for pk in due:
         with transaction.atomic():
             case = (
@@ -285,7 +306,7 @@ def urgent_cases_escalate(*, now=None, limit: int = 200) -> int:
             )
             if case is None or not _reminder_due(case, now, first, repeat):
                 continue  # someone acted, or another run sent it, meanwhile
-            case.escalations = (now - case.opened_at - first) // repeat + 1
+            case.escalations = (now - _reminders_start(case, first, repeat)) // repeat + 1
             case.escalated_at = now
             case.save(update_fields=["escalations", "escalated_at"])
             _send_urgent(
@@ -302,6 +323,88 @@ def urgent_cases_escalate(*, now=None, limit: int = 200) -> int:
             sent += 1
     if sent:
         log.info("re-sent %d urgent alerts nobody has acted on", sent)
+    return sent
+
+
+def _alerted_ids(case: Case) -> set[int]:
+    """Who has had an alert or reminder about this item already."""
+    from notifications.models import Notification
+
+    return set(
+        Notification.objects.filter(
+            kind=Kind.SAFEGUARDING, url=_queue_url() + f"#case-{case.pk}"
+        ).values_list("user_id", flat=True)
+    )
+
+
+def urgent_ladder_climb(*, now, step: timedelta, limit: int = 200) -> int:
+    """The rota ladder (`Case.ladder`): an item first sent to the moderators on duty that
+    nobody has acknowledged or acted on goes, `step` after it was raised, to the next
+    moderator on the rota (someone on duty since who has not had it, else whoever comes on
+    duty next), and `step` later to every moderator, member of staff and the group's
+    facilitators. Nobody next on the rota: straight to everyone. Safe to run twice: the step
+    is on the case, under its row lock."""
+    due = list(
+        Case.objects.urgent_unhandled()
+        .filter(ladder=True, ladder_step__lt=2, opened_at__lte=now - step)
+        .order_by("opened_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    from .selectors import next_on_duty_id, on_duty_ids
+
+    sent = 0
+    for pk in due:
+        with transaction.atomic():
+            case = (
+                Case.objects.urgent_unhandled()
+                .select_for_update(of=("self",))
+                .select_related("group")
+                .filter(pk=pk, ladder=True, ladder_step__lt=2)
+                .first()
+            )
+            if case is None or case.opened_at + (case.ladder_step + 1) * step > now:
+                continue
+            waited = {"waited": human_duration(now - case.opened_at), "group": case.group.name}
+            nobody = {case.subject_id} if case.subject_id else set()
+            nobody |= set(
+                Report.objects.filter(case=case, reporter__isnull=False).values_list(
+                    "reporter_id", flat=True
+                )
+            )
+            next_id = None
+            if case.ladder_step == 0:
+                # Someone who came on duty since it was raised, else whoever comes on next.
+                skip = _alerted_ids(case) | nobody
+                fresh = [uid for uid in on_duty_ids(now=now) or () if uid not in skip]
+                next_id = fresh[0] if fresh else next_on_duty_id(after=now, exclude=skip)
+            if next_id is not None:
+                case.ladder_step = 1
+                user_ids = [next_id]
+                title = _("Nobody has picked this up after %(waited)s: %(group)s") % waited
+                body = _(
+                    "An urgent item is waiting and the moderators on duty haven't picked it "
+                    "up. You're next on the rota: could you look now? Tap \"I've got this\" "
+                    "if you can."
+                )
+            else:
+                case.ladder_step = 2
+                user_ids = _urgent_reminder_recipients(case)
+                title = _("Still waiting after %(waited)s: an urgent item in %(group)s") % waited
+                body = _(
+                    "Nobody on the rota has picked this up yet, so it has come to everyone. "
+                    'Please look as soon as you can, and tap "I\'ve got this" if you take it.'
+                )
+            case.escalated_at = now
+            case.save(update_fields=["ladder_step", "escalated_at"])
+            audit(
+                event=AuditEntry.Event.ESCALATION,
+                verb="next" if next_id else "everyone",
+                group_id=case.group_id,
+                case_id=case.pk,
+                target_id=next_id,
+            )
+            _send_urgent(case=case, user_ids=user_ids, title=title, body=body)
+            sent += 1
     return sent
 
 
@@ -1177,6 +1280,8 @@ def appeal_decide(*, actor, appeal_id: int, decision: str, reason: str) -> Appea
 
 def _require(actor, action: Action) -> None:
     if not can_site(actor, action):
+        if action == Action.EDIT_ROTA:
+            raise ModerationError(_("Only Village staff can change the rota."), code="not_allowed")
         raise ModerationError(_("Only site moderators can change this."), code="not_allowed")
 
 
@@ -1344,3 +1449,401 @@ def complaint_update(*, actor, complaint_id: int, status: str, outcome: str) -> 
                 complaint.get_status_display() + (f": {outcome}" if outcome else ""),
             )
     return complaint
+
+
+# --- "I've got this": acknowledging an urgent alert -------------------------------------------
+
+
+class AlreadyAcknowledged(ModerationError):
+    def __init__(self, case: Case):
+        who = case.acknowledged_by.public_name if case.acknowledged_by else _("A moderator")
+        when = date_format(timezone.localtime(case.acknowledged_at), "TIME_FORMAT")
+        super().__init__(
+            _("%(who)s already picked this up at %(when)s. Nothing was changed.")
+            % {"who": who, "when": when},
+            code="already_acknowledged",
+        )
+
+
+def alert_acknowledge(*, actor, case_id: int, now=None) -> Case:
+    """One tap: `actor` takes an urgent alert. Recorded once, with who and whether they were
+    on duty; it stops the rota ladder and the reminders (`urgent_unhandled`), and is not a
+    decision: the item stays in the queue until someone closes it. Any moderator may take it,
+    on duty or not (someone off duty who sees it first should not have to wait); the record
+    says which. Refused, changing nothing: not a moderator, not an open urgent item, or
+    already taken (the case row is locked, so two taps at once record one)."""
+    if not can_site(actor, Action.ACKNOWLEDGE_ALERT):
+        raise ModerationError(
+            _("Only moderators can pick up urgent alerts. You can still look at the item."),
+            code="not_moderator",
+        )
+    from .selectors import on_duty_ids
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("acknowledged_by")
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None or not case.urgent:
+            raise ModerationError(_("That isn't an urgent alert."), code="not_urgent")
+        if case.acknowledged_at is not None:
+            raise AlreadyAcknowledged(case)
+        if not case.is_open:
+            raise AlreadyHandled()
+        on = on_duty_ids(now=now)
+        case.acknowledged_at = now
+        case.acknowledged_by = actor
+        case.acknowledged_on_duty = None if on is None else actor.pk in on
+        case.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_on_duty"])
+        audit(
+            event=AuditEntry.Event.ALERT_ACK,
+            verb="on_duty" if case.acknowledged_on_duty else "off_duty",
+            actor_id=actor.pk,
+            group_id=case.group_id,
+            case_id=case.pk,
+        )
+        events.queue_changed_on_commit(group_id=case.group_id, case_id=case.pk)
+    log.info("urgent alert acknowledged case=%s by=%s", case.pk, actor.pk)
+    return case
+
+
+# --- the rota ---------------------------------------------------------------------------------
+
+
+def _rota_person(person_id, *, label: str):
+    from groups.permissions import is_site_moderator
+
+    User = get_user_model()
+    person = User.objects.filter(pk=person_id, is_active=True).first() if person_id else None
+    if person is None or not is_site_moderator(person):
+        raise ModerationError(
+            _("%(who)s has to be a Village moderator.") % {"who": label}, code="not_moderator"
+        )
+    return person
+
+
+def rota_warnings(*, now=None) -> list[str]:
+    """What staff should know after a change: stretches of the next week with nobody on
+    duty, and shifts left uncovered. Warnings, never refusals: a gap is honest, not wrong
+    (the pages then tell members when someone is back)."""
+    from . import rota
+    from .selectors import rota_duties
+
+    now = now or timezone.now()
+    end = now + timedelta(days=7)
+    ahead = rota_duties(start=now, end=end)
+    out = []
+    for start, stop in rota.gaps(ahead, now, end)[:5]:
+        out.append(
+            _("Nobody is on duty from %(start)s to %(stop)s.")
+            % {
+                "start": date_format(timezone.localtime(start, rota.UK), "D j M, H:i"),
+                "stop": date_format(timezone.localtime(stop, rota.UK), "D j M, H:i"),
+            }
+        )
+    uncovered = [d for d in ahead if d.person_id is None]
+    if uncovered:
+        out.append(
+            _("%(n)s shift(s) in the next week have nobody covering them.") % {"n": len(uncovered)}
+        )
+    return out
+
+
+def shift_add(*, actor, person_id, weekday, starts, ends, group=None):
+    """A weekly shift for a moderator (staff), or a facilitator's own hours for `group` (the
+    facilitator themselves; the caller asked the permission module). Refused: times missing
+    or equal, a day that isn't one, someone who isn't a moderator (or the facilitator), or an
+    overlap with the same person's other shifts. Returns (shift, warnings)."""
+    from . import rota
+    from .models import Shift
+
+    if group is None:
+        _require(actor, Action.EDIT_ROTA)
+        person = _rota_person(person_id, label=_("The person on the shift"))
+    else:
+        person = actor
+    if weekday is None or not 0 <= int(weekday) <= 6:
+        raise ModerationError(_("Please choose a day of the week."), code="bad_day")
+    if starts is None or ends is None:
+        raise ModerationError(_("Please give a start and an end time."), code="bad_times")
+    if starts == ends:
+        raise ModerationError(
+            _("A shift needs to end at a different time from when it starts."), code="empty_shift"
+        )
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=person.pk).first()
+        mine = Shift.objects.filter(person=person, group=group)
+        new = rota.ShiftRow(
+            pk=0, person_id=person.pk, weekday=int(weekday), starts=starts, ends=ends
+        )
+        rows = [
+            rota.ShiftRow(
+                pk=r.pk, person_id=r.person_id, weekday=r.weekday, starts=r.starts, ends=r.ends
+            )
+            for r in mine
+        ]
+        clash = rota.overlapping(new, rows)
+        if clash is not None:
+            raise ModerationError(
+                _(
+                    "That overlaps %(who)s's %(day)s shift, %(from)s to %(to)s. Change or "
+                    "remove that one first."
+                )
+                % {
+                    "who": person.public_name,
+                    "day": _weekday_name(clash.weekday),
+                    "from": clash.starts.strftime("%H:%M"),
+                    "to": clash.ends.strftime("%H:%M"),
+                },
+                code="overlap",
+            )
+        shift = Shift.objects.create(
+            person=person, group=group, weekday=int(weekday), starts=starts, ends=ends
+        )
+        if group is None:
+            audit(
+                event=AuditEntry.Event.ROTA_EDIT,
+                verb="shift_add",
+                actor_id=actor.pk,
+                target_id=person.pk,
+                data={"shift": shift.pk},
+            )
+    return shift, ([] if group is not None else rota_warnings())
+
+
+def _weekday_name(day: int) -> str:
+    from .models import Weekday
+
+    return str(Weekday(day).label)
+
+
+def shift_remove(*, actor, shift_id: int, group=None) -> list[str]:
+    from .models import Shift
+
+    if group is None:
+        _require(actor, Action.EDIT_ROTA)
+        found = Shift.objects.filter(pk=shift_id, group__isnull=True)
+    else:
+        found = Shift.objects.filter(pk=shift_id, group=group, person=actor)
+    with transaction.atomic():
+        deleted, _rows = found.delete()
+        if not deleted:
+            raise ModerationError(_("That shift isn't there any more."), code="gone")
+        if group is None:
+            audit(
+                event=AuditEntry.Event.ROTA_EDIT,
+                verb="shift_remove",
+                actor_id=actor.pk,
+                data={"shift": shift_id},
+            )
+    return [] if group is not None else rota_warnings()
+
+
+def rota_change_add(
+    *,
+    actor,
+    kind: str,
+    person_id,
+    starts_on,
+    ends_on=None,
+    cover_id=None,
+    shift_id=None,
+    leave_uncovered: bool = False,
+):
+    """Leave (dates, with a cover or, if staff say so, none) or a one-off swap (one shift on
+    one date, to a cover). Refused, changing nothing: dates missing or in the wrong order,
+    someone who isn't a moderator, covering for themselves, leave with no cover and no "leave
+    it uncovered", a swap of a shift that isn't theirs or isn't on that day, or a cover who is
+    already on duty then. Returns (change, warnings)."""
+    from .models import RotaChange, Shift
+
+    _require(actor, Action.EDIT_ROTA)
+    person = _rota_person(person_id, label=_("The person away"))
+    if kind not in RotaChange.Kind.values:
+        raise ModerationError(_("Please choose leave or a swap."), code="bad_kind")
+    if kind == RotaChange.Kind.SWAP:
+        ends_on = starts_on
+    if starts_on is None or ends_on is None or ends_on < starts_on:
+        raise ModerationError(
+            _("Please give the first and last day, in that order."), code="bad_dates"
+        )
+    cover = _rota_person(cover_id, label=_("The person covering")) if cover_id else None
+    if cover is not None and cover.pk == person.pk:
+        raise ModerationError(_("Someone can't cover for themselves."), code="cover_self")
+    shift = None
+    if kind == RotaChange.Kind.SWAP:
+        shift = Shift.objects.filter(pk=shift_id, person=person, group__isnull=True).first()
+        if shift is None or shift.weekday != starts_on.weekday():
+            raise ModerationError(
+                _("Please choose one of %(who)s's shifts, on a day it happens.")
+                % {"who": person.public_name},
+                code="bad_shift",
+            )
+        if cover is None:
+            raise ModerationError(_("Please choose who takes the shift."), code="cover_missing")
+    elif cover is None and not leave_uncovered:
+        raise ModerationError(
+            _(
+                'Please choose who covers %(who)s\'s shifts, or tick "leave them uncovered" '
+                "(members are then told when someone is back)."
+            )
+            % {"who": person.public_name},
+            code="cover_missing",
+        )
+    with transaction.atomic():
+        change = RotaChange.objects.create(
+            kind=kind,
+            person=person,
+            cover=cover,
+            shift=shift,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            created_by=actor,
+        )
+        if cover is not None:
+            _refuse_double_booking(change, cover)
+        audit(
+            event=AuditEntry.Event.ROTA_EDIT,
+            verb=f"{kind}_add",
+            actor_id=actor.pk,
+            target_id=person.pk,
+            data={"change": change.pk},
+        )
+    return change, rota_warnings()
+
+
+def _refuse_double_booking(change, cover) -> None:
+    """The cover's own shifts must not overlap what they take on (raises; the caller's
+    transaction then rolls the change back)."""
+    from . import rota
+    from .selectors import rota_duties
+
+    start = rota.uk_instant(change.starts_on, datetime_time.min) - timedelta(days=1)
+    end = rota.uk_instant(change.ends_on, datetime_time.min) + timedelta(days=2)
+    mine = [d for d in rota_duties(start=start, end=end) if d.person_id == cover.pk]
+    for i, a in enumerate(mine):
+        for b in mine[i + 1 :]:
+            if a.starts_at < b.ends_at and b.starts_at < a.ends_at:
+                raise ModerationError(
+                    _("%(who)s is already on duty then, so can't cover it too.")
+                    % {"who": cover.public_name},
+                    code="cover_busy",
+                )
+
+
+def rota_change_remove(*, actor, change_id: int) -> list[str]:
+    from .models import RotaChange
+
+    _require(actor, Action.EDIT_ROTA)
+    with transaction.atomic():
+        deleted, _rows = RotaChange.objects.filter(pk=change_id).delete()
+        if not deleted:
+            raise ModerationError(_("That change isn't there any more."), code="gone")
+        audit(
+            event=AuditEntry.Event.ROTA_EDIT,
+            verb="change_remove",
+            actor_id=actor.pk,
+            data={"change": change_id},
+        )
+    return rota_warnings()
+
+
+def rota_uncovered_warn(*, now=None) -> int:
+    """Tell staff, once per shift and day, about shifts in the next week nobody covers (the
+    weekly job). Returns how many staff notifications went."""
+    from .selectors import uncovered_next_week
+
+    now = now or timezone.now()
+    uncovered = uncovered_next_week(now=now)
+    if not uncovered:
+        return 0
+    staff_ids = list(holders_of_site_action(Action.EDIT_ROTA).values_list("pk", flat=True))
+    notify(
+        user_ids=staff_ids,
+        kind=Kind.SAFEGUARDING,
+        title=_("%(n)s moderator shift(s) next week have nobody on them") % {"n": len(uncovered)},
+        body=_("Please find cover, or members will be told nobody is on duty then."),
+        url=reverse("moderation:rota"),
+    )
+    return len(staff_ids)
+
+
+# --- groups that need a facilitator -------------------------------------------------------------
+
+
+def groups_needing_facilitator_raise(*, now=None) -> int:
+    """The orphaned-group job. A group needs a facilitator when none of its facilitators is
+    active: not away (or away with nobody covering), and logged in or took a register within
+    VILLAGE["ORPHAN_GROUP_DAYS"]. Each such group gets one "this group needs a facilitator"
+    item for moderators and staff with its last activity, exactly once per episode: not again
+    while the episode lasts (even if someone closed the item), and the item closes itself and
+    the episode ends when a facilitator is active again. Groups younger than the window are
+    left alone. Returns how many items were raised."""
+    from .selectors import facilitator_activity
+
+    now = now or timezone.now()
+    days = village("ORPHAN_GROUP_DAYS")
+    since = now - timedelta(days=days)
+    activity = facilitator_activity(since=since, day=timezone.localdate(now))
+    raised = 0
+    for group in Group.objects.filter(created_at__lte=since).only("pk", "name", "slug"):
+        info = activity.get(group.pk, {"active": False, "last": None, "facilitators": 0})
+        # "episode_over" is only ever set (to true), so its presence is the test.
+        episode = Case.objects.filter(kind=Case.Kind.ORPHANED, group=group).exclude(
+            facts__has_key="episode_over"
+        )
+        if info["active"]:
+            for case in episode:
+                _orphan_episode_end(case, now)
+            continue
+        with transaction.atomic():
+            Group.objects.select_for_update().filter(pk=group.pk).first()
+            if episode.exists():
+                continue
+            last = info["last"]
+            case = Case.objects.create(
+                kind=Case.Kind.ORPHANED,
+                group=group,
+                facts={
+                    "last_activity": last.isoformat() if last else None,
+                    "facilitators": info["facilitators"],
+                    "days": days,
+                },
+            )
+            audit(
+                event=AuditEntry.Event.ORPHANED, verb="raised", group_id=group.pk, case_id=case.pk
+            )
+            events.queue_changed_on_commit(group_id=None, case_id=case.pk)
+            staff = site_moderators().values_list("pk", flat=True)
+            notify(
+                user_ids=list(staff),
+                kind=Kind.FACILITATOR,
+                title=_("%(group)s needs a facilitator") % {"group": group.name},
+                body=_(
+                    "Nobody has looked after it for %(days)s days. Please find someone: a "
+                    "member could be invited to step up."
+                )
+                % {"days": days},
+                url=reverse("moderation:case", kwargs={"pk": case.pk}),
+                group_id=group.pk,
+            )
+            raised += 1
+    return raised
+
+
+def _orphan_episode_end(case: Case, now) -> None:
+    with transaction.atomic():
+        case.facts = {**case.facts, "episode_over": True}
+        fields = ["facts"]
+        if case.is_open:
+            case.status = Case.Status.HANDLED
+            case.handled_at = now
+            fields += ["status", "handled_at"]
+            events.queue_changed_on_commit(group_id=None, case_id=case.pk)
+        case.save(update_fields=fields)
+        audit(
+            event=AuditEntry.Event.ORPHANED, verb="ended", group_id=case.group_id, case_id=case.pk
+        )

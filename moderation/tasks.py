@@ -50,3 +50,26 @@ def alert_overdue_appeals() -> int:
     from .services import appeals_overdue_alert
 
     return appeals_overdue_alert(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="23", hour="*/6"))
+@lock_task("moderation-groups-needing-facilitator")
+def raise_groups_needing_facilitator() -> int:
+    """A "this group needs a facilitator" item for each group nobody looks after, once per
+    episode (`groups_needing_facilitator_raise`)."""
+    from django.utils import timezone
+
+    from .services import groups_needing_facilitator_raise
+
+    return groups_needing_facilitator_raise(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="0", hour="9", day_of_week="4"))
+@lock_task("moderation-warn-uncovered-shifts")
+def warn_uncovered_shifts() -> int:
+    """Thursday morning: tell staff about moderator shifts in the next week with nobody on."""
+    from django.utils import timezone
+
+    from .services import rota_uncovered_warn
+
+    return rota_uncovered_warn(now=timezone.now())

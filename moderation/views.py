@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.ratelimit import limit_posts
+from core.errors import ServiceError
 from groups.permissions import (
     Action,
     access_group,
@@ -62,6 +63,8 @@ def queue(request):
     items = selectors.queue_items(request.user)
     context = {
         "items": items,
+        # Who is on duty heads the page; the live refresh (partial) doesn't need it.
+        "status": None if request.GET.get("partial") else selectors.duty_status(),
         "appeals": selectors.appeals_waiting(request.user),
         "action_form": ActionForm(),
         "is_site": can_site(request.user, Action.VIEW_SITE_QUEUE),
@@ -74,9 +77,7 @@ def queue(request):
             "helplines": can_site(request.user, Action.EDIT_HELPLINES),
         },
     }
-    memberships = selectors.memberships_in(
-        request.user, group_ids={i.case.group_id for i in items}
-    )
+    memberships = selectors.memberships_in(request.user, group_ids={i.case.group_id for i in items})
     for item in items:
         _offer(request.user, item, memberships.get(item.case.group_id))
     if request.GET.get("partial"):
@@ -247,7 +248,11 @@ def report_message(request, message_id: int):
         except ModerationError as exc:
             form.add_error(None, exc.message)
         else:
-            return render(request, "moderation/report_thanks.html", {"group": group})
+            return render(
+                request,
+                "moderation/report_thanks.html",
+                {"group": group, "hours": selectors.honest_hours()},
+            )
     return render(
         request,
         "moderation/report.html",
@@ -285,7 +290,11 @@ def concern(request, slug: str):
         except ModerationError as exc:
             form.add_error(None, exc.message)
         else:
-            return render(request, "moderation/concern_thanks.html", {"group": access.group})
+            return render(
+                request,
+                "moderation/concern_thanks.html",
+                {"group": access.group, "hours": selectors.honest_hours()},
+            )
     return render(
         request,
         "moderation/concern.html",
@@ -302,6 +311,7 @@ def support(request):
     context = {
         "helplines": selectors.helplines_active(),
         "after_message": bool(request.GET.get("partial") or request.GET.get("after")),
+        "hours": selectors.honest_hours(),
     }
     if request.GET.get("partial"):
         return render(request, "moderation/_support_panel.html", context)
@@ -611,3 +621,217 @@ def _int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# --- the rota, "I've got this", a facilitator's hours and time away ------------------------------
+
+
+def _safe_next(request, fallback: str) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    nxt = request.POST.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return fallback
+
+
+@login_required
+@require_POST
+@limit_posts("moderate")
+def acknowledge(request, pk: int):
+    """One tap from the queue, the item's page or the alert's email link (which opens the
+    queue at the item: a link alone never acknowledges, so a mail scanner can't)."""
+    _require_queue(request.user)
+    selectors.access_case(request.user, case_id=pk)
+    fallback = reverse("moderation:queue") + f"#case-{pk}"
+    try:
+        case = services.alert_acknowledge(actor=request.user, case_id=pk)
+    except ModerationError as exc:
+        messages.error(request, exc.message)
+    else:
+        words = _("Thank you: it's yours. Everyone can see you've got it, and the reminders stop.")
+        if case.acknowledged_on_duty is False:
+            words += " " + _("You're not on duty right now; that's fine, and it's recorded.")
+        messages.success(request, words)
+    return redirect(_safe_next(request, fallback))
+
+
+def _rota_page(request, *, shift_form=None, change_form=None, status=200):
+    from .forms import RotaChangeForm, ShiftForm
+
+    context = {
+        **selectors.rota_week(),
+        "may_edit": can_site(request.user, Action.EDIT_ROTA),
+        "shift_form": shift_form or ShiftForm(auto_id="shift_%s"),
+        "change_form": change_form or RotaChangeForm(auto_id="change_%s"),
+    }
+    return render(request, "moderation/rota.html", context, status=status)
+
+
+@login_required
+def rota(request):
+    require_site(request.user, Action.VIEW_ROTA)
+    return _rota_page(request)
+
+
+def _rota_done(request, warnings, words):
+    messages.success(request, words)
+    for warning in warnings:
+        messages.warning(request, warning)
+    return redirect("moderation:rota")
+
+
+@login_required
+@require_POST
+def rota_shift_add(request):
+    from .forms import ShiftForm
+
+    require_site(request.user, Action.EDIT_ROTA)
+    form = ShiftForm(request.POST, auto_id="shift_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _shift, warnings = services.shift_add(
+                actor=request.user,
+                person_id=data["person"].pk,
+                weekday=data["weekday"],
+                starts=data["starts"],
+                ends=data["ends"],
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _rota_done(request, warnings, _("Shift added."))
+    return _rota_page(request, shift_form=form, status=400)
+
+
+@login_required
+@require_POST
+def rota_shift_remove(request, pk: int):
+    require_site(request.user, Action.EDIT_ROTA)
+    try:
+        warnings = services.shift_remove(actor=request.user, shift_id=pk)
+    except ModerationError as exc:
+        messages.error(request, exc.message)
+        return redirect("moderation:rota")
+    return _rota_done(request, warnings, _("Shift removed."))
+
+
+@login_required
+@require_POST
+def rota_change_add(request):
+    from .forms import RotaChangeForm
+
+    require_site(request.user, Action.EDIT_ROTA)
+    form = RotaChangeForm(request.POST, auto_id="change_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _change, warnings = services.rota_change_add(
+                actor=request.user,
+                kind=data["kind"],
+                person_id=data["person"].pk,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                cover_id=data["cover"].pk if data["cover"] else None,
+                shift_id=data["shift"].pk if data["shift"] else None,
+                leave_uncovered=data["leave_uncovered"],
+            )
+        except ModerationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _rota_done(request, warnings, _("Saved."))
+    return _rota_page(request, change_form=form, status=400)
+
+
+@login_required
+@require_POST
+def rota_change_remove(request, pk: int):
+    require_site(request.user, Action.EDIT_ROTA)
+    try:
+        warnings = services.rota_change_remove(actor=request.user, change_id=pk)
+    except ModerationError as exc:
+        messages.error(request, exc.message)
+        return redirect("moderation:rota")
+    return _rota_done(request, warnings, _("Removed."))
+
+
+def _cover_page(request, access, *, hours_form=None, away_form=None, status=200):
+    from .forms import AwayForm, HoursForm
+
+    context = {
+        **selectors.cover_page(group=access.group, user=request.user),
+        "group": access.group,
+        "hours_form": hours_form or HoursForm(auto_id="hours_%s"),
+    }
+    context["away_form"] = away_form or AwayForm(
+        auto_id="away_%s", co_facilitators=context["co_facilitators"]
+    )
+    return render(request, "moderation/cover.html", context, status=status)
+
+
+@login_required
+def cover(request, slug: str):
+    """A facilitator's own hours for the group and their "I'm away" dates."""
+    from groups import services as group_services
+
+    from .forms import AwayForm, HoursForm
+
+    access = access_group(request.user, slug=slug, action=Action.MARK_AWAY)
+    if request.method != "POST":
+        return _cover_page(request, access)
+    what = request.POST.get("what")
+    try:
+        if what == "hours":
+            form = HoursForm(request.POST, auto_id="hours_%s")
+            if not form.is_valid():
+                return _cover_page(request, access, hours_form=form, status=400)
+            access = access_group(request.user, slug=slug, action=Action.SET_OWN_HOURS)
+            services.shift_add(
+                actor=request.user,
+                person_id=request.user.pk,
+                group=access.group,
+                **form.cleaned_data,
+            )
+            messages.success(request, _("Your hours are saved. Members see them on the group."))
+        elif what == "hours_remove":
+            services.shift_remove(
+                actor=request.user,
+                shift_id=_int_or_none(request.POST.get("id")) or 0,
+                group=access.group,
+            )
+            messages.success(request, _("Removed."))
+        elif what == "away":
+            co = selectors.cover_page(group=access.group, user=request.user)["co_facilitators"]
+            form = AwayForm(request.POST, auto_id="away_%s", co_facilitators=co)
+            if not form.is_valid():
+                return _cover_page(request, access, away_form=form, status=400)
+            data = form.cleaned_data
+            ask = data["cover"] == AwayForm.ASK
+            group_services.away_set(
+                membership=access.membership,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                cover_user_id=None if ask else int(data["cover"]),
+                ask_moderators=ask,
+            )
+            messages.success(
+                request,
+                _("Enjoy the break. We've told the moderators.")
+                if ask
+                else _("Enjoy the break. We've told the person covering."),
+            )
+        elif what == "away_remove":
+            group_services.away_cancel(
+                membership=access.membership, away_id=_int_or_none(request.POST.get("id")) or 0
+            )
+            messages.success(request, _("Removed. Welcome back."))
+    except ServiceError as exc:
+        if what == "away":
+            form.add_error(None, exc.message)
+            return _cover_page(request, access, away_form=form, status=400)
+        if what == "hours":
+            form.add_error(None, exc.message)
+            return _cover_page(request, access, hours_form=form, status=400)
+        messages.error(request, exc.message)
+    return redirect("moderation:cover", slug=slug)

@@ -44,6 +44,7 @@ OPEN_LISTED = {
     Action.LEAVE_GROUP:       "N    N    Y    Y    Y    Y    N    N    N    N",
     Action.VIEW_MEMBERS:      "N    N    N    Y    Y    Y    N    Y    Y    N",
     Action.MANAGE_MEMBERS:    "N    N    N    N    N    Y    N    N    Y    N",
+    Action.MAKE_FACILITATOR:  "N    N    N    N    N    Y    N    Y    Y    N",
     Action.MANAGE_INVITES:    "N    N    N    N    N    Y    N    N    Y    N",
     Action.EDIT_GROUP:        "N    N    N    N    N    Y    N    N    Y    N",
     Action.READ_CHAT:         "N    N    N    Y    Y    Y    N    Y    Y    N",
@@ -70,6 +71,8 @@ OPEN_LISTED = {
     Action.PASS_TO_SAFEGUARDING_LEAD: "N    N    N    N    N    Y    N    Y    Y    N",
     Action.ADD_LOCAL_ENTRY:   "N    N    N    N    N    Y    N    N    Y    N",
     Action.OFFER_REFERRAL:    "N    N    N    N    N    Y    N    N    N    N",
+    Action.SET_OWN_HOURS:     "N    N    N    N    N    Y    N    N    N    N",
+    Action.MARK_AWAY:         "N    N    N    N    N    Y    N    N    N    N",
 }  # fmt: skip
 
 # Listed group that takes requests: only joining differs from OPEN_LISTED.
@@ -103,6 +106,9 @@ SITE = {
     Action.EDIT_HELPLINES:          "N    N    N    Y",
     Action.APPROVE_LOCAL_ENTRY:     "N    N    Y    Y",
     Action.SET_REFERRAL_CONTACT:    "N    N    Y    Y",
+    Action.VIEW_ROTA:               "N    N    Y    Y",
+    Action.EDIT_ROTA:               "N    N    N    Y",
+    Action.ACKNOWLEDGE_ALERT:       "N    N    Y    Y",
 }  # fmt: skip
 
 # A referral (directory/): the member it is for, the facilitator who offered it, another

@@ -27,6 +27,7 @@ def test_export_holds_only_the_members_own_rows(db):
             "joined_at": exported[0]["joined_at"],
             "answers_when_asking_to_join": [{"question": "Age?", "answer": "Four"}],
             "message_from_facilitators": "Welcome",
+            "time_away": [],
         }
     ]
     text = repr(exported)

@@ -10,8 +10,9 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 # choices for the filter form.
 DIRECTORY_ANON = 5
 # Group page for a member: session, user, own membership with its group, facilitators, member
-# count, topics, the next meetup card (meetups app), the bell's unread count.
-GROUP_PAGE_MEMBER = 8
+# count, topics, the next meetup card (meetups app), the bell's unread count, the facilitators'
+# own hours.
+GROUP_PAGE_MEMBER = 9
 # Home for a member: session, user, memberships with groups, unread counts, the bell.
 HOME_MEMBER = 5
 

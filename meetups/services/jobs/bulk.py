@@ -98,13 +98,15 @@ _QUIET_FIELDS = (
 )
 
 
-def _members(group_ids: set[int]) -> dict[int, list[tuple[int, str, rules.Quiet]]]:
-    """Active members per group: (user_id, role, their quiet hours). One query."""
+def _members(group_ids: set[int], *, day) -> dict[int, list[tuple[int, str, rules.Quiet]]]:
+    """Active members per group: (user_id, role, their quiet hours), without facilitators
+    away on `day` (they hear nothing from the group meanwhile). One query."""
     out: dict[int, list[tuple[int, str, rules.Quiet]]] = defaultdict(list)
     quiet = _QuietOf()
     for uid, gid, role, *q in _values(
         Membership.objects.filter(group_id__in=group_ids, status=Membership.Status.ACTIVE)
         .filter(user__is_active=True)
+        .not_away(day)
         .values_list("user_id", "group_id", "role", *_QUIET_FIELDS)
     ):
         out[gid].append((uid, role, quiet(*q)))

@@ -217,7 +217,7 @@ def _nudge_notes(
         (nudged if kind == Delivery.Kind.NUDGE else suggested)[oid].append(uid)
     zones = {uid: q.time_zone for people in members.values() for uid, _role, q in people}
     notes = _missed_you_notes(nudged, occ_by_id, zones, now, result)
-    notes += _suggestion_notes(suggested, occ_by_id, result)
+    notes += _suggestion_notes(suggested, occ_by_id, result, now)
     return notes
 
 
@@ -271,14 +271,19 @@ def _next_meetups(group_ids: set[int], now: datetime) -> dict[int, Occurrence]:
 
 
 def _suggestion_notes(
-    suggested: dict[int, list[int]], occ_by_id: dict[int, Occurrence], result: JobResult
+    suggested: dict[int, list[int]],
+    occ_by_id: dict[int, Occurrence],
+    result: JobResult,
+    now: datetime,
 ) -> list[Note]:
     """One "time for a personal hello" per meetup in `suggested` (meetup -> members who missed
     three in a row) to each of its group's facilitators. Two queries, none if nobody."""
     if not suggested:
         return []
     names = _public_names([uid for uids in suggested.values() for uid in uids])
-    facilitators = _facilitators_by_group({occ_by_id[oid].group_id for oid in suggested})
+    facilitators = _facilitators_by_group(
+        {occ_by_id[oid].group_id for oid in suggested}, day=timezone.localdate(now)
+    )
     notes: list[Note] = []
     for oid, uids in suggested.items():
         occ = occ_by_id[oid]
@@ -316,12 +321,14 @@ def _public_names(user_ids: list[int]) -> dict[int, str]:
     return {u.pk: u.public_name for u in User.objects.filter(pk__in=user_ids).only("display_name")}
 
 
-def _facilitators_by_group(group_ids: set[int]) -> dict[int, list[int]]:
-    """The active facilitators of these groups, per group. One query."""
+def _facilitators_by_group(group_ids: set[int], *, day) -> dict[int, list[int]]:
+    """The active facilitators of these groups who aren't away on `day`, per group (the
+    co-facilitator covering is one of them). One query."""
     facilitators: dict[int, list[int]] = defaultdict(list)
     for uid, gid in (
         Membership.objects.facilitators()
         .filter(group_id__in=group_ids, user__is_active=True)
+        .not_away(day)
         .values_list("user_id", "group_id")
     ):
         facilitators[gid].append(uid)

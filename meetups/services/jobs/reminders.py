@@ -38,7 +38,7 @@ def reminders_send(*, now: datetime | None = None) -> JobResult:
         if not due:
             return result
         group_ids = {occ.group_id for occ, _ in due}
-        members = _members(group_ids)
+        members = _members(group_ids, day=timezone.localdate(now))
         rsvps = _rsvps([occ.pk for occ, _ in due])
         present = _present([occ.pk for occ, _ in due])
         history, attended = _history(
