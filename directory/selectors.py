@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -220,16 +221,17 @@ def referral_figures(*, now: datetime.datetime | None = None) -> dict:
     by_service: dict[str, dict[str, int]] = {}
     for row in rows:
         by_service.setdefault(row["service__name"], {})[row["status"]] = row["n"]
-    table = [
+    table: list[dict[str, Any]] = [
         {"service": name, "counts": [counts.get(s, 0) for s in outcomes],
          "total": sum(counts.values())}
         for name, counts in by_service.items()
     ]
     table.sort(key=lambda r: (-r["total"], r["service"]))
     waits = [
-        (first - sent).total_seconds() / 86400
-        for sent, first in Referral.objects.filter(first_answer_at__isnull=False)
-        .values_list("sent_at", "first_answer_at")
+        (first - sent).total_seconds() / 86400  # type: ignore[operator]  # both filtered non-null
+        for sent, first in Referral.objects.filter(
+            first_answer_at__isnull=False, sent_at__isnull=False
+        ).values_list("sent_at", "first_answer_at")
     ]
     due = working_days_before(now, village("REFERRAL_FOLLOW_UP_WORKING_DAYS"))
     return {

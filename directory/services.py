@@ -233,7 +233,8 @@ def referral_by_token(token: str) -> Referral | None:
                 .filter(token_hash=token_hash(token)).first())
     if referral is None or referral.status in (Referral.Status.WITHDRAWN, Referral.Status.OFFERED):
         return None
-    if referral.sent_at < timezone.now() - datetime.timedelta(days=village("REFERRAL_LINK_DAYS")):
+    link_days = datetime.timedelta(days=village("REFERRAL_LINK_DAYS"))
+    if referral.sent_at is None or referral.sent_at < timezone.now() - link_days:
         return None
     return referral
 
@@ -264,7 +265,8 @@ def referral_answer(*, token: str, answer: str, suggestion: str = "") -> Referra
         raise DirectoryError(_("You've already told us that. Thank you."), code="again")
     now = timezone.now()
     ReferralAnswer.objects.create(referral=referral, kind=status, at=now)
-    if status in Referral.CLOSED or _ORDER.index(status) > _ORDER.index(referral.status):
+    current = Referral.Status(referral.status)
+    if status in Referral.CLOSED or _ORDER.index(status) > _ORDER.index(current):
         referral.status = status
     referral.first_answer_at = referral.first_answer_at or now
     if status in Referral.CLOSED:
@@ -367,7 +369,7 @@ def referrals_follow_up(*, now: datetime.datetime | None = None) -> int:
             if not claimed:
                 continue
             notify(
-                user_ids=[referral.facilitator_id], kind=Kind.REFERRAL,
+                user_ids=[referral.facilitator_id], kind=Kind.REFERRAL,  # type: ignore[list-item]
                 title=_("Check in with %(name)s about their referral")
                 % {"name": referral.member.display_name},
                 body=_("%(service)s hasn't answered yet. It might help to ask %(name)s how it's "

@@ -563,7 +563,7 @@ def duty_status(*, now=None, names: bool = True) -> DutyStatus:
     all_duties = rota_duties(start=now, end=now + timedelta(days=8))
     on = rota.on_duty(all_duties, now)
     known = _names(d.person_id for d in on) if names and on else {}
-    people = [OnDuty(d.person_id, known.get(d.person_id, ""), d.ends_at) for d in on]
+    people = [OnDuty(d.person_id, known.get(d.person_id, ""), d.ends_at) for d in on]  # type: ignore[arg-type]
     back = None if on else rota.next_on(all_duties, now)
     return DutyStatus(has_rota=True, on=people, back_at=back.starts_at if back else None)
 
