@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from config.village import from_environment as village_settings_from
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = Path(os.environ.get("VILLAGE_VAR_DIR", BASE_DIR / "var"))
+# A checkout has manage.py beside config/; an installed wheel (setup.py) has the templates and
+# static files inside config/, and keeps its data in VILLAGE_VAR_DIR (default: ./var).
+IN_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+TEMPLATES_DIR = BASE_DIR / "templates" if IN_CHECKOUT else BASE_DIR / "config" / "site_templates"
+STATIC_DIR = BASE_DIR / "static" if IN_CHECKOUT else BASE_DIR / "config" / "site_static"
+VAR_DIR = Path(
+    os.environ.get("VILLAGE_VAR_DIR", BASE_DIR / "var" if IN_CHECKOUT else "var")
+).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -110,7 +117,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -280,8 +287,10 @@ FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [STATIC_DIR]
+STATIC_ROOT = Path(
+    os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles" if IN_CHECKOUT else VAR_DIR / "static")
+)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
