@@ -59,6 +59,9 @@ if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must not be '*' in production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# The footer's "Get its source code" link (AGPL section 13): your published repository; empty
+# serves /source.tar.gz, the code this server runs (config/source.py).
+SOURCE_CODE_URL = os.environ.get("SOURCE_CODE_URL", "")
 
 INSTALLED_APPS = [
     "daphne",
