@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "meetups",
     "moderation",
     "notifications",
+    "config.apps.VillageConfig",  # deploy checks, operations jobs
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Huey -----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# How many web (daphne) processes serve this site, for `check --deploy` (config/checks.py):
+# more than one needs REDIS_URL. WEB_CONCURRENCY is the common name for the same thing.
+VILLAGE_PROCESSES = int(
+    os.environ.get("VILLAGE_PROCESSES", os.environ.get("WEB_CONCURRENCY", "1"))
+)
 REDIS_PREFIX = os.environ.get("VILLAGE_REDIS_PREFIX", "village")
 
 
