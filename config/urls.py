@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import source, views
+from . import health, source, views
 
 
 def healthz(request):
@@ -12,6 +12,7 @@ def healthz(request):
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),  # config/health.py
     path("source.tar.gz", source.source_code, name="source_code"),  # AGPL section 13
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -373,6 +373,8 @@ LOGGING = {
         "daphne.http_protocol": _MASK,
         "daphne.ws_protocol": _MASK,
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
+        # django-health-check logs each failed probe with a traceback; /readyz logs one line.
+        "health_check": {"level": "CRITICAL"},
     },
 }
 
@@ -387,6 +389,15 @@ RATELIMIT_FAIL_OPEN = False  # config.ratelimit counts in-process instead when t
 SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
 if CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache"):
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# --- Operations (docs/operations.md) --------------------------------------------------------
+# /readyz (config/health.py) fails when more jobs than this wait, or when no periodic job ran
+# for this long (a Huey consumer is down); each check gets this many seconds.
+VILLAGE_READY_MAX_PENDING_JOBS = int(os.environ.get("VILLAGE_READY_MAX_PENDING_JOBS", "1000"))
+VILLAGE_READY_HEARTBEAT_SECONDS = int(os.environ.get("VILLAGE_READY_HEARTBEAT_SECONDS", "300"))
+VILLAGE_READY_TIMEOUT = float(os.environ.get("VILLAGE_READY_TIMEOUT", "3"))
+# Probes speak plain HTTP to each process, behind the proxy that terminates HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # --- Village --------------------------------------------------------------------------------
 # The names, types and defaults are in config/village.py; the code reads them with
