@@ -399,6 +399,17 @@ VILLAGE_READY_TIMEOUT = float(os.environ.get("VILLAGE_READY_TIMEOUT", "3"))
 # Probes speak plain HTTP to each process, behind the proxy that terminates HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# Error reports (config/sentry.py): off unless SENTRY_DSN is set; scrubbed of private text.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from config.sentry import init as _sentry_init
+
+    _sentry_init(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+    )
+
 # --- Village --------------------------------------------------------------------------------
 # The names, types and defaults are in config/village.py; the code reads them with
 # config.village.village(name). Some can be set from the environment (CHAT_RATE_LIMIT_COUNT,
