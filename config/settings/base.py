@@ -347,6 +347,8 @@ _MASK = {"filters": ["mask_secrets"]}
 # a traceback (config.logfilters.ClientErrorsAsWarnings): the handler for django.security.*,
 # whose loggers are named after each exception class.
 _REQUESTS = {"filters": ["client_errors", "mask_secrets"]}
+# LOG_FORMAT=json: JSON lines with the request or socket id (config/requestid.py); else plain.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -354,10 +356,23 @@ LOGGING = {
         "mask_secrets": {"()": "config.logfilters.MaskSecretPaths"},
         "layer_outage": {"()": "config.logfilters.ChannelLayerOutage"},
         "client_errors": {"()": "config.logfilters.ClientErrorsAsWarnings"},
+        "request_id": {"()": "config.requestid.RequestIdFilter"},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # LOG_FORMAT=json: one JSON object a line, for a log shipper (config/jsonlog.py).
+        "json": {
+            "()": "config.jsonlog.VillageJsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", **_REQUESTS},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", *_REQUESTS["filters"]],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
