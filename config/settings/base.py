@@ -414,6 +414,18 @@ VILLAGE_READY_TIMEOUT = float(os.environ.get("VILLAGE_READY_TIMEOUT", "3"))
 # Probes speak plain HTTP to each process, behind the proxy that terminates HTTPS.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# Retention (config/retention.py, nightly Huey jobs): how long old rows are kept, in days, and
+# how many rows one short delete transaction takes.
+VILLAGE_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("VILLAGE_RETAIN_NOTIFICATIONS_DAYS", "180"))
+VILLAGE_RETAIN_DELIVERIES_DAYS = int(os.environ.get("VILLAGE_RETAIN_DELIVERIES_DAYS", "90"))
+VILLAGE_RETAIN_ROOM_EVENTS_DAYS = int(os.environ.get("VILLAGE_RETAIN_ROOM_EVENTS_DAYS", "30"))
+VILLAGE_RETAIN_DEVICE_SIGHTINGS_DAYS = int(
+    os.environ.get("VILLAGE_RETAIN_DEVICE_SIGHTINGS_DAYS", "365")
+)
+VILLAGE_RETAIN_FEED_DAYS = int(os.environ.get("VILLAGE_RETAIN_FEED_DAYS", "30"))
+VILLAGE_RETENTION_BATCH = int(os.environ.get("VILLAGE_RETENTION_BATCH", "1000"))
+VILLAGE_RETENTION_MAX_BATCHES = int(os.environ.get("VILLAGE_RETENTION_MAX_BATCHES", "1000"))
+
 # Error reports (config/sentry.py): off unless SENTRY_DSN is set; scrubbed of private text.
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
