@@ -3,6 +3,15 @@
 Written on log-in (the `user_logged_in` signal) and again whenever a logged-in session's key
 changes afterwards (Django cycles the key on a password change), by `SessionOwnerMiddleware`.
 The session itself remembers which key was recorded, so an ordinary request costs nothing.
+
+Why not `allauth.usersessions`, which does something similar: it keeps, for every session, the
+member's IP address, their browser's user agent and when each was last active, and it writes
+the row again as those change. That is a record of where and when a member uses Village, kept
+for as long as the session lives, which a parent leaving an abusive partner has every reason
+not to want kept. Village needs only the link from a member to their session keys ("log out
+everywhere", account deletion, ending a socket when its session ends), so `LoginSession`
+holds that and nothing else. (Noticing a banned member's new account uses keyed hashes in
+`DeviceSighting`, never the addresses themselves.)
 """
 
 from __future__ import annotations

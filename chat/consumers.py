@@ -26,6 +26,7 @@ from channels.layers import get_channel_layer
 from accounts.security import session_refusal
 from config import outage
 from config.village import village
+from realtime.consumers import NoDatabaseHopPerFrame
 from realtime.events import Topic, UserEvent, changes_access
 from realtime.names import room_group, room_layer
 from realtime.sender import encode
@@ -48,7 +49,7 @@ MAX_OUTBOX = 500
 _socket_ids = itertools.count(1)
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(NoDatabaseHopPerFrame, AsyncWebsocketConsumer):
     session: protocol.Session | None = None
 
     async def __call__(self, scope, receive, send):

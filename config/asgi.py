@@ -1,10 +1,10 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
 Websockets must come from the site's own origin (`config.wsorigin`: scheme, host and port,
-and a Host in ALLOWED_HOSTS), and carry the session user
-(`SocketAuthMiddleware`). The user is loaded on a thread pool (not Channels' one database
-thread per process), so a reconnect storm of a few thousand sockets is not queued behind a
-single thread.
+and a Host in ALLOWED_HOSTS), go to a path a route knows, and carry the session user
+(`SocketAuthMiddleware`, which answers the handshake at once and checks the log-in after).
+The user is loaded on a thread pool (not Channels' one database thread per process), so a
+reconnect storm of a few thousand sockets is not queued behind a single thread.
 
 At start-up the garbage collector is tuned (VILLAGE_GC_TUNING=0 skips it): everything
 imported so far is frozen out of its way, and the young generation is collected every 10,000
@@ -28,13 +28,14 @@ from config.requestid import RequestIdMiddleware  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.wsauth import SocketAuthMiddleware  # noqa: E402
 from config.wsorigin import SameOriginValidator  # noqa: E402
-from config.wsrouting import SocketRouter  # noqa: E402
+from config.wsrouting import KnownPathsOnly, SocketRouter  # noqa: E402
 
+_router = SocketRouter(websocket_urlpatterns)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
-            SocketAuthMiddleware(SocketRouter(websocket_urlpatterns))
+            KnownPathsOnly(_router, SocketAuthMiddleware(_router))
         ),
     }
 )

@@ -15,6 +15,8 @@ import threading
 from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.core.signals import setting_changed
 
+from realtime import reachins
+
 from .cache import REDIS_DOWN
 
 _client: BaseCache | None = None
@@ -47,12 +49,9 @@ def shared_redis():
         return None
     client = _redis
     if client is None:
-        backend = getattr(shared_cache(), "_cache", None)
-        if not hasattr(backend, "get_client"):  # django.core.cache.backends.redis.RedisCache
-            return None
         with _lock:
             if _redis is None:
-                _redis = backend.get_client(write=True)
+                _redis = reachins.cache_redis_client(shared_cache())
             client = _redis
     return client
 

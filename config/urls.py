@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),  # config/health.py
     path("source.tar.gz", source.source_code, name="source_code"),  # AGPL section 13
+    path("", include("config.pwa")),  # /sw.js, /manifest.webmanifest, /offline/, /favicon.ico
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),

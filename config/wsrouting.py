@@ -34,3 +34,18 @@ class SocketRouter(URLRouter):
             logger.info("websocket refused: no route for this path")
             return await WebsocketDenier()(scope, receive, send)
         return await super().__call__(scope, receive, send)
+
+
+class KnownPathsOnly:
+    """Refuse a path `router` does not know before anything else runs (in particular before
+    the handshake is answered by config.wsauth), like an HTTP 404."""
+
+    def __init__(self, router: SocketRouter, inner):
+        self.router = router
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        if not self.router.matches(scope):
+            logger.info("websocket refused: no route for this path")
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.inner(scope, receive, send)

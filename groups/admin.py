@@ -1,9 +1,22 @@
-"""Admin for staff. Members' emails appear only here, never on pages other members see."""
+"""Admin for staff. Members' emails appear only here, never on pages other members see.
 
-from django.contrib import admin
+A membership's role and status only change through the group services (so the audit trail,
+the member's notification, the last-facilitator rule and the cut-off of open sockets all
+happen): the admin shows them read-only and offers the same changes as actions. Mutes and
+bans with a reason belong on the moderation pages.
+"""
+
+from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from . import services
 from .models import Group, Invite, Membership, Topic
+from .permissions import is_site_moderator
+
+#: Set only by the services (and moderation), never typed into the admin.
+SERVICE_FIELDS = ["role", "status", "muted_until", "decided_by"]
 
 
 @admin.register(Topic)
@@ -18,9 +31,12 @@ class MembershipInline(admin.TabularInline):
     fk_name = "group"
     extra = 0
     fields = ["user", "role", "status", "joined_at", "muted_until"]
-    readonly_fields = ["joined_at"]
-    raw_id_fields = ["user"]
+    readonly_fields = ["user", "role", "status", "joined_at", "muted_until"]
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # people join through the group's own pages, invites or requests
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -65,9 +81,74 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "status", "group"]
     search_fields = ["user__display_name", "user__email", "group__name"]
     list_select_related = ["user", "group"]
-    raw_id_fields = ["user", "group", "decided_by"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["user", "group", *SERVICE_FIELDS, "joined_at", "created_at", "updated_at"]
     date_hierarchy = "created_at"
+    actions = ["approve", "make_facilitator", "remove", "ban"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # removing or banning is an action: the member's history stays
+
+    def _each(self, request, queryset, change, done_message) -> None:
+        """Run one group service per selected membership, as the staff member; say what
+        happened, and why for each one that was refused."""
+        if not is_site_moderator(request.user):
+            self.message_user(
+                request, _("Only moderators and staff can change memberships."), messages.ERROR
+            )
+            return
+        done = 0
+        for membership in queryset.select_related("user", "group"):
+            try:
+                change(membership)
+            except services.GroupError as exc:
+                self.message_user(
+                    request,
+                    f"{membership.user.display_name} ({membership.group.name}): {exc.message}",
+                    messages.WARNING,
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done), messages.SUCCESS)
+
+    @admin.action(description=_("Approve the join request"))
+    def approve(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda m: services.membership_approve(membership=m, actor=request.user),
+            lambda n: ngettext("Approved %d request.", "Approved %d requests.", n) % n,
+        )
+
+    @admin.action(description=_("Make facilitator"))
+    def make_facilitator(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda m: services.membership_make_facilitator(membership=m, actor=request.user),
+            lambda n: ngettext("%d new facilitator.", "%d new facilitators.", n) % n,
+        )
+
+    @admin.action(description=_("Remove from the group"))
+    def remove(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda m: services.membership_remove(membership=m, actor=request.user),
+            lambda n: ngettext("Removed %d member.", "Removed %d members.", n) % n,
+        )
+
+    @admin.action(description=_("Ban from the group"))
+    def ban(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda m: services.membership_remove(membership=m, actor=request.user, ban=True),
+            lambda n: ngettext("Banned %d member.", "Banned %d members.", n) % n,
+        )
 
 
 @admin.register(Invite)

@@ -8,6 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
 from groups.permissions import queue_scope
+from realtime.consumers import NoDatabaseHopPerFrame
 from realtime.events import UserEvent
 from realtime.names import SITE_QUEUE, group_queue, user_group
 
@@ -25,7 +26,7 @@ def _queue_groups(user) -> list[str] | None:
 _refusal = database_sync_to_async(socket_refusal_by_id)
 
 
-class QueueConsumer(AsyncJsonWebsocketConsumer):
+class QueueConsumer(NoDatabaseHopPerFrame, AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

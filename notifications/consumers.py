@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.security import CLOSE_UNAUTHENTICATED, socket_refusal_by_id
+from realtime.consumers import NoDatabaseHopPerFrame
 from realtime.events import UserEvent
 from realtime.names import user_group
 
@@ -19,7 +20,7 @@ FORWARDED = {UserEvent.NOTIFICATION_CREATED, UserEvent.NOTIFICATION_READ}
 CLOSE_TRY_AGAIN = 1013  # the channel layer is down: bell.js retries with backoff
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(NoDatabaseHopPerFrame, AsyncJsonWebsocketConsumer):
     """Thin: joins the member's own channel group and forwards bell events with the count.
 
     Other inner event types on the same group (membership.revoked, ...) belong to chat and

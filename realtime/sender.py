@@ -26,6 +26,7 @@ from django.db import transaction
 
 from config import outage
 
+from . import reachins
 from .events import user_message
 from .names import user_group
 
@@ -63,8 +64,7 @@ async def _live_only(layer, sends: Sequence[Send]) -> Sequence[Send]:
     ZCOUNT per group, pipelined per shard): there each `group_send` costs two round trips even
     for an empty group, and most members are not online when a job runs. Any other layer, or
     any error while asking, keeps every send: sending to an empty group is only wasted work."""
-    needed = ("_group_key", "consistent_hash", "connection", "group_expiry")
-    if not all(hasattr(layer, name) for name in needed):
+    if not reachins.layer_can_count_members(layer):
         return sends
     try:
         since = int(time.time()) - int(layer.group_expiry)
@@ -78,7 +78,7 @@ async def _live_only(layer, sends: Sequence[Send]) -> Sequence[Send]:
                 part = indexes[j : j + PIPELINE]
                 async with conn.pipeline(transaction=False) as pipe:
                     for i in part:
-                        pipe.zcount(layer._group_key(sends[i][0]), since, "+inf")
+                        pipe.zcount(reachins.layer_group_key(layer, sends[i][0]), since, "+inf")
                     counts = await pipe.execute()
                 live.update(i for i, n in zip(part, counts, strict=True) if n)
         return [s for i, s in enumerate(sends) if i in live]

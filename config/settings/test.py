@@ -29,6 +29,11 @@ HUEY = huey_for(REDIS_PREFIX, HUEY_IMMEDIATE)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 WHITENOISE_AUTOREFRESH = True
+# Plain static names: tests never run collectstatic, even with SECRET_KEY set (DEBUG off). The
+# browser tests' server runs the real thing (tests/e2e/conftest.py runs collectstatic).
+STORAGES = {**STORAGES, "staticfiles": {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}}
 
 # The test client speaks plain HTTP: Django's defaults, even when SECRET_KEY turns DEBUG off.
 # (tests/config/test_security.py checks the production values in a subprocess.)

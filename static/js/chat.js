@@ -54,6 +54,9 @@ import { connect, socketUrl } from "./reconnect.js";
   var typers = {};
   var outboxKey = "village.chat.outbox." + slug + "." + userId;
   var acked = {}; // client id -> seq: shown as "sending" until that seq is applied
+  // A copy the offline worker kept (static/js/pwa.js): the socket worked when it was saved and
+  // a plain form post cannot work now, so what is written waits in the outbox.
+  var savedCopy = !!document.querySelector('meta[name="village-saved-at"]');
 
   var T = {
     live: "Connected",
@@ -632,7 +635,9 @@ import { connect, socketUrl } from "./reconnect.js";
       onMessage: onMessage,
       onClose: onClose,
       onStatus: function (state) {
-        if (state === "connecting" && !everOpen) setStatus(T.connecting);
+        if (state === "connecting" && !everOpen) {
+          setStatus(savedCopy && navigator.onLine === false ? T.offline : T.connecting, savedCopy);
+        }
       }
     });
   }
@@ -888,7 +893,7 @@ import { connect, socketUrl } from "./reconnect.js";
     var initialReply = composer.querySelector("input[name=reply_to]");
     if (initialReply && initialReply.value) replyTo = parseInt(initialReply.value, 10) || null;
     composer.addEventListener("submit", function (ev) {
-      if (!everOpen) return; // websockets never worked here: post the form the plain way
+      if (!everOpen && !savedCopy) return; // websockets never worked here: post the form the plain way
       ev.preventDefault();
       var body = input.value.trim();
       if (!body) { showError("Your message is empty. Type something first."); return; }

@@ -262,6 +262,8 @@ class Stack:
                 "HUEY_IMMEDIATE": "1",
                 "VILLAGE_REQUIRE_MFA_FOR_STAFF": "0",
                 "VILLAGE_VAR_DIR": str(self.tmp / "var"),
+                # No collectstatic for these servers: plain static names, from the source.
+                "STATIC_MANIFEST": "0",
                 "VILLAGE_REDIS_PREFIX": f"village-fault-{uuid.uuid4().hex[:8]}",
                 "PYTHONUNBUFFERED": "1",
             }

@@ -97,10 +97,19 @@ async def test_the_consumer_keeps_no_headers_cookies_or_session(application, mem
     async def inner(scope, receive, send):
         seen.update(scope)
 
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
     cookie = await db_async(_session_cookie)(member)
     headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
     await SocketAuthMiddleware(inner)(
-        {"type": "websocket", "path": "/ws/", "headers": headers}, None, None
+        {"type": "websocket", "path": "/ws/", "headers": headers}, receive, send
     )
+    assert sent == [{"type": "websocket.accept"}]
     assert seen["user"].pk == member.pk
     assert not {"headers", "cookies", "session"} & set(seen)

@@ -107,12 +107,15 @@ def village_server(tmp_path_factory) -> Iterator[VillageServer]:
             "VILLAGE_REQUIRE_MFA_FOR_STAFF": "0",
             "HUEY_IMMEDIATE": "1",
             "VILLAGE_VAR_DIR": str(tmp / "var"),
+            # Production's static files: fingerprinted and compressed by collectstatic.
+            "STATIC_ROOT": str(tmp / "static"),
             "VILLAGE_REDIS_PREFIX": f"village-e2e-{uuid.uuid4().hex[:8]}",
             "PYTHONUNBUFFERED": "1",
         }
     )
     server = VillageServer(url=f"http://127.0.0.1:{port}", env=env, mail_dir=mail_dir)
     server.manage("migrate", "--noinput")
+    server.manage("collectstatic", "--noinput")
     log = open(tmp / "daphne.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [
