@@ -19,6 +19,10 @@ from config.logfilters import mask_secrets
 
 class MaskedAccessLog(AccessLogGenerator):
     def write_entry(self, host, date, request, status=None, length=None, ident=None, user=None):
+        from config.requestid import json_logs
+
+        if json_logs():  # config.requestid writes the access line, as JSON, with its id
+            return
         super().write_entry(
             host, date, mask_secrets(request), status=status, length=length, ident=ident, user=user
         )

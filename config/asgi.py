@@ -24,6 +24,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from config import accesslog  # noqa: E402
+from config.requestid import RequestIdMiddleware  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.wsauth import SocketAuthMiddleware  # noqa: E402
 from config.wsorigin import SameOriginValidator  # noqa: E402
@@ -38,6 +39,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# A request or socket id on every log line (config/requestid.py).
+application = RequestIdMiddleware(application)
 
 # daphne's access log goes to a stream, not through logging: mask tokens there too.
 accesslog.install()

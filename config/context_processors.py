@@ -1,9 +1,11 @@
 def village(request):
     """Values every page needs: the bell's unread count; the opaque per-member id the offline
-    copies are kept under (config.pwa.member_key)."""
+    copies are kept under (config.pwa.member_key); where the source code is."""
+    from config.source import source_code_url
+
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"unread_notifications": 0}
+        return {"unread_notifications": 0, "source_code_url": source_code_url}
 
     def unread() -> int:
         from notifications.models import Notification
@@ -15,4 +17,8 @@ def village(request):
 
         return member_key(user)
 
-    return {"unread_notifications": unread, "member_key": offline_key}
+    return {
+        "unread_notifications": unread,
+        "member_key": offline_key,
+        "source_code_url": source_code_url,
+    }

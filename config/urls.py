@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from chat import share
 
-from . import views
+from . import health, source, views
 
 
 def healthz(request):
@@ -14,6 +14,8 @@ def healthz(request):
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),  # config/health.py
+    path("source.tar.gz", source.source_code, name="source_code"),  # AGPL section 13
     path("", include("config.pwa")),  # /sw.js, /manifest.webmanifest, /offline/, /favicon.ico
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from config.village import from_environment as village_settings_from
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = Path(os.environ.get("VILLAGE_VAR_DIR", BASE_DIR / "var"))
+# A checkout has manage.py beside config/; an installed wheel (setup.py) has the templates and
+# static files inside config/, and keeps its data in VILLAGE_VAR_DIR (default: ./var).
+IN_CHECKOUT = (BASE_DIR / "manage.py").is_file()
+TEMPLATES_DIR = BASE_DIR / "templates" if IN_CHECKOUT else BASE_DIR / "config" / "site_templates"
+STATIC_DIR = BASE_DIR / "static" if IN_CHECKOUT else BASE_DIR / "config" / "site_static"
+VAR_DIR = Path(
+    os.environ.get("VILLAGE_VAR_DIR", BASE_DIR / "var" if IN_CHECKOUT else "var")
+).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -52,6 +59,9 @@ if not DEBUG and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must not be '*' in production.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# The footer's "Get its source code" link (AGPL section 13): your published repository; empty
+# serves /source.tar.gz, the code this server runs (config/source.py).
+SOURCE_CODE_URL = os.environ.get("SOURCE_CODE_URL", "")
 
 INSTALLED_APPS = [
     "daphne",
@@ -75,6 +85,7 @@ INSTALLED_APPS = [
     "moderation",
     "notifications",
     "directory",
+    "config.apps.VillageConfig",  # deploy checks, operations jobs
 ]
 
 MIDDLEWARE = [
@@ -112,7 +123,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -153,6 +164,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Huey -----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# How many web (daphne) processes serve this site, for `check --deploy` (config/checks.py):
+# more than one needs REDIS_URL. WEB_CONCURRENCY is the common name for the same thing.
+VILLAGE_PROCESSES = int(
+    os.environ.get("VILLAGE_PROCESSES", os.environ.get("WEB_CONCURRENCY", "1"))
+)
 REDIS_PREFIX = os.environ.get("VILLAGE_REDIS_PREFIX", "village")
 
 
@@ -302,8 +318,10 @@ FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [STATIC_DIR]
+STATIC_ROOT = Path(
+    os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles" if IN_CHECKOUT else VAR_DIR / "static")
+)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 # Production serves what `collectstatic` made: each file once under a name with its hash in it
@@ -359,6 +377,8 @@ _MASK = {"filters": ["mask_secrets"]}
 # a traceback (config.logfilters.ClientErrorsAsWarnings): the handler for django.security.*,
 # whose loggers are named after each exception class.
 _REQUESTS = {"filters": ["client_errors", "mask_secrets"]}
+# LOG_FORMAT=json: JSON lines with the request or socket id (config/requestid.py); else plain.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -366,10 +386,23 @@ LOGGING = {
         "mask_secrets": {"()": "config.logfilters.MaskSecretPaths"},
         "layer_outage": {"()": "config.logfilters.ChannelLayerOutage"},
         "client_errors": {"()": "config.logfilters.ClientErrorsAsWarnings"},
+        "request_id": {"()": "config.requestid.RequestIdFilter"},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # LOG_FORMAT=json: one JSON object a line, for a log shipper (config/jsonlog.py).
+        "json": {
+            "()": "config.jsonlog.VillageJsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", **_REQUESTS},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", *_REQUESTS["filters"]],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -385,6 +418,8 @@ LOGGING = {
         "daphne.http_protocol": _MASK,
         "daphne.ws_protocol": _MASK,
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
+        # django-health-check logs each failed probe with a traceback; /readyz logs one line.
+        "health_check": {"level": "CRITICAL"},
     },
 }
 
@@ -399,6 +434,38 @@ RATELIMIT_FAIL_OPEN = False  # config.ratelimit counts in-process instead when t
 SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
 if CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache"):
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# --- Operations (docs/operations.md) --------------------------------------------------------
+# /readyz (config/health.py) fails when more jobs than this wait, or when no periodic job ran
+# for this long (a Huey consumer is down); each check gets this many seconds.
+VILLAGE_READY_MAX_PENDING_JOBS = int(os.environ.get("VILLAGE_READY_MAX_PENDING_JOBS", "1000"))
+VILLAGE_READY_HEARTBEAT_SECONDS = int(os.environ.get("VILLAGE_READY_HEARTBEAT_SECONDS", "300"))
+VILLAGE_READY_TIMEOUT = float(os.environ.get("VILLAGE_READY_TIMEOUT", "3"))
+# Probes speak plain HTTP to each process, behind the proxy that terminates HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Retention (config/retention.py, nightly Huey jobs): how long old rows are kept, in days, and
+# how many rows one short delete transaction takes.
+VILLAGE_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("VILLAGE_RETAIN_NOTIFICATIONS_DAYS", "180"))
+VILLAGE_RETAIN_DELIVERIES_DAYS = int(os.environ.get("VILLAGE_RETAIN_DELIVERIES_DAYS", "90"))
+VILLAGE_RETAIN_ROOM_EVENTS_DAYS = int(os.environ.get("VILLAGE_RETAIN_ROOM_EVENTS_DAYS", "30"))
+VILLAGE_RETAIN_DEVICE_SIGHTINGS_DAYS = int(
+    os.environ.get("VILLAGE_RETAIN_DEVICE_SIGHTINGS_DAYS", "365")
+)
+VILLAGE_RETAIN_FEED_DAYS = int(os.environ.get("VILLAGE_RETAIN_FEED_DAYS", "30"))
+VILLAGE_RETENTION_BATCH = int(os.environ.get("VILLAGE_RETENTION_BATCH", "1000"))
+VILLAGE_RETENTION_MAX_BATCHES = int(os.environ.get("VILLAGE_RETENTION_MAX_BATCHES", "1000"))
+
+# Error reports (config/sentry.py): off unless SENTRY_DSN is set; scrubbed of private text.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from config.sentry import init as _sentry_init
+
+    _sentry_init(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", ""),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+    )
 
 # --- Village --------------------------------------------------------------------------------
 # The names, types and defaults are in config/village.py; the code reads them with
