@@ -14,4 +14,5 @@ urlpatterns = [
     path("phones/choices/", views.push_preferences_save, name="push_preferences"),
     path("phones/<int:pk>/", views.push_device_save, name="push_device"),
     path("phones/<int:pk>/stop/", views.push_device_delete, name="push_device_delete"),
+    path("<int:pk>/answer/<slug:action>/", views.push_answer, name="push_answer"),
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +21,7 @@ from config.ratelimit import limit_posts
 
 from . import selectors, services
 from .forms import QuietHoursForm
+from .links import push_actions
 from .models import Kind, Notification, PushSubscription, link_unsubscribe_allowed
 from .tasks import read_unsubscribe_token
 
@@ -181,3 +184,27 @@ def push_preferences_save(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Your phone notification choices are saved."))
     return _back_to_phones()
+
+
+def _from_this_site(request: HttpRequest) -> bool:
+    """A service worker's fetch carries the page's Origin; another site's form cannot fake it."""
+    origin = request.headers.get("Origin", "")
+    return origin == f"{request.scheme}://{request.get_host()}"
+
+
+@csrf_exempt  # a service worker cannot read the CSRF token: the session and the Origin stand in
+@require_POST
+def push_answer(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """A button on a phone notification ("Going", "I'm OK"): the member's own session answers
+    it, through the same one-tap endpoint the email's link uses. The push carried only this
+    address, never the email link's secret token (the house rule for push payloads)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    if not _from_this_site(request):
+        return HttpResponse(status=403)
+    note = get_object_or_404(Notification, pk=pk, user=request.user)
+    link = next((url for name, _label, url in push_actions(note) if name == action), None)
+    if link is None:
+        raise Http404("No such answer.")
+    match = resolve(urlsplit(link).path)
+    return match.func(request, *match.args, **match.kwargs)

@@ -245,7 +245,11 @@ def payload_for(
     """The JSON a device receives for `note`. With previews off (the default) only the kind
     and the group; with previews on, the notification's own title and short text (for a
     mention, the start of the message if the member can still see it). Safeguarding alerts
-    are always private. `url` is the exact place; `actions` are one-tap answers."""
+    are always private. `url` is the exact place; `actions` are one-tap answers, each the
+    address of `notifications:push_answer` (answered with the member's own session), never
+    the email's signed link: no secret token travels in a push."""
+    from django.urls import reverse
+
     from .links import push_actions
 
     group = note.group.name if note.group_id and note.group else "Village"
@@ -265,8 +269,12 @@ def payload_for(
         "urgent": note.urgent,
         "badge": unread,
         "actions": [
-            {"action": action, "title": label, "url": link}
-            for action, label, link in push_actions(note)
+            {
+                "action": action,
+                "title": label,
+                "url": reverse("notifications:push_answer", args=[note.pk, action]),
+            }
+            for action, label, _link in push_actions(note)
         ],
     }
 

@@ -71,8 +71,8 @@
   }
 
   function answer(action, fallbackUrl) {
-    // The one-tap link's POST saves the answer (its GET only shows a button).
-    return fetch(action.url, { method: "POST", credentials: "omit", redirect: "follow" })
+    // The member's own session answers (notifications:push_answer); the push carries no token.
+    return fetch(action.url, { method: "POST", credentials: "same-origin", redirect: "follow" })
       .then(function (response) {
         if (!response.ok) { throw new Error("not saved"); }
         return self.registration.showNotification("Village", { body: THANKS, tag: "village-answer" });

@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -33,6 +32,15 @@ UTC = dt.UTC
 NOON = dt.datetime(2026, 1, 14, 12, 0, tzinfo=UTC)  # London: not quiet hours
 LATE = dt.datetime(2026, 1, 14, 23, 30, tzinfo=UTC)  # London: quiet hours (21:00-08:00)
 GROUP_NAME = "Brierley Hill Parents' Circle"
+ORIGIN = "http://testserver"  # the test client's own site
+
+
+def push_note_id(user) -> int:
+    from notifications.models import Notification
+
+    return Notification.objects.filter(user=user).latest("pk").pk
+
+
 PAYLOAD_KEYS = {"title", "body", "url", "tag", "urgent", "badge", "actions"}
 
 
@@ -159,13 +167,28 @@ def test_a_nudge_opens_the_nudge_page_and_its_buttons_answer_with_one_tap(
         ("ok", "I'm OK"),
         ("contact", "Please get in touch"),
     ]
-    # The button posts to the email's one-tap link (no session, no CSRF token: the
-    # service worker has neither), and that saves the answer.
+    # The button posts to Village with the member's own session (a service worker sends the
+    # page's cookies and its Origin, but cannot read a CSRF token); the push carries no token.
     contact = payload["actions"][1]["url"]
-    assert contact.startswith(f"{settings.SITE_URL}/") and "/missed/" in contact
+    assert contact == reverse("notifications:push_answer", args=[push_note_id(member), "contact"])
+    from notifications.links import push_actions
+    from notifications.models import Notification
+
+    note = Notification.objects.get(pk=push_note_id(member))
+    secret_links = [link for _a, _l, link in push_actions(note)]
+    assert secret_links and not any(  # the email's signed one-tap links are not in it
+        link.rsplit("/", 2)[-2] in json.dumps(payload) for link in secret_links
+    )
     worker = Client(enforce_csrf_checks=True)
+    assert worker.post(contact, HTTP_ORIGIN=ORIGIN).status_code == 401  # no session
+    worker.force_login(member)
+    assert worker.post(contact, HTTP_ORIGIN="https://evil.example").status_code == 403
+    assert not NudgeReply.objects.filter(user=member, occurrence=occ).exists()
+    stranger = Client(enforce_csrf_checks=True)
+    stranger.force_login(MembershipFactory(group=group).user)
+    assert stranger.post(contact, HTTP_ORIGIN=ORIGIN).status_code == 404  # not theirs
     with time_machine.travel(now + dt.timedelta(minutes=5), tick=True):  # the link is fresh
-        response = worker.post(contact.removeprefix(settings.SITE_URL))
+        response = worker.post(contact, HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 200
     assert NudgeReply.objects.get(user=member, occurrence=occ).choice == "contact"
 
@@ -189,9 +212,11 @@ def test_a_reminder_offers_going_and_cant_make_it(
     payload = browser.decrypt(push_service.to("phone")[-1].body)
     assert payload["title"] == f"Meetup reminder from {GROUP_NAME}"
     assert [a["title"] for a in payload["actions"]] == ["Going", "Can't make it"]
-    going = payload["actions"][0]["url"].removeprefix(settings.SITE_URL)
+    going = payload["actions"][0]["url"]
+    worker = Client(enforce_csrf_checks=True)
+    worker.force_login(member)
     with time_machine.travel(now + dt.timedelta(minutes=5), tick=True):
-        assert Client(enforce_csrf_checks=True).post(going).status_code == 200
+        assert worker.post(going, HTTP_ORIGIN=ORIGIN).status_code == 200
     assert Occurrence.objects.get(pk=occ.pk).rsvps.get(user=member).answer == "going"
 
 
