@@ -312,3 +312,25 @@ def test_a_push_read_in_village_while_it_waited_is_not_sent(
         assert waiting_pushes_send(now=eight) == 0
     assert push_service.to("phone") == []
     assert PushDelivery.objects.get().state == "skipped"
+
+
+def test_a_check_in_message_reaches_the_members_phone_without_its_words(
+    push_service, django_capture_on_commit_callbacks
+):
+    """Issue 17's hand-over reaches the member's lock screen: the facilitator writes in the
+    private check-in; the push says who it is from in general terms and opens the check-in."""
+    from chat import checkins
+
+    group = GroupFactory(name=GROUP_NAME)
+    jo = MembershipFactory(group=group, role="facilitator", user__display_name="Jo").user
+    chris = MembershipFactory(group=group, user__display_name="Chris").user
+    phone = Browser()
+    subscribe(chris, phone, push_service.endpoint("phone"))
+    with time_machine.travel(NOON, tick=True), django_capture_on_commit_callbacks(execute=True):
+        room = checkins.checkin_start(user=jo, group=group, member=chris)
+        message_send(user=jo, room=room, body=f"{SENTINEL} how are you doing?", client_id=uuid.uuid4())
+    [push] = push_service.to("phone")
+    payload = phone.decrypt(push.body)
+    assert payload["url"].startswith(checkins.checkin_url(room))
+    assert payload["body"] == "" and SENTINEL not in json.dumps(payload)
+    assert GROUP_NAME in payload["title"]
