@@ -328,7 +328,8 @@ def test_a_check_in_message_reaches_the_members_phone_without_its_words(
     subscribe(chris, phone, push_service.endpoint("phone"))
     with time_machine.travel(NOON, tick=True), django_capture_on_commit_callbacks(execute=True):
         room = checkins.checkin_start(user=jo, group=group, member=chris)
-        message_send(user=jo, room=room, body=f"{SENTINEL} how are you doing?", client_id=uuid.uuid4())
+        body = f"{SENTINEL} how are you doing?"
+        message_send(user=jo, room=room, body=body, client_id=uuid.uuid4())
     [push] = push_service.to("phone")
     payload = phone.decrypt(push.body)
     assert payload["url"].startswith(checkins.checkin_url(room))
