@@ -26,6 +26,9 @@ from .models import Referral
 from .status import status_line
 
 PAGE_SIZE = 20
+#: "Nearest first" sorts in the browser (the location never leaves the phone), so it needs
+#: every result on one page, up to this many.
+NEAREST_CAP = 200
 
 
 @login_required
@@ -34,9 +37,13 @@ def index(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     now = timezone.now()
     results = selectors.service_search(user=request.user, filters=filters, now=now)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    nearest = request.GET.get("nearest") == "1"
+    page = Paginator(results, NEAREST_CAP if nearest else PAGE_SIZE).get_page(
+        None if nearest else request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("nearest", None)
     cards = [_card(s, now) for s in page.object_list]
     return render(
         request,
@@ -47,6 +54,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "cards": cards,
             "filtering": filters != selectors.Filters(),
             "query": query.urlencode(),
+            "nearest": nearest,
         },
     )
 

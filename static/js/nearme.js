@@ -29,22 +29,33 @@ export function sortByDistance(items, here) {
   return placed;
 }
 
+function sortHere() {
+  say("Finding where you are…");
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      const here = { lat: pos.coords.latitude, lng: pos.coords.longitude };
+      for (const { item, d } of sortByDistance([...list.children], here)) {
+        const label = item.querySelector("[data-distance]");
+        if (label) label.textContent = Number.isFinite(d) ? `(${d < 10 ? d.toFixed(1) : Math.round(d)} km away)` : "";
+        list.appendChild(item);
+      }
+      say("Nearest first. Your location stays on your phone.");
+    },
+    () => say("We couldn't find where you are, so the list is as it was."),
+    { maximumAge: 600000, timeout: 15000 },
+  );
+}
+
 if (button && list && status && "geolocation" in navigator) {
   button.hidden = false;
   button.addEventListener("click", () => {
-    say("Finding where you are…");
-    navigator.geolocation.getCurrentPosition(
-      (pos) => {
-        const here = { lat: pos.coords.latitude, lng: pos.coords.longitude };
-        for (const { item, d } of sortByDistance([...list.children], here)) {
-          const label = item.querySelector("[data-distance]");
-          if (label) label.textContent = Number.isFinite(d) ? `(${d < 10 ? d.toFixed(1) : Math.round(d)} km away)` : "";
-          list.appendChild(item);
-        }
-        say("Nearest first. Your location stays on your phone.");
-      },
-      () => say("We couldn't find where you are, so the list is as it was."),
-      { maximumAge: 600000, timeout: 15000 },
-    );
+    // More than one page: fetch every result on one page first (the search, not the
+    // location, goes to the server), then sort there.
+    if (button.dataset.nearMeAll) {
+      window.location.assign(button.dataset.nearMeAll);
+      return;
+    }
+    sortHere();
   });
+  if ("nearMeNow" in button.dataset) sortHere();
 }

@@ -144,6 +144,19 @@ def test_services_with_coordinates_carry_them_for_the_near_me_sort(client, membe
     assert "data-near-me" in page and "nearme.js" in page
 
 
+def test_nearest_first_sorts_every_result_not_only_the_first_page(client, member):
+    """The sort runs in the browser (the location stays on the phone), so with more than one
+    page the button first asks for every result on one page; the search goes, the place not."""
+    for i in range(25):
+        make_service(f"Hub {i:02d}", lat=52.0 + i / 100, lng=-2.0)
+    first = client.get(reverse("directory:index"), {"q": "hub"}).content.decode()
+    assert first.count("data-lat=") == 20
+    assert 'data-near-me-all="?q=hub&amp;nearest=1"' in first
+    every = client.get(reverse("directory:index"), {"q": "hub", "nearest": "1"}).content.decode()
+    assert every.count("data-lat=") == 25
+    assert "data-near-me-now" in every and "data-near-me-all" not in every
+
+
 def test_local_entries_are_seen_by_their_group_until_shared(client, db):
     group, other = GroupFactory(), GroupFactory()
     mine = MembershipFactory(group=group).user
