@@ -70,6 +70,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("While suspended a member can read but not post anywhere."),
     )
+    #: Kinds of personal detail (core.privatedetails.KINDS) the member asked us not to ask
+    #: about again before they share them ("don't ask me again for phone numbers").
+    private_details_skip = models.JSONField(
+        _("don't ask before sharing"), default=list, blank=True
+    )
+    #: The terms version (TermsVersion.version) the member last accepted; 0 = none yet. The
+    #: record of each acceptance is a TermsAcceptance row.
+    terms_version = models.PositiveIntegerField(_("terms accepted"), default=0)
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

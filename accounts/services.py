@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core import privatedetails
+
 from . import privacy, sessions
 from .models import User, validate_time_zone
 from .names import clean_display_name
@@ -101,3 +103,21 @@ def profile_export(user: User) -> dict[str, Any]:
         ),
         "memberships": memberships,
     }
+
+
+def private_details_skip_add(*, user: User, kinds) -> list[str]:
+    """"Don't ask me again for phone numbers": add `kinds` (core.privatedetails kinds; unknown
+    ones are ignored) to what the member is no longer asked about. Stores only the kinds."""
+    wanted = privatedetails.clean_kinds([*(user.private_details_skip or []), *kinds])
+    if wanted != list(user.private_details_skip or []):
+        User.objects.filter(pk=user.pk).update(private_details_skip=wanted)
+        user.private_details_skip = wanted
+    return wanted
+
+
+def private_details_skip_set(*, user: User, kinds) -> list[str]:
+    """Set exactly which kinds the member is no longer asked about (their profile's choices)."""
+    wanted = privatedetails.clean_kinds(kinds)
+    User.objects.filter(pk=user.pk).update(private_details_skip=wanted)
+    user.private_details_skip = wanted
+    return wanted

@@ -238,3 +238,12 @@ def question(kinds: Iterable[str], audience: str = "group") -> str:
         "what": what,
         "who": AUDIENCES.get(audience, AUDIENCES["group"]),
     }
+
+
+def to_ask(text: str | None, *, skip: Iterable[str] = (), enabled: bool = True) -> tuple[str, ...]:
+    """The kinds to ask the author about: what `find` saw, less those they said not to ask
+    about again (`skip`); nothing when the check is turned off (`enabled`)."""
+    if not enabled:
+        return ()
+    skipped = set(skip or ())
+    return tuple(k for k in find(text) if k not in skipped)
