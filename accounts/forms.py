@@ -5,6 +5,8 @@ from __future__ import annotations
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import validate_time_zone
@@ -66,6 +68,22 @@ class SignupForm(AllauthSignupForm):
             )
         if "password2" in self.fields:
             self.fields["password2"].label = _("Type the password again")
+        # The current terms, if any are published: agreeing is part of signing up.
+        from .selectors import current_terms_version
+
+        self.terms_version = current_terms_version()
+        if self.terms_version:
+            self.fields["accept_terms"] = forms.BooleanField(
+                label=_("I agree to Village's terms of service and house rules"),
+                help_text=format_html(
+                    '<a href="{}" target="_blank">{}</a>',
+                    reverse("terms:page"),
+                    _("Read the terms and house rules (opens in a new tab)"),
+                ),
+                error_messages={
+                    "required": _("Please read the terms and tick the box to say you agree.")
+                },
+            )
 
     def clean_display_name(self) -> str:
         return clean_display_name(self.cleaned_data["display_name"])

@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -82,4 +83,49 @@ def delete(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/delete.html",
         {"form": form, "notices": selectors.deletion_notices(user=request.user)},
+    )
+
+
+def terms(request: HttpRequest) -> HttpResponse:
+    """The current terms of service and house rules, for anyone, and earlier versions' dates."""
+    return render(
+        request,
+        "accounts/terms.html",
+        {"terms": selectors.current_terms(), "history": selectors.terms_history()},
+    )
+
+
+@login_required
+def terms_accept(request: HttpRequest) -> HttpResponse:
+    """"We've updated our terms": read them and agree, then carry on where you were going."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    current = selectors.current_terms()
+    error = ""
+    if request.method == "POST" and current is not None:
+        if request.POST.get("agree") != "yes":
+            error = _("Please tick the box to say you agree, or log out if you'd rather not.")
+        else:
+            try:
+                services.terms_accept(user=request.user, version=int(request.POST["version"]))
+            except (KeyError, ValueError):
+                error = _("Sorry, something was missing. Please try again.")
+            except services.TermsError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Thank you. You're all set."))
+                return redirect(next_url or "home")
+    if request.method == "GET" and (
+        current is None or request.user.terms_version == current.version
+    ):
+        return redirect(next_url or "home")
+    first_time = request.user.terms_version == 0
+    return render(
+        request,
+        "accounts/terms_accept.html",
+        {"terms": current, "next": next_url, "error": error, "first_time": first_time},
+        status=400 if error else 200,
     )

@@ -309,7 +309,8 @@ def support(request):
 
 
 def terms(request):
-    return render(request, "moderation/terms.html", {"reasons": ReportForm.base_fields})
+    """The terms and house rules live at /terms/ (versioned, accounts.TermsVersion)."""
+    return redirect("terms:page", permanent=True)
 
 
 @login_required

@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMfaForStaffMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.TermsMiddleware",
 ]
 
 # Browser features pages may use (config.middleware): "self" means Village's own pages only.
@@ -221,8 +222,10 @@ HUEY = huey_for(REDIS_PREFIX, HUEY_IMMEDIATE)
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, each also reading the current terms version with the session's
+    # member (accounts/backends.py).
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
