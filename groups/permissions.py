@@ -84,6 +84,7 @@ class Action(enum.StrEnum):
     DECIDE_APPEAL = "decide_appeal"
     VIEW_MODERATION_FIGURES = "view_moderation_figures"
     EDIT_HELPLINES = "edit_helplines"
+    MANAGE_RISK_ASSESSMENT = "manage_risk_assessment"
 
 
 R = Role
@@ -155,6 +156,7 @@ SITE_POLICY: dict[Action, frozenset[Role]] = {
     Action.DECIDE_APPEAL: frozenset({R.MODERATOR, R.STAFF}),
     Action.VIEW_MODERATION_FIGURES: frozenset({R.STAFF}),
     Action.EDIT_HELPLINES: frozenset({R.STAFF}),
+    Action.MANAGE_RISK_ASSESSMENT: frozenset({R.STAFF}),
 }
 
 #: Which permission each decision on a moderation queue item needs, by the decision's kind

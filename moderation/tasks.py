@@ -50,3 +50,12 @@ def alert_overdue_appeals() -> int:
     from .services import appeals_overdue_alert
 
     return appeals_overdue_alert(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="23", hour="*/3"))
+@lock_task("moderation-refresh-transparency")
+def refresh_transparency() -> int:
+    """Work out the public transparency page's figures again (moderation/transparency.py)."""
+    from .transparency import transparency_refresh
+
+    return transparency_refresh()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.ratelimit import limit_posts
+from config.village import village
 from groups.permissions import (
     Action,
     access_group,
@@ -43,6 +44,7 @@ from .forms import (
 from .models import (
     SAFEGUARDING_KINDS,
     SUPPORTIVE_CLOSES,
+    Complaint,
     ModAction,
 )
 from .services import ModerationError
@@ -313,10 +315,26 @@ def terms(request):
     return redirect("terms:page", permanent=True)
 
 
+def transparency(request):
+    """The public transparency page: figures stored by the `refresh_transparency` job."""
+    return render(
+        request,
+        "moderation/transparency.html",
+        {"quarters": selectors.transparency_quarters(), "k": village("TRANSPARENCY_MIN_COUNT")},
+    )
+
+
+def report_illegal(request):
+    """How to report illegal content, in plain words: open to everyone, linked from every page."""
+    return render(request, "moderation/report_illegal.html")
+
+
 @login_required
 @limit_posts("complaint")
 def complaint(request):
-    form = ComplaintForm(request.POST or None)
+    about = request.GET.get("about")
+    initial = {"about": about} if about in Complaint.About.values else None
+    form = ComplaintForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.complaint_submit(

@@ -99,6 +99,7 @@ SITE = {
     Action.DECIDE_APPEAL:           "N    N    Y    Y",
     Action.VIEW_MODERATION_FIGURES: "N    N    N    Y",
     Action.EDIT_HELPLINES:          "N    N    N    Y",
+    Action.MANAGE_RISK_ASSESSMENT:  "N    N    N    Y",
 }  # fmt: skip
 
 
