@@ -59,3 +59,12 @@ def refresh_transparency() -> int:
     from .transparency import transparency_refresh
 
     return transparency_refresh()
+
+
+@db_periodic_task(crontab(minute="5", hour="8"))
+@lock_task("moderation-risk-review-reminders")
+def remind_risk_reviews() -> int:
+    """Remind staff before a risk in the illegal-harms risk assessment is due for review."""
+    from .risks import risk_review_reminders
+
+    return risk_review_reminders()

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,7 @@ from groups.permissions import (
     require_site,
 )
 
+from . import risks as risk_services
 from . import selectors, services
 from .forms import (
     ActionForm,
@@ -39,6 +41,7 @@ from .forms import (
     CrisisPhraseForm,
     HelplineForm,
     ReportForm,
+    RiskForm,
     WatchTermForm,
 )
 from .models import (
@@ -313,6 +316,54 @@ def support(request):
 def terms(request):
     """The terms and house rules live at /terms/ (versioned, accounts.TermsVersion)."""
     return redirect("terms:page", permanent=True)
+
+
+# --- the illegal-harms risk assessment (staff) -------------------------------------------------
+
+
+@login_required
+def risks(request):
+    require_site(request.user, Action.MANAGE_RISK_ASSESSMENT)
+    return render(
+        request,
+        "moderation/risks.html",
+        {"risks": risk_services.risk_register(), "today": timezone.localdate()},
+    )
+
+
+@login_required
+def risk(request, pk: int | None = None):
+    """Add a risk, or change one (a new version; the history is kept and shown)."""
+    require_site(request.user, Action.MANAGE_RISK_ASSESSMENT)
+    history = risk_services.risk_history(pk) if pk is not None else []
+    if pk is not None and not history:
+        raise Http404("No such risk.")
+    current = history[0] if history else None
+    initial = None
+    if current is not None:
+        initial = {
+            "title": current.title, "description": current.description,
+            "likelihood": current.likelihood, "impact": current.impact,
+            "measures": current.measures, "owner": current.owner_id,
+            "review_by": current.review_by,
+        }  # fmt: skip
+    form = RiskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            risk_services.risk_save(
+                actor=request.user, risk=current.risk if current else None, **form.cleaned_data
+            )
+        except risk_services.RiskError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved as a new version. The earlier ones are kept."))
+            return redirect("moderation:risks")
+    return render(
+        request,
+        "moderation/risk.html",
+        {"form": form, "current": current, "history": history},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 def transparency(request):
