@@ -9,6 +9,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import privatedetails
+from core.privatedetails_forms import PrivateDetailsFormMixin
+
 from .models import validate_time_zone
 from .names import clean_display_name
 
@@ -89,7 +92,10 @@ class SignupForm(AllauthSignupForm):
         return clean_display_name(self.cleaned_data["display_name"])
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PrivateDetailsFormMixin, forms.Form):
+    private_details_fields = ("about",)
+    private_details_audience = "profile"
+
     display_name = forms.CharField(
         label=_("Your name in Village"),
         max_length=60,
@@ -129,4 +135,15 @@ class DeleteAccountForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("So we know it's really you."),
+    )
+
+
+class PrivateDetailsForm(forms.Form):
+    """Which personal details Village asks about before the member shares them."""
+
+    ask = forms.MultipleChoiceField(
+        label=_("Ask me first before I share"),
+        choices=privatedetails.CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )

@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .forms import DeleteAccountForm, ProfileForm
+from .forms import DeleteAccountForm, PrivateDetailsForm, ProfileForm
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -32,7 +33,11 @@ def _add_errors(form, exc: ValidationError) -> None:
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
-        form = ProfileForm(request.POST, current_time_zone=user.time_zone)
+        form = ProfileForm(
+            request.POST,
+            current_time_zone=user.time_zone,
+            private_details_skip=user.private_details_skip,
+        )
         if form.is_valid():
             try:
                 services.profile_update(user=user, **form.cleaned_data)
@@ -50,7 +55,34 @@ def profile(request: HttpRequest) -> HttpResponse:
             },
             current_time_zone=user.time_zone,
         )
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "private_form": _private_form(user)},
+    )
+
+
+def _private_form(user) -> PrivateDetailsForm:
+    from core.privatedetails import KINDS
+
+    skip = set(user.private_details_skip or ())
+    return PrivateDetailsForm(initial={"ask": [k for k in KINDS if k not in skip]})
+
+
+@login_required
+@require_POST
+def private_details(request: HttpRequest) -> HttpResponse:
+    """The member's "ask me first" choices for personal details (core.privatedetails)."""
+    from core.privatedetails import KINDS
+
+    form = PrivateDetailsForm(request.POST)
+    if form.is_valid():
+        ask = set(form.cleaned_data["ask"])
+        services.private_details_skip_set(
+            user=request.user, kinds=[k for k in KINDS if k not in ask]
+        )
+        messages.success(request, _("Saved."))
+    return redirect(reverse("accounts:profile") + "#private-details")
 
 
 @login_required
