@@ -339,7 +339,7 @@ def risk(request, pk: int | None = None):
     if pk is not None and not history:
         raise Http404("No such risk.")
     current = history[0] if history else None
-    initial = None
+    initial = {"owner": request.user.pk}  # a new risk: its author owns it unless they say
     if current is not None:
         initial = {
             "title": current.title, "description": current.description,

@@ -503,7 +503,7 @@ import { connect, socketUrl } from "./reconnect.js";
     if (!outboxEl) return;
     outboxEl.textContent = "";
     loadOutbox().forEach(function (item) {
-      var li = el("li", "msg msg--mine msg--sending outbox__item");
+      var li = el("li", "msg msg--mine outbox__item " + (item.asking ? "msg--asking" : "msg--sending"));
       li.setAttribute("data-client-id", item.client_id);
       li.appendChild(el("p", "msg__body", item.body));
       li.appendChild(el("p", "meta", item.failed ? T.failed + ": " + item.failed : item.asking ? T.asking : T.sending));
