@@ -376,7 +376,8 @@ if CACHES["default"]["BACKEND"].endswith("locmem.LocMemCache"):
 # --- Village --------------------------------------------------------------------------------
 # The names, types and defaults are in config/village.py; the code reads them with
 # config.village.village(name). Some can be set from the environment (CHAT_RATE_LIMIT_COUNT,
-# CHAT_RATE_LIMIT_SECONDS, CHAT_FRAME_BURST, CHAT_FRAMES_PER_SECOND, MODERATION_AUTOHIDE_REPORTS).
+# CHAT_RATE_LIMIT_SECONDS, CHAT_FRAME_BURST, CHAT_FRAMES_PER_SECOND, MODERATION_AUTOHIDE_REPORTS,
+# TRANSPARENCY_MIN_COUNT, RISK_REVIEW_REMINDER_DAYS).
 VILLAGE = village_settings_from(os.environ)
 
 # Appeals: the member is told who will decide and by when; staff are alerted once when an
