@@ -104,6 +104,11 @@ def profile_export(user: User) -> dict[str, Any]:
             Authenticator.objects.filter(user=user).values_list("type", flat=True)
         ),
         "memberships": memberships,
+        "terms_accepted": [
+            {"version": a.terms.version, "accepted_at": a.accepted_at}
+            for a in user.terms_acceptances.select_related("terms").order_by("accepted_at")
+        ],
+        "not_asked_before_sharing": list(user.private_details_skip or []),
     }
 
 

@@ -136,8 +136,10 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
     ):
         next_url = ""
     current = selectors.current_terms()
+    if current is None:  # nothing published: nothing to agree to
+        return redirect(next_url or "home")
     error = ""
-    if request.method == "POST" and current is not None:
+    if request.method == "POST":
         if request.POST.get("agree") != "yes":
             error = _("Please tick the box to say you agree, or log out if you'd rather not.")
         else:
@@ -150,9 +152,7 @@ def terms_accept(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Thank you. You're all set."))
                 return redirect(next_url or "home")
-    if request.method == "GET" and (
-        current is None or request.user.terms_version == current.version
-    ):
+    if request.method == "GET" and request.user.terms_version == current.version:
         return redirect(next_url or "home")
     first_time = request.user.terms_version == 0
     return render(

@@ -102,6 +102,8 @@ def test_a_change_asks_members_again_then_lets_them_carry_on(client):
     assert User.objects.get(pk=member.pk).terms_version == 2
     assert TermsAcceptance.objects.filter(user=member).count() == 2
     assert client.get("/me/").status_code == 200
+    exported = client.get("/me/export/").json()["accounts"]["terms_accepted"]
+    assert [a["version"] for a in exported] == [1, 2]
 
 
 def test_what_is_never_sent_to_the_accept_page(client):
