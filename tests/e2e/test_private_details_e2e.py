@@ -137,24 +137,3 @@ def test_the_safety_pages_on_a_phone(demo_data, phone):
     finally:  # the demo data is shared with later browser tests: leave it as it was
         server.shell(UNPUBLISH)
 
-
-def test_without_javascript_the_question_is_a_page_that_keeps_the_text(demo_data, phone):
-    server = demo_data
-    page = phone(java_script_enabled=False)
-    log_in(page, server, "parent2@example.com")
-    page.goto(f"{server.url}/groups/{SLUG}/chat/")
-    text = f"We're at 14 Elm Road, SW1A 1AA ({uuid.uuid4().hex[:6]})"
-    page.fill("[data-composer-input]", text)
-    page.click(".composer__send")
-    expect(page.get_by_role("heading", name="Before you send this")).to_be_visible()
-    expect(page.locator("[data-private-question]")).to_have_text(
-        "This message includes a postcode and a street address. Everyone in the group will "
-        "see it. Send anyway?"
-    )
-    assert_accessible(page, "no-JS personal-details question")
-    screenshot(page, "chat-private-details-nojs")
-    page.get_by_role("button", name="Edit").click()
-    expect(page.locator("[data-composer-input]")).to_have_value(text)
-    page.click(".composer__send")
-    page.get_by_role("button", name="Send anyway").click()
-    expect(page.locator("[data-chat-messages] .msg__body", has_text=text)).to_be_visible()
