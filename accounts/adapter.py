@@ -25,8 +25,15 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         user.display_name = form.cleaned_data.get("display_name") or user.email.split("@")[0]
+        version = getattr(form, "terms_version", None)
+        if version and form.cleaned_data.get("accept_terms"):
+            user.terms_version = version
         if commit:
             user.save()
+            if version and form.cleaned_data.get("accept_terms"):
+                from .services import terms_accept
+
+                terms_accept(user=user, version=version)
         return user
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:

@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 from config.adminkit import ViewOnlyAdmin
 
 from . import sessions
-from .models import DeviceSighting, LoginSession, User
+from .models import DeviceSighting, LoginSession, TermsVersion, User
 
 
 @admin.register(User)
@@ -75,3 +75,35 @@ class DeviceSightingAdmin(ViewOnlyAdmin):
     list_display = ("user", "seen_at")
     list_select_related = ("user",)
     fields = ("user", "seen_at")
+
+
+@admin.register(TermsVersion)
+class TermsVersionAdmin(admin.ModelAdmin):
+    """Staff publish terms here. A published version is never edited: publishing again makes
+    the next version, and members are asked to agree to it (accounts.services.terms_publish)."""
+
+    list_display = ("version", "published_at", "summary")
+    fields = ("text", "house_rules", "summary", "published_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        from .services import TermsError, terms_publish
+
+        try:
+            published = terms_publish(
+                text=obj.text,
+                house_rules=obj.house_rules,
+                summary=obj.summary,
+                published_at=obj.published_at,
+            )
+        except TermsError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk, obj.version = published.pk, published.version

@@ -5,7 +5,12 @@ from __future__ import annotations
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from core import privatedetails
+from core.privatedetails_forms import PrivateDetailsFormMixin
 
 from .models import validate_time_zone
 from .names import clean_display_name
@@ -66,12 +71,31 @@ class SignupForm(AllauthSignupForm):
             )
         if "password2" in self.fields:
             self.fields["password2"].label = _("Type the password again")
+        # The current terms, if any are published: agreeing is part of signing up.
+        from .selectors import current_terms_version
+
+        self.terms_version = current_terms_version()
+        if self.terms_version:
+            self.fields["accept_terms"] = forms.BooleanField(
+                label=_("I agree to Village's terms of service and house rules"),
+                help_text=format_html(
+                    '<a href="{}" target="_blank">{}</a>',
+                    reverse("terms:page"),
+                    _("Read the terms and house rules (opens in a new tab)"),
+                ),
+                error_messages={
+                    "required": _("Please read the terms and tick the box to say you agree.")
+                },
+            )
 
     def clean_display_name(self) -> str:
         return clean_display_name(self.cleaned_data["display_name"])
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PrivateDetailsFormMixin, forms.Form):
+    private_details_fields = ("about",)
+    private_details_audience = "profile"
+
     display_name = forms.CharField(
         label=_("Your name in Village"),
         max_length=60,
@@ -111,4 +135,15 @@ class DeleteAccountForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("So we know it's really you."),
+    )
+
+
+class PrivateDetailsForm(forms.Form):
+    """Which personal details Village asks about before the member shares them."""
+
+    ask = forms.MultipleChoiceField(
+        label=_("Ask me first before I share"),
+        choices=privatedetails.CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )

@@ -70,6 +70,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("While suspended a member can read but not post anywhere."),
     )
+    #: Kinds of personal detail (core.privatedetails.KINDS) the member asked us not to ask
+    #: about again before they share them ("don't ask me again for phone numbers").
+    private_details_skip = models.JSONField(
+        _("don't ask before sharing"), default=list, blank=True
+    )
+    #: The terms version (TermsVersion.version) the member last accepted; 0 = none yet. The
+    #: record of each acceptance is a TermsAcceptance row.
+    terms_version = models.PositiveIntegerField(_("terms accepted"), default=0)
     is_staff = models.BooleanField(_("staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -121,3 +129,44 @@ class DeviceSighting(models.Model):
     device = models.CharField(max_length=40, blank=True, db_index=True)
     ip = models.CharField(max_length=40, blank=True, db_index=True)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class TermsVersion(models.Model):
+    """One published version of Village's terms of service and house rules. Members accept
+    the current one (the latest published) at sign-up and again when it changes; each
+    acceptance is a TermsAcceptance row and `User.terms_version`."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    text = models.TextField(_("terms of service"))
+    house_rules = models.TextField(_("house rules"), blank=True)
+    summary = models.CharField(
+        _("what changed, in a sentence"), max_length=300, blank=True,
+        help_text=_("Shown to members when they're asked to agree again."),
+    )  # fmt: skip
+    published_at = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("terms version")
+        verbose_name_plural = _("terms versions")
+        ordering = ["-published_at", "-version"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""), name="terms_version_has_text"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Terms version {self.version}"
+
+
+class TermsAcceptance(models.Model):
+    """A member agreed to a terms version, and when."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="terms_acceptances")
+    terms = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "terms"], name="terms_accepted_once"),
+        ]

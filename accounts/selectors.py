@@ -4,10 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Subquery
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import privacy
-from .models import User
+from .models import TermsVersion, User
+
+
+def _published():
+    return TermsVersion.objects.filter(published_at__lte=Now()).order_by(
+        "-published_at", "-version"
+    )
+
+
+def current_terms() -> TermsVersion | None:
+    """The terms version members must have agreed to: the latest published one."""
+    return _published().first()
+
+
+def current_terms_subquery() -> Subquery:
+    """The current version's number, for annotating the session's member (accounts.backends)."""
+    return Subquery(_published().values("version")[:1])
+
+
+def current_terms_version() -> int | None:
+    return _published().values_list("version", flat=True).first()
+
+
+def terms_history() -> list[TermsVersion]:
+    return list(_published().only("version", "summary", "published_at"))
+
+
+def terms_needed(user) -> int | None:
+    """The version `user` still has to agree to, or None. Uses the number read with the
+    session's member when there is one (no query)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    current = getattr(user, "current_terms_version", _UNREAD)
+    if current is _UNREAD:
+        current = current_terms_version()
+    if current and user.terms_version != current:
+        return int(current)  # type: ignore[call-overload]
+    return None
+
+
+_UNREAD = object()
 
 
 def account_export(*, user: User) -> dict[str, Any]:

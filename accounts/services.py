@@ -7,10 +7,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import privatedetails
+from core.errors import ServiceError
+
 from . import privacy, sessions
-from .models import User, validate_time_zone
+from .models import TermsAcceptance, TermsVersion, User, validate_time_zone
 from .names import clean_display_name
 
 log = logging.getLogger(__name__)
@@ -100,4 +104,69 @@ def profile_export(user: User) -> dict[str, Any]:
             Authenticator.objects.filter(user=user).values_list("type", flat=True)
         ),
         "memberships": memberships,
+        "terms_accepted": [
+            {"version": a.terms.version, "accepted_at": a.accepted_at}
+            for a in user.terms_acceptances.select_related("terms").order_by("accepted_at")
+        ],
+        "not_asked_before_sharing": list(user.private_details_skip or []),
     }
+
+
+def private_details_skip_add(*, user: User, kinds) -> list[str]:
+    """"Don't ask me again for phone numbers": add `kinds` (core.privatedetails kinds; unknown
+    ones are ignored) to what the member is no longer asked about. Stores only the kinds."""
+    wanted = privatedetails.clean_kinds([*(user.private_details_skip or []), *kinds])
+    if wanted != list(user.private_details_skip or []):
+        User.objects.filter(pk=user.pk).update(private_details_skip=wanted)
+        user.private_details_skip = wanted
+    return wanted
+
+
+def private_details_skip_set(*, user: User, kinds) -> list[str]:
+    """Set exactly which kinds the member is no longer asked about (their profile's choices)."""
+    wanted = privatedetails.clean_kinds(kinds)
+    User.objects.filter(pk=user.pk).update(private_details_skip=wanted)
+    user.private_details_skip = wanted
+    return wanted
+
+
+class TermsError(ServiceError):
+    pass
+
+
+@transaction.atomic
+def terms_publish(
+    *, text: str, house_rules: str = "", summary: str = "", published_at=None
+) -> TermsVersion:
+    """Publish a new version of the terms (its number is the next one). A version with no
+    text is refused and nothing changes. Members are asked to agree again from
+    `published_at` (default now)."""
+    text = (text or "").strip()
+    if not text:
+        raise TermsError(
+            _("The terms can't be empty. Please write them out in full."), code="no_text"
+        )
+    last = TermsVersion.objects.select_for_update().order_by("-version").first()
+    return TermsVersion.objects.create(
+        version=(last.version + 1) if last else 1,
+        text=text,
+        house_rules=(house_rules or "").strip(),
+        summary=(summary or "").strip(),
+        published_at=published_at or timezone.now(),
+    )
+
+
+@transaction.atomic
+def terms_accept(*, user: User, version: int) -> TermsAcceptance:
+    """Record that `user` agreed to terms `version` (once; agreeing again is harmless)."""
+    terms = TermsVersion.objects.filter(version=version, published_at__lte=timezone.now()).first()
+    if terms is None:
+        raise TermsError(
+            _("Those terms have changed since the page opened. Please read them again."),
+            code="stale",
+        )
+    acceptance, _created = TermsAcceptance.objects.get_or_create(user=user, terms=terms)
+    if user.terms_version != terms.version:
+        User.objects.filter(pk=user.pk).update(terms_version=terms.version)
+        user.terms_version = terms.version
+    return acceptance

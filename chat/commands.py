@@ -22,6 +22,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import services as account_services
+from core import privatedetails
 from groups.permissions import Action, refusal_reason
 
 from . import services
@@ -113,7 +115,38 @@ def _is_facilitator(access) -> bool:
     return bool(access.membership and access.membership.is_facilitator)
 
 
+class PrivateDetails(ChatError):
+    """Not sent yet: the message includes personal details (`kinds`, never the details), and
+    only its author is asked "Send anyway?" (docs/chat-protocol.md, `confirm_private`). Sending
+    the same command again with `confirmed` true sends it."""
+
+    def __init__(self, kinds: tuple[str, ...], audience: str):
+        super().__init__("confirm_private", privatedetails.question(kinds, audience))
+        self.kinds = kinds
+        self.audience = audience
+
+
+def private_details_to_ask(user, access, room: Room, body: Any) -> tuple[str, ...]:
+    """What to ask the author about before `body` goes to the room: nothing if the group has
+    the check turned off or the member said not to ask about those kinds again."""
+    if not isinstance(body, str):
+        return ()
+    return privatedetails.to_ask(
+        body,
+        skip=getattr(user, "private_details_skip", None) or (),
+        enabled=access.group.private_details_check,
+    )
+
+
 def _send(user, access, room: Room, c: dict[str, Any]) -> Result:
+    if c.get("confirmed") is not True:
+        kinds = private_details_to_ask(user, access, room, c.get("body"))
+        if kinds:
+            raise PrivateDetails(kinds, "checkin" if room.is_checkin else "group")
+    elif c.get("dont_ask"):
+        # "Don't ask me again for phone numbers": only the kinds are kept, never the text.
+        dont_ask = c["dont_ask"] if isinstance(c["dont_ask"], list) else []
+        account_services.private_details_skip_add(user=user, kinds=dont_ask)
     sent = services.message_send(
         user=user,
         room=room,

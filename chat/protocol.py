@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from accounts.security import Refusal, session_refusal, socket_refusal
 from config import outage, socketlimits
+from core import privatedetails
 from groups.permissions import (
     AccountClosed,
     Action,
@@ -107,6 +108,22 @@ def rate_limited_frame(retry_after: int, client_id: Any = None) -> dict[str, Any
     return frame
 
 
+def confirm_private_frame(e, client_id: str | None) -> dict[str, Any]:
+    """"This message includes a phone number. ... Send anyway?": the reply to a `send` whose
+    body has personal details in it, unless it carried `confirmed: true`."""
+    return {
+        "type": "confirm_private",
+        "client_id": client_id,
+        "kinds": list(e.kinds),
+        "message": e.text,
+        "dont_ask": [
+            {"kind": k, "label": _("Don't ask me again about %(what)s") % {
+                "what": privatedetails.PLURAL_NAMES[k]}}
+            for k in e.kinds
+        ],
+    }
+
+
 def parse(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
     """Turn one websocket message into a validated frame dict, or raise ProtocolError."""
     if bytes_data is not None or text_data is None:
@@ -165,6 +182,11 @@ def _validate(ftype: str, f: dict[str, Any], cid: Any) -> None:
         if not isinstance(f.get("client_id"), str) or not isinstance(f.get("body"), str):
             raise bad
         if f.get("reply_to") is not None and not _is_int(f.get("reply_to")):
+            raise bad
+        if not isinstance(f.get("confirmed", False), bool):
+            raise bad
+        dont_ask = f.get("dont_ask", [])
+        if not isinstance(dont_ask, list) or len(dont_ask) > 16:
             raise bad
     elif ftype in ("edit", "delete", "react", "pin"):
         if not _is_int(f.get("message_id")):
@@ -425,6 +447,8 @@ def handle(session: Session, frame: dict[str, Any]) -> Outcome:
         return Outcome([error_frame(e.code, e.message, e.client_id)])
     except SessionEnded as e:
         return Outcome([e.refusal.frame()], close_code=CLOSE_UNAUTHENTICATED)
+    except commands.PrivateDetails as e:  # only the author is asked; nothing was stored
+        return Outcome([confirm_private_frame(e, cid)])
     except ChatError as e:
         out = error_frame(e.code or "invalid", e.text, cid)
         if e.retry_after is not None:

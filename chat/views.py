@@ -46,6 +46,11 @@ def room_page(request: HttpRequest, access, room, page_url: str, extra=None) -> 
         action = request.POST.get("action", "send")
         if action == "send":
             form = MessageForm(request.POST)
+            if request.POST.get("private") == "edit":
+                # "Edit" on the personal-details question: back to the box, text kept.
+                return _render_room(
+                    request, access, room, form, None, "", 200, page_url, extra, ""
+                )
         elif action == "edit":
             edit_form = EditForm(request.POST)
         try:
@@ -55,6 +60,8 @@ def room_page(request: HttpRequest, access, room, page_url: str, extra=None) -> 
                 return _confirm_delete(request, access, room, mid, page_url)
             result = commands.run(request.user, access, room, _command(action, request.POST))
             return HttpResponseRedirect(_after(result, page_url))
+        except commands.PrivateDetails as e:
+            return _confirm_private(request, access, e, page_url)
         except ChatError as e:
             error, error_code = e.text, e.code
     elif request.GET.get("delete"):
@@ -77,6 +84,8 @@ def _command(action: str, post) -> dict:
             "body": post.get("body", ""),
             "client_id": post.get("client_id"),
             "reply_to": post.get("reply_to") or None,
+            "confirmed": post.get("private") == "send",
+            "dont_ask": post.getlist("dont_ask"),
         }
     if action == "edit":
         return {"type": "edit", "message_id": mid, "body": post.get("body", "")}
@@ -100,6 +109,26 @@ def _after(result: commands.Result, page_url: str) -> str:
     if result.type == "slow_mode":
         return _room_url(page_url, "tools")
     return _room_url(page_url, f"m-{result.message_id}")
+
+
+def _confirm_private(request, access, e, page_url) -> HttpResponse:
+    """The no-JS "Send anyway?" page: the text is kept in the form, nothing is stored."""
+    from core.privatedetails import PLURAL_NAMES
+
+    post = request.POST
+    return render(
+        request,
+        "chat/private_confirm.html",
+        {
+            "group": access.group,
+            "question": e.text,
+            "body": post.get("body", ""),
+            "client_id": post.get("client_id", ""),
+            "reply_to": post.get("reply_to", ""),
+            "dont_ask": [(k, PLURAL_NAMES[k]) for k in e.kinds],
+            "room_url": page_url,
+        },
+    )
 
 
 def _confirm_delete(request, access, room, message_id, page_url) -> HttpResponse:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
+    path("terms/", include("accounts.terms_urls")),
     path("groups/", include("groups.urls")),
     path("groups/<slug:slug>/chat/", include("chat.urls")),
     path("checkins/", include("chat.checkin_urls")),

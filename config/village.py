@@ -62,6 +62,11 @@ SETTINGS: dict[str, Setting] = {
     "CHAT_HEARTBEAT_SECONDS": Setting(NUMBER, 25),
     "CHAT_RECHECK_SECONDS": Setting(NUMBER, 60),
     "MODERATION_AUTOHIDE_REPORTS": Setting(WHOLE, 3, env="MODERATION_AUTOHIDE_REPORTS"),
+    # The transparency page publishes a count below this as "fewer than N", and no median or
+    # share worked out from fewer items (moderation/transparency.py).
+    "TRANSPARENCY_MIN_COUNT": Setting(WHOLE, 5, env="TRANSPARENCY_MIN_COUNT"),
+    # Staff are reminded this many days before a risk in the risk assessment is due a review.
+    "RISK_REVIEW_REMINDER_DAYS": Setting(WHOLE, 14, env="RISK_REVIEW_REMINDER_DAYS"),
     # POSTs per member (per network address when logged out) for config.ratelimit.limit_posts,
     # in django-ratelimit's format ("10/h", "30/10m"). Generous: they stop floods, not people
     # reporting a raid or moderators clearing one.

@@ -90,7 +90,7 @@ class GroupForm(forms.ModelForm):
         model = Group
         fields = [
             "name", "description", "topics", "area", "meeting_mode", "visibility",
-            "join_policy", "member_limit", "time_zone", "house_rules",
+            "join_policy", "member_limit", "time_zone", "house_rules", "private_details_check",
         ]  # fmt: skip
         help_texts = {
             "description": _("A few warm sentences: who it's for and what happens."),
@@ -125,4 +125,5 @@ class GroupForm(forms.ModelForm):
             "member_limit": data.get("member_limit"),
             "time_zone": data["time_zone"],
             "house_rules": data.get("house_rules", ""),
+            "private_details_check": data.get("private_details_check", True),
         }

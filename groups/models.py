@@ -64,6 +64,14 @@ class Group(models.Model):
         _("time zone"), max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
     house_rules = models.TextField(_("house rules"), max_length=4000, blank=True)
+    private_details_check = models.BooleanField(
+        _("ask before personal details are shared"),
+        default=True,
+        help_text=_(
+            "Before a member shares a phone number, address or similar in the chat, Village "
+            "asks them once if they're sure. Turn off for a group of professionals."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = GroupQuerySet.as_manager()

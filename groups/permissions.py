@@ -102,6 +102,7 @@ class Action(enum.StrEnum):
     EDIT_ROTA = "edit_rota"
     # "I've got this" on an urgent alert: any moderator, on duty or not (who is recorded).
     ACKNOWLEDGE_ALERT = "acknowledge_alert"
+    MANAGE_RISK_ASSESSMENT = "manage_risk_assessment"
 
 
 R = Role
@@ -185,6 +186,7 @@ SITE_POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_ROTA: frozenset({R.MODERATOR, R.STAFF}),
     Action.EDIT_ROTA: frozenset({R.STAFF}),
     Action.ACKNOWLEDGE_ALERT: frozenset({R.MODERATOR, R.STAFF}),
+    Action.MANAGE_RISK_ASSESSMENT: frozenset({R.STAFF}),
 }
 
 #: Who may do what with a referral (directory/). Referrals are sensitive (health, children,

@@ -176,6 +176,7 @@ def group_create(
     member_limit: int | None = None,
     time_zone: str = "Europe/London",
     house_rules: str = "",
+    private_details_check: bool = True,
 ) -> Group:
     """Create a group with a unique slug made from its name ("-2", "-3"... for repeats).
 
@@ -201,6 +202,7 @@ def group_create(
                     member_limit=member_limit,
                     time_zone=time_zone,
                     house_rules=house_rules,
+                    private_details_check=private_details_check,
                 )
                 group.topics.set(list(topics))
                 if facilitator is not None:
@@ -227,7 +229,7 @@ def group_update(*, group: Group, actor, topics: Iterable[Topic] | None = None, 
     """Change a group's details. The slug stays put so links people have shared keep working."""
     allowed = {
         "name", "description", "area", "meeting_mode", "visibility", "join_policy",
-        "join_questions", "member_limit", "time_zone", "house_rules",
+        "join_questions", "member_limit", "time_zone", "house_rules", "private_details_check",
     }  # fmt: skip
     unknown = set(fields) - allowed
     if unknown:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from config.widgets import DateInput, TimeInput
+from core.privatedetails_forms import PrivateDetailsFormMixin
 
 from .models import NudgeReply, Rsvp
 
@@ -91,7 +92,10 @@ class MoveForm(forms.Form):
     venue_address = forms.CharField(label=_("Address"), max_length=300, required=False)
 
 
-class NoteForm(forms.Form):
+class NoteForm(PrivateDetailsFormMixin, forms.Form):
+    private_details_fields = ("note",)
+    private_details_audience = "notes"
+
     note = forms.CharField(
         label=_("A note for this week"), max_length=500, required=False,
         help_text=_('e.g. "Bring a packed lunch". Members who are coming are told.'),

@@ -330,7 +330,11 @@ def occurrence_change(request, access, pk):
                     messages.success(request, _("Moved. Everyone who was coming has been told."))
                     return redirect(services.occurrence_url(occ))
             elif what == "note":
-                note_form = forms.NoteForm(request.POST)
+                note_form = forms.NoteForm(
+                    request.POST,
+                    private_details_skip=request.user.private_details_skip,
+                    private_details_on=access.group.private_details_check,
+                )
                 if note_form.is_valid():
                     services.occurrence_set_note(
                         occurrence=occ, by=request.user, **note_form.cleaned_data

@@ -17,6 +17,7 @@ from .models import (
     Helpline,
     ModAction,
     Reason,
+    RiskRevision,
     RotaChange,
     Shift,
     WatchTerm,
@@ -335,3 +336,39 @@ class AwayForm(forms.Form):
         self.fields["cover"].error_messages["required"] = _(
             "Please choose who covers, or ask the moderators."
         )
+
+
+class RiskForm(forms.Form):
+    """One risk in the illegal-harms risk assessment (saving makes a new version)."""
+
+    title = forms.CharField(label=_("The risk, in a few words"), max_length=200)
+    description = forms.CharField(
+        label=_("What could happen"), required=False, max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )  # fmt: skip
+    likelihood = forms.TypedChoiceField(
+        label=_("How likely is it?"), coerce=int, choices=RiskRevision.Level.choices
+    )
+    impact = forms.TypedChoiceField(
+        label=_("How bad would it be?"), coerce=int, choices=RiskRevision.Level.choices
+    )
+    measures = forms.CharField(
+        label=_("What we do about it"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    owner = forms.ModelChoiceField(label=_("Who owns it"), queryset=None)
+    review_by = forms.DateField(
+        label=_("Review by"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    change_note = forms.CharField(
+        label=_("What changed, and why"), required=False, max_length=300,
+        help_text=_("Kept with this version in the history."),
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_staff=True, is_active=True).order_by("display_name")
+        )
+        self.fields["owner"].label_from_instance = lambda u: u.public_name

@@ -529,6 +529,7 @@ class Complaint(models.Model):
     class About(models.TextChoices):
         DECISION = "decision", _("A moderation decision")
         SERVICE = "service", _("The Village service itself")
+        ILLEGAL = "illegal", _("Something illegal on Village that isn't a single message")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -645,3 +646,79 @@ class RotaChange(models.Model):
 
     def __str__(self) -> str:
         return f"rota change {self.pk} ({self.kind})"
+
+
+class TransparencyQuarter(models.Model):
+    """The public transparency page's figures for one calendar quarter, computed by the
+    `refresh_transparency` job (moderation/transparency.py) and only read by the page. Figures
+    only: counts, medians and shares, small counts already suppressed."""
+
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    starts = models.DateTimeField()
+    ends = models.DateTimeField()
+    figures = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "quarter"], name="one_row_per_quarter"),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4), name="quarter_1_to_4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} Q{self.quarter}"
+
+
+class Risk(models.Model):
+    """One risk in the illegal-harms risk assessment: a living document. What it says is its
+    latest RiskRevision; every change is a new revision, so the history is never lost."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"risk {self.pk}"
+
+
+class RiskRevision(models.Model):
+    class Level(models.IntegerChoices):
+        LOW = 1, _("Low")
+        MEDIUM = 2, _("Medium")
+        HIGH = 3, _("High")
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(_("risk"), max_length=200)
+    description = models.TextField(_("what could happen"), max_length=3000, blank=True)
+    likelihood = models.PositiveSmallIntegerField(_("likelihood"), choices=Level.choices)
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Level.choices)
+    measures = models.TextField(_("what we do about it"), max_length=5000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("owner"),
+    )  # fmt: skip
+    review_by = models.DateField(_("review by"))
+    change_note = models.CharField(_("what changed"), max_length=300, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    #: When staff were reminded that this revision's review date is near (once per revision).
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["risk_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["risk", "version"], name="one_risk_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact

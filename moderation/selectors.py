@@ -699,3 +699,67 @@ def honest_hours() -> dict[str, Any]:
         "back": status.back_words(),
         "helpline": helpline_any_time(),
     }
+
+
+# --- the public transparency page ------------------------------------------------------------
+
+
+def transparency_quarters() -> list[dict[str, Any]]:
+    """The stored quarters (newest first), ready to show: each figure as words ("fewer than
+    5") and each chart row with its bar's width as a share of the quarter's largest."""
+    from .models import TransparencyQuarter
+
+    reason_labels = dict(Reason.choices)
+    appeal_labels = {
+        Appeal.Status.PENDING: _("Still being decided"),
+        Appeal.Status.UPHELD: _("Decision kept"),
+        Appeal.Status.REVERSED: _("Decision reversed"),
+    }
+    complaint_labels = dict(Complaint.Status.choices)
+    out = []
+    for row in TransparencyQuarter.objects.order_by("-year", "-quarter"):
+        f = row.figures
+        k = f.get("min_count", 5)
+        out.append(
+            {
+                "row": row,
+                "label": _("%(year)s, quarter %(q)s") % {"year": row.year, "q": row.quarter},
+                "k": k,
+                "figures": f,
+                "reports_total": _shown(f.get("reports_total"), k),
+                "reasons": _bars(f.get("reports_by_reason", {}), reason_labels, k),
+                "median_first_action": _duration(f.get("median_first_action_seconds")),
+                "acted_on_percent": f.get("acted_on_percent"),
+                "reported_items": _shown(f.get("reported_items"), k),
+                "appeals_total": _shown(f.get("appeals_total"), k),
+                "appeals": _bars(f.get("appeals_by_outcome", {}), appeal_labels, k),
+                "complaints_total": _shown(f.get("complaints_total"), k),
+                "complaints": _bars(f.get("complaints_by_outcome", {}), complaint_labels, k),
+                "urgent_total": _shown(f.get("urgent_total"), k),
+                "urgent_median": _duration(f.get("urgent_median_ack_seconds")),
+                "urgent_is_ack": f.get("urgent_ack_measure") == "acknowledged",
+            }
+        )
+    return out
+
+
+def _shown(n: int | None, k: int) -> str:
+    return str(n) if n is not None else _("fewer than %(k)s") % {"k": k}
+
+
+def _duration(seconds: int | None) -> str | None:
+    return human_duration(timedelta(seconds=seconds)) if seconds is not None else None
+
+
+def _bars(counts: dict[str, int | None], labels: dict, k: int) -> list[dict[str, Any]]:
+    """Chart rows: a suppressed count draws a bar as long as k - 1 would (never its value)."""
+    values = {key: (n if n is not None else k - 1) for key, n in counts.items()}
+    top = max(values.values(), default=0) or 1
+    return [
+        {
+            "label": labels.get(key, key),
+            "shown": _shown(counts[key], k),
+            "percent": round(100 * values[key] / top),
+        }
+        for key in counts
+    ]

@@ -73,3 +73,21 @@ def warn_uncovered_shifts() -> int:
     from .services import rota_uncovered_warn
 
     return rota_uncovered_warn(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="23", hour="*/3"))
+@lock_task("moderation-refresh-transparency")
+def refresh_transparency() -> int:
+    """Work out the public transparency page's figures again (moderation/transparency.py)."""
+    from .transparency import transparency_refresh
+
+    return transparency_refresh()
+
+
+@db_periodic_task(crontab(minute="5", hour="8"))
+@lock_task("moderation-risk-review-reminders")
+def remind_risk_reviews() -> int:
+    """Remind staff before a risk in the illegal-harms risk assessment is due for review."""
+    from .risks import risk_review_reminders
+
+    return risk_review_reminders()

@@ -9,10 +9,12 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.ratelimit import limit_posts
+from config.village import village
 from core.errors import ServiceError
 from groups.permissions import (
     Action,
@@ -26,6 +28,7 @@ from groups.permissions import (
     require_site,
 )
 
+from . import risks as risk_services
 from . import selectors, services
 from .forms import (
     ActionForm,
@@ -39,11 +42,13 @@ from .forms import (
     CrisisPhraseForm,
     HelplineForm,
     ReportForm,
+    RiskForm,
     WatchTermForm,
 )
 from .models import (
     SAFEGUARDING_KINDS,
     SUPPORTIVE_CLOSES,
+    Complaint,
     ModAction,
 )
 from .services import ModerationError
@@ -319,13 +324,78 @@ def support(request):
 
 
 def terms(request):
-    return render(request, "moderation/terms.html", {"reasons": ReportForm.base_fields})
+    """The terms and house rules live at /terms/ (versioned, accounts.TermsVersion)."""
+    return redirect("terms:page", permanent=True)
+
+
+# --- the illegal-harms risk assessment (staff) -------------------------------------------------
+
+
+@login_required
+def risks(request):
+    require_site(request.user, Action.MANAGE_RISK_ASSESSMENT)
+    return render(
+        request,
+        "moderation/risks.html",
+        {"risks": risk_services.risk_register(), "today": timezone.localdate()},
+    )
+
+
+@login_required
+def risk(request, pk: int | None = None):
+    """Add a risk, or change one (a new version; the history is kept and shown)."""
+    require_site(request.user, Action.MANAGE_RISK_ASSESSMENT)
+    history = risk_services.risk_history(pk) if pk is not None else []
+    if pk is not None and not history:
+        raise Http404("No such risk.")
+    current = history[0] if history else None
+    initial = {"owner": request.user.pk}  # a new risk: its author owns it unless they say
+    if current is not None:
+        initial = {
+            "title": current.title, "description": current.description,
+            "likelihood": current.likelihood, "impact": current.impact,
+            "measures": current.measures, "owner": current.owner_id,
+            "review_by": current.review_by,
+        }  # fmt: skip
+    form = RiskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            risk_services.risk_save(
+                actor=request.user, risk=current.risk if current else None, **form.cleaned_data
+            )
+        except risk_services.RiskError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved as a new version. The earlier ones are kept."))
+            return redirect("moderation:risks")
+    return render(
+        request,
+        "moderation/risk.html",
+        {"form": form, "current": current, "history": history},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def transparency(request):
+    """The public transparency page: figures stored by the `refresh_transparency` job."""
+    return render(
+        request,
+        "moderation/transparency.html",
+        {"quarters": selectors.transparency_quarters(), "k": village("TRANSPARENCY_MIN_COUNT")},
+    )
+
+
+def report_illegal(request):
+    """How to report illegal content, in plain words: open to everyone, linked from every page."""
+    return render(request, "moderation/report_illegal.html")
 
 
 @login_required
 @limit_posts("complaint")
 def complaint(request):
-    form = ComplaintForm(request.POST or None)
+    about = request.GET.get("about")
+    initial = {"about": about} if about in Complaint.About.values else None
+    form = ComplaintForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.complaint_submit(

@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMfaForStaffMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    "accounts.middleware.TermsMiddleware",
 ]
 
 # Browser features pages may use (config.middleware): "self" means Village's own pages only.
@@ -239,8 +240,10 @@ HUEY = huey_for(REDIS_PREFIX, HUEY_IMMEDIATE)
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's, each also reading the current terms version with the session's
+    # member (accounts/backends.py).
+    "accounts.backends.ModelBackend",
+    "accounts.backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -470,7 +473,8 @@ if SENTRY_DSN:
 # --- Village --------------------------------------------------------------------------------
 # The names, types and defaults are in config/village.py; the code reads them with
 # config.village.village(name). Some can be set from the environment (CHAT_RATE_LIMIT_COUNT,
-# CHAT_RATE_LIMIT_SECONDS, CHAT_FRAME_BURST, CHAT_FRAMES_PER_SECOND, MODERATION_AUTOHIDE_REPORTS).
+# CHAT_RATE_LIMIT_SECONDS, CHAT_FRAME_BURST, CHAT_FRAMES_PER_SECOND, MODERATION_AUTOHIDE_REPORTS,
+# TRANSPARENCY_MIN_COUNT, RISK_REVIEW_REMINDER_DAYS).
 VILLAGE = village_settings_from(os.environ)
 
 # Appeals: the member is told who will decide and by when; staff are alerted once when an

@@ -65,6 +65,7 @@ import { connect, socketUrl } from "./reconnect.js";
     offline: "You're offline. Messages you write will be sent when you're back.",
     refused: "You're not in this group any more, so you can't post here. What you typed is still in the box.",
     sending: "Sending…",
+    asking: "Not sent yet: it's waiting for your answer above.",
     failed: "Not sent",
     retry: "Try again",
     edited: "edited",
@@ -505,10 +506,10 @@ import { connect, socketUrl } from "./reconnect.js";
     if (!outboxEl) return;
     outboxEl.textContent = "";
     loadOutbox().forEach(function (item) {
-      var li = el("li", "msg msg--mine msg--sending outbox__item");
+      var li = el("li", "msg msg--mine outbox__item " + (item.asking ? "msg--asking" : "msg--sending"));
       li.setAttribute("data-client-id", item.client_id);
       li.appendChild(el("p", "msg__body", item.body));
-      li.appendChild(el("p", "meta", item.failed ? T.failed + ": " + item.failed : T.sending));
+      li.appendChild(el("p", "meta", item.failed ? T.failed + ": " + item.failed : item.asking ? T.asking : T.sending));
       outboxEl.appendChild(li);
     });
     Object.keys(acked).forEach(function (cid) {
@@ -530,10 +531,82 @@ import { connect, socketUrl } from "./reconnect.js";
     if (changed) renderOutbox();
   }
 
+  function sendFrame(item) {
+    var frame = { type: "send", client_id: item.client_id, body: item.body, reply_to: item.reply_to || null };
+    if (item.confirmed) { frame.confirmed = true; frame.dont_ask = item.dont_ask || []; }
+    return frame;
+  }
+
   function sendOutbox() {
     loadOutbox().forEach(function (item) {
-      if (!item.failed) send({ type: "send", client_id: item.client_id, body: item.body, reply_to: item.reply_to || null });
+      if (!item.failed && !(asking && asking.client_id === item.client_id)) send(sendFrame(item));
     });
+  }
+
+  // --- "This message includes a phone number ... Send anyway?" (only the author sees it) ---
+  var privateEl = root.querySelector("[data-chat-private]");
+  var asking = null; // the outbox item the question is about
+
+  function askPrivate(frame) {
+    var items = loadOutbox();
+    var item = null;
+    items.forEach(function (i) { if (i.client_id === frame.client_id) { item = i; i.asking = true; } });
+    if (!item || !privateEl) { onSendError(frame); return; }
+    saveOutbox(items);
+    renderOutbox();
+    asking = item;
+    privateEl.querySelector("[data-chat-private-text]").textContent = frame.message;
+    var options = privateEl.querySelector("[data-chat-private-options]");
+    options.textContent = "";
+    (frame.dont_ask || []).forEach(function (o) {
+      var label = el("label", "check");
+      var box = el("input");
+      box.type = "checkbox";
+      box.value = o.kind;
+      box.id = "dont-ask-" + o.kind;
+      label.htmlFor = box.id;
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" "));
+      label.appendChild(el("span", null, o.label));
+      options.appendChild(label);
+    });
+    privateEl.hidden = false;
+    privateEl.querySelector("[data-chat-private-send]").focus();
+  }
+
+  function answerPrivate(sendIt) {
+    if (!asking || !privateEl) return;
+    var items = loadOutbox();
+    var cid = asking.client_id;
+    var dontAsk = Array.prototype.map.call(
+      privateEl.querySelectorAll("[data-chat-private-options] input:checked"),
+      function (b) { return b.value; });
+    privateEl.hidden = true;
+    asking = null;
+    if (sendIt) {
+      var item = null;
+      items.forEach(function (i) {
+        if (i.client_id === cid) { item = i; delete i.asking; i.confirmed = true; i.dont_ask = dontAsk; }
+      });
+      saveOutbox(items);
+      renderOutbox();
+      if (item && open) send(sendFrame(item));
+    } else {
+      var kept = null;
+      items = items.filter(function (i) { if (i.client_id === cid) { kept = i; return false; } return true; });
+      saveOutbox(items);
+      renderOutbox();
+      if (kept && input) {
+        input.value = input.value ? kept.body + "\n" + input.value : kept.body;
+        if (kept.reply_to) setReply(kept.reply_to);
+        input.focus();
+      }
+    }
+  }
+
+  if (privateEl) {
+    privateEl.querySelector("[data-chat-private-send]").addEventListener("click", function () { answerPrivate(true); });
+    privateEl.querySelector("[data-chat-private-edit]").addEventListener("click", function () { answerPrivate(false); });
   }
 
   function queue(body) {
@@ -543,7 +616,7 @@ import { connect, socketUrl } from "./reconnect.js";
     saveOutbox(items);
     renderOutbox();
     toLatest(false); // what you just wrote is in view
-    if (open) send({ type: "send", client_id: item.client_id, body: item.body, reply_to: item.reply_to });
+    if (open) send(sendFrame(item));
   }
 
   function onAck(frame) {
@@ -671,6 +744,8 @@ import { connect, socketUrl } from "./reconnect.js";
       if (frame.head > applied && !resuming) hello();
     } else if (t === "ack") {
       onAck(frame);
+    } else if (t === "confirm_private") {
+      askPrivate(frame);
     } else if (t === "error") {
       if (frame.fatal) fatalMessage = frame.message;
       if (frame.client_id && frame.code === "unavailable") {

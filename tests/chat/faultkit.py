@@ -410,7 +410,7 @@ for slug, members, per_member in {specs!r}:
         for _ in range(per_member):
             s = engine.SessionStore()
             s[SESSION_KEY] = str(u.pk)
-            s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            s[BACKEND_SESSION_KEY] = "accounts.backends.ModelBackend"
             s[HASH_SESSION_KEY] = u.get_session_auth_hash()
             s.create()
             keys.append(s.session_key)

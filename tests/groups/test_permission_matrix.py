@@ -109,6 +109,7 @@ SITE = {
     Action.VIEW_ROTA:               "N    N    Y    Y",
     Action.EDIT_ROTA:               "N    N    N    Y",
     Action.ACKNOWLEDGE_ALERT:       "N    N    Y    Y",
+    Action.MANAGE_RISK_ASSESSMENT:  "N    N    N    Y",
 }  # fmt: skip
 
 # A referral (directory/): the member it is for, the facilitator who offered it, another

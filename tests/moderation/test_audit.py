@@ -97,7 +97,7 @@ def test_audit_page_filters_by_who_item_and_when(entry, moderator, member, clien
     def rows(query: str) -> str:
         page = client.get("/moderation/audit/?" + query)
         assert page.status_code == 200
-        return page.content.decode().split('class="plain-list mod-audit"')[1]
+        return page.content.decode().split('class="plain-list mod-audit"')[1].split("</ol>")[0]
 
     by_mod = rows(f"who={mod_name}")
     assert "Spam" in by_mod and "Report" not in by_mod  # the report was made by the member

@@ -192,7 +192,7 @@ def test_complaint_tracked_to_an_outcome(client, member, staff):
 
 
 def test_terms_and_support_are_public(client):
-    assert "How to report" in client.get("/moderation/terms/").content.decode()
+    assert "How to report" in client.get("/moderation/terms/", follow=True).content.decode()
     assert client.get("/moderation/support/").status_code == 200
 
 
