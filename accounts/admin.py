@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 from config.adminkit import ViewOnlyAdmin
 
 from . import sessions
-from .models import DeviceSighting, LoginSession, TermsVersion, User
+from .models import DeviceSighting, LoginSession, TermsAcceptance, TermsVersion, User
 
 
 @admin.register(User)
@@ -107,3 +107,11 @@ class TermsVersionAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         obj.pk, obj.version = published.pk, published.version
+
+
+@admin.register(TermsAcceptance)
+class TermsAcceptanceAdmin(ViewOnlyAdmin):
+    """Who agreed to which version of the terms, and when: a record, never edited."""
+
+    list_display = ("user", "terms", "accepted_at")
+    list_select_related = ("user", "terms")

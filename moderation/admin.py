@@ -16,8 +16,11 @@ from .models import (
     Helpline,
     ModAction,
     Report,
+    Risk,
+    RiskRevision,
     RotaChange,
     Shift,
+    TransparencyQuarter,
     WatchTerm,
 )
 
@@ -125,3 +128,24 @@ class RotaChangeAdmin(ViewOnlyAdmin):
     list_display = ["kind", "person", "cover", "starts_on", "ends_on"]
     list_filter = ["kind"]
     search_fields = ["person__display_name"]
+
+
+@admin.register(Risk)
+class RiskAdmin(ViewOnlyAdmin):
+    """The risk assessment changes on its own page (/moderation/risks/), one version at a time."""
+
+    list_display = ("pk", "created_at", "retired_at")
+
+
+@admin.register(RiskRevision)
+class RiskRevisionAdmin(ViewOnlyAdmin):
+    list_display = ("risk", "version", "title", "likelihood", "impact", "review_by")
+    list_select_related = ("risk",)
+    search_fields = ("title",)
+
+
+@admin.register(TransparencyQuarter)
+class TransparencyQuarterAdmin(ViewOnlyAdmin):
+    """Worked out by the refresh_transparency job; figures only."""
+
+    list_display = ("year", "quarter", "computed_at")

@@ -357,7 +357,7 @@ class RiskForm(forms.Form):
     )
     owner = forms.ModelChoiceField(label=_("Who owns it"), queryset=None)
     review_by = forms.DateField(
-        label=_("Review by"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Review by"), widget=DateInput
     )
     change_note = forms.CharField(
         label=_("What changed, and why"), required=False, max_length=300,

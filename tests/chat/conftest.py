@@ -58,7 +58,7 @@ class Client:
         self.seen.append(frame)
         return frame
 
-    async def until(self, *types: str, timeout: float = 3) -> list[dict[str, Any]]:
+    async def until(self, *types: str, timeout: float = 10) -> list[dict[str, Any]]:
         """Receive frames until one of `types` arrives; returns all of them, that one last."""
         frames = []
         while True:

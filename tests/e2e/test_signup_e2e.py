@@ -52,7 +52,10 @@ def test_sign_up_confirm_log_in_find_and_join_a_group(demo_data, phone):
 
     # Log out and back in, by email.
     page.goto(f"{server.url}/me/")
-    page.get_by_role("button", name="Log out").click()
+    # The page first forgets what this phone kept (static/js/pwa.js), then logs out: wait for
+    # the log-out's own answer, not just the click.
+    with page.expect_response(lambda r: r.url.endswith("/accounts/logout/")):
+        page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
     page.goto(f"{server.url}/accounts/login/")
     assert page.get_by_role("heading", name="Welcome back").is_visible()

@@ -145,7 +145,7 @@ async def test_remove_closes_the_open_socket(facilitator, member, author, group)
         actor=facilitator, case_id=report.case_id, kind="remove", reason="Repeated selling"
     )
     while True:
-        frame = await removed.recv(timeout=3)
+        frame = await removed.recv(timeout=10)  # a busy CI machine, real Redis in between
         if frame["type"] == "__closed__":
             break
     assert frame["code"] == 4403
