@@ -21,6 +21,20 @@ def _fresh_process_copies():
     protocol.forget_room()
     outage.reset()
     cache.forget_all()
+    _clear_process_caches()
+
+
+def _clear_process_caches() -> None:
+    """Rate-limit counters and other cache rows are keyed by ids, and SQLite hands the same ids
+    to the next test's rows: an in-process cache is emptied after each test (a shared Redis is
+    left alone; PostgreSQL never reuses ids within a run)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for alias in caches:
+        backend = caches[alias]
+        if isinstance(backend, LocMemCache):
+            backend.clear()
 
 
 @pytest.fixture
