@@ -174,8 +174,16 @@ async def reader(job: dict, c: Client, stats: Stats) -> None:
 
 def make_frame(job: dict, body: str) -> str:
     if job["protocol"] == "village":
+        # The bodies carry timestamps, which read like phone numbers to the personal-details
+        # question (core.privatedetails): the load is "Send anyway" from the start.
         return json.dumps(
-            {"type": "send", "client_id": str(uuid.uuid4()), "body": body, "reply_to": None}
+            {
+                "type": "send",
+                "client_id": str(uuid.uuid4()),
+                "body": body,
+                "reply_to": None,
+                "confirmed": True,
+            }
         )
     return json.dumps({"message": body})
 
