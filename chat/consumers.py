@@ -148,6 +148,9 @@ class ChatConsumer(NoDatabaseHopPerFrame, AsyncWebsocketConsumer):
             if writer is not None:  # a send had to wait: the frames go first, then the close
                 await asyncio.wait_for(asyncio.shield(writer), CLOSE_FLUSH_SECONDS)
         self.closing = True
+        await self._send_close(code)
+
+    async def _send_close(self, code: int) -> None:
         try:
             await self.close(code=code)
         except Exception:
@@ -220,7 +223,10 @@ class ChatConsumer(NoDatabaseHopPerFrame, AsyncWebsocketConsumer):
         self.outbox.clear()
         self.held.clear()
         log.info("chat socket not reading; closed to resume later")
-        asyncio.ensure_future(self._close(protocol.CLOSE_RETRY))
+        # Closing from now on: nothing more is queued behind the dropped frames (the client
+        # would see a gap), and the close goes after what the writer is sending.
+        self.closing = True
+        asyncio.ensure_future(self._send_close(protocol.CLOSE_RETRY))
 
     async def _send_frame(self, frame: dict[str, Any]) -> None:
         await self.push_text(encode(frame))
