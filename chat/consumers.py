@@ -26,6 +26,7 @@ from channels.layers import get_channel_layer
 from accounts.security import session_refusal
 from config import outage
 from config.village import village
+from core import metrics
 from realtime.consumers import NoDatabaseHopPerFrame
 from realtime.events import Topic, UserEvent, changes_access
 from realtime.names import room_group, room_layer
@@ -263,6 +264,7 @@ class ChatConsumer(NoDatabaseHopPerFrame, AsyncWebsocketConsumer):
     async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
         assert self.session is not None
         if self._flooding():
+            metrics.refused("socket_flood")
             await self._send_frame(protocol.rate_limited_frame(1))
             return
         try:
@@ -323,6 +325,8 @@ class ChatConsumer(NoDatabaseHopPerFrame, AsyncWebsocketConsumer):
             self.resumed = was_resumed
             raise
         if outcome.resumed_head is not None:
+            reset = bool(outcome.frames) and outcome.frames[0].get("type") == "reset"
+            metrics.CHAT_HELLOS.labels(outcome="reset" if reset else "resumed").inc()
             for f in outcome.frames:
                 self.outbox.append(encode(f))
             self.sent_seq = outcome.resumed_head

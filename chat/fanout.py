@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 
 from config import memory, outage
 from config.village import village
+from core.metrics import query_timer
 from realtime.events import USER_EVENT
 from realtime.names import room_group, room_layer, user_group
 from realtime.sender import LAYER, encode
@@ -79,11 +80,15 @@ def _tidy_connections() -> None:
             conn._chat_checked = now
 
 
+_QUERY_TIMER = query_timer("default")
+
+
 def _with_tidy_connections(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
         _tidy_connections()
-        return fn(*args, **kwargs)
+        with connection.execute_wrapper(_QUERY_TIMER):  # core/metrics.py
+            return fn(*args, **kwargs)
 
     return run
 

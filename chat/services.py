@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from config.sharedcache import count_hit, shared_cache
 from config.text import is_blank
 from config.village import village
+from core import metrics
 from groups.permissions import access_changed
 from realtime.events import UserEvent
 from realtime.sender import send_to_user_on_commit
@@ -143,6 +144,7 @@ def _rate_limit_check(user_id: int) -> None:
     now = timezone.now().timestamp()
     window = int(now // seconds)
     if count_hit(f"chat:rate:{user_id}:{window}", seconds + 1) > count:
+        metrics.refused("chat_post")
         raise ChatError(
             "rate_limited",
             _("You're sending messages very quickly. Take a breath and try again in a moment."),

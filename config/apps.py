@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class VillageConfig(AppConfig):
-    """`config` as an app: its deploy checks (config/checks.py) and jobs (config/tasks.py)."""
+    """`config` as an app: its deploy checks (config/checks.py), jobs (config/tasks.py) and the
+    metrics of every job (config/metrics.py)."""
 
     name = "config"
     label = "village_config"
@@ -10,3 +11,6 @@ class VillageConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401 (registers the checks)
+        from config.metrics import watch_jobs
+
+        watch_jobs()

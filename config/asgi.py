@@ -24,6 +24,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from config import accesslog  # noqa: E402
+from config.metrics import SocketMetrics  # noqa: E402
 from config.requestid import RequestIdMiddleware  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.wsauth import SocketAuthMiddleware  # noqa: E402
@@ -34,8 +35,9 @@ _router = SocketRouter(websocket_urlpatterns)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(
-            KnownPathsOnly(_router, SocketAuthMiddleware(_router))
+        # Counted first (config/metrics.py), so refusals are counted too.
+        "websocket": SocketMetrics(
+            SameOriginValidator(KnownPathsOnly(_router, SocketAuthMiddleware(_router)))
         ),
     }
 )

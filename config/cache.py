@@ -30,7 +30,12 @@ from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core.metrics import CACHE_SECONDS
+
 from . import outage
+
+_BY_REDIS = CACHE_SECONDS.labels(answered_by="redis")
+_BY_FALLBACK = CACHE_SECONDS.labels(answered_by="fallback")
 
 #: How long Redis is left alone after a failure before the next operation tries it again.
 RETRY_SECONDS = 2.0
@@ -116,17 +121,21 @@ class ResilientRedisCache(RedisCache):
         outage.up(COMPONENT)
 
     def _do(self, op: str, written, *args, **kwargs):
+        start = time.perf_counter()
         if not self.degraded:
             try:
                 result = getattr(super(), op)(*args, **kwargs)
             except REDIS_DOWN as exc:
                 self.mark_failed(exc, written)
             else:
+                _BY_REDIS.observe(time.perf_counter() - start)
                 self._answered()
                 return result
         elif written:
             self.mark_failed(None, written)
-        return getattr(self._fb.local, op)(*args, **kwargs)
+        result = getattr(self._fb.local, op)(*args, **kwargs)
+        _BY_FALLBACK.observe(time.perf_counter() - start)
+        return result
 
     # --- the cache API ------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 
 from config.village import village
+from core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def too_many_tries(
     """The 429 page: `message` (which should say how long to wait); when `kept` is given, the
     (name, values) pairs of the refused POST in a form that sends them again; with
     `reset_password`, the way to reset it instead."""
+    metrics.refused("http")
     context = {
         "message": message,
         "kept": kept,

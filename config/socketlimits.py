@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from config.village import village
+from core import metrics
 
 from .sharedcache import count_hit
 
@@ -46,4 +47,5 @@ def hit(name: str, user_id: int) -> int | None:
     window = int(now // seconds)
     if count_hit(f"sock:{name}:{user_id}:{window}", seconds + 1) <= count:
         return None
+    metrics.refused(f"socket_{name}")
     return max(1, int(seconds - (now % seconds)) + 1)

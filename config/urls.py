@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from chat import share
 
-from . import health, source, views
+from . import health, metrics, source, views
 
 
 def healthz(request):
@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),  # config/health.py
+    path("metrics", metrics.metrics_view, name="metrics"),  # Prometheus, with a token
     path("source.tar.gz", source.source_code, name="source_code"),  # AGPL section 13
     path("", include("config.pwa")),  # /sw.js, /manifest.webmanifest, /offline/, /favicon.ico
     path("admin/", admin.site.urls),

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from core import metrics
+
 from . import rules
 from .models import Kind, Notification, Preference, link_unsubscribe_allowed
 
@@ -175,6 +177,7 @@ def emails_send(notification_ids: list[int], *, now: datetime | None = None) -> 
         mail.open()
     except Exception:
         log.exception("could not open the mail connection")
+        metrics.EMAILS.labels(outcome="failed").inc(len(letters))
         Notification.objects.filter(pk__in=[n.pk for n in wanted]).update(emailed_at=None)
         return 0
     try:
@@ -185,9 +188,11 @@ def emails_send(notification_ids: list[int], *, now: datetime | None = None) -> 
                 else:
                     _message(notes[0], connection=mail).send()
                 sent += 1
+                metrics.EMAILS.labels(outcome="sent").inc()
             except Exception:
                 log.exception("could not email notifications %s", [n.pk for n in notes])
                 failed += [n.pk for n in notes]
+                metrics.EMAILS.labels(outcome="failed").inc()
     finally:
         try:
             mail.close()

@@ -44,6 +44,7 @@ from django.utils.translation import gettext_noop
 
 from config import vapid
 from config.village import village
+from core import metrics
 
 from . import rules
 from .models import Kind, Notification, Preference, PushDelivery, PushSubscription
@@ -452,6 +453,7 @@ def _record(rows: list[PushDelivery], outcomes: list[Outcome], *, now: datetime)
             alive.add(row.subscription_id)
         elif status in (404, 410):
             gone.add(row.subscription_id)
+            metrics.PUSHES.labels(outcome="gone").inc()
         elif status is None or status == 429 or status >= 500:
             attempts = row.attempts + 1
             if attempts >= max_attempts:
@@ -476,6 +478,9 @@ def _record(rows: list[PushDelivery], outcomes: list[Outcome], *, now: datetime)
     if gone:
         # The browser unsubscribed or the phone is gone: forget the device (and its rows).
         PushSubscription.objects.filter(pk__in=gone).delete()
+    metrics.PUSHES.labels(outcome="sent").inc(len(sent))
+    metrics.PUSHES.labels(outcome="failed").inc(len(failed))
+    metrics.PUSHES.labels(outcome="retry").inc(sum(len(pks) for pks in retries.values()))
     return len(sent)
 
 

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.MetricsMiddleware",  # first: times everything below it
     "config.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -445,7 +446,7 @@ VILLAGE_READY_MAX_PENDING_JOBS = int(os.environ.get("VILLAGE_READY_MAX_PENDING_J
 VILLAGE_READY_HEARTBEAT_SECONDS = int(os.environ.get("VILLAGE_READY_HEARTBEAT_SECONDS", "300"))
 VILLAGE_READY_TIMEOUT = float(os.environ.get("VILLAGE_READY_TIMEOUT", "3"))
 # Probes speak plain HTTP to each process, behind the proxy that terminates HTTPS.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Retention (config/retention.py, nightly Huey jobs): how long old rows are kept, in days, and
 # how many rows one short delete transaction takes.
@@ -458,6 +459,10 @@ VILLAGE_RETAIN_DEVICE_SIGHTINGS_DAYS = int(
 VILLAGE_RETAIN_FEED_DAYS = int(os.environ.get("VILLAGE_RETAIN_FEED_DAYS", "30"))
 VILLAGE_RETENTION_BATCH = int(os.environ.get("VILLAGE_RETENTION_BATCH", "1000"))
 VILLAGE_RETENTION_MAX_BATCHES = int(os.environ.get("VILLAGE_RETENTION_MAX_BATCHES", "1000"))
+
+# Prometheus metrics (config/metrics.py) at /metrics, only with this bearer token; unset, the
+# endpoint is a 404. Several processes on a machine share numbers via PROMETHEUS_MULTIPROC_DIR.
+METRICS_TOKEN = os.environ.get("VILLAGE_METRICS_TOKEN", "")
 
 # Error reports (config/sentry.py): off unless SENTRY_DSN is set; scrubbed of private text.
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")

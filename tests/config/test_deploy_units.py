@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.chat.faultkit import BIN, Database, RedisServer, free_port, wait_port
 
@@ -78,6 +79,8 @@ def machine(tmp_path):
         EMAIL_HOST="127.0.0.1",
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        VILLAGE_METRICS_TOKEN="units-metrics-token",
     )
     env.pop("HUEY_IMMEDIATE", None)
     procs: list[subprocess.Popen] = []
@@ -113,6 +116,12 @@ def test_the_units_commands_run_the_site(machine):
     tmp, env, procs = machine
     work = tmp / "work"  # WorkingDirectory
     work.mkdir()
+
+    (tmp / "metrics").mkdir()
+    (tmp / "metrics" / "counter_1.db").write_bytes(b"left by an earlier run")
+    reset = unit("village-metrics.service")["ExecStart"][0]
+    subprocess.run(command(reset), cwd=work, env=env, check=True, timeout=120)
+    assert list((tmp / "metrics").iterdir()) == []
 
     migrate = unit("village-migrate.service")
     assert migrate["WorkingDirectory"] == ["/var/lib/village"]
@@ -162,6 +171,21 @@ def test_the_units_commands_run_the_site(machine):
         assert time.monotonic() < deadline, answers
         time.sleep(0.5)
     assert json.loads(answers[0][1])["status"] == "ready"
+
+    # /metrics on either web process adds up every process's numbers: the three /healthz
+    # above (two ports and the socket) and the heartbeat job the consumer ran.
+    conn = http.client.HTTPConnection("127.0.0.1", ports[1], timeout=10)
+    conn.request("GET", "/metrics", headers={"Host": "localhost",
+                                             "Authorization": "Bearer units-metrics-token"})
+    scrape = conn.getresponse()
+    text = scrape.read().decode()
+    assert scrape.status == 200, text[:500]
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    healthz = (("method", "GET"), ("status", "2xx"), ("view", "healthz"))
+    assert samples[("village_http_requests_total", healthz)] == 3
+    assert samples[("village_job_duration_seconds_count", (("job", "heartbeat"),))] >= 1
+    assert samples[("village_huey_queue_reachable", ())] == 1
     for log in tmp.glob("*.log"):
         text = log.read_text()
         assert "Traceback" not in text, f"{log.name}:\n{text[-3000:]}"
