@@ -145,6 +145,12 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        if env_bool("VILLAGE_PGBOUNCER"):
+            # Behind PgBouncer in transaction mode (docs/scale/large.md): a connection may
+            # change server between transactions, so no server-side cursors (the bulk jobs'
+            # .iterator()) and no prepared statements.
+            DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+            DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 else:
     DATABASES = {
         "default": {
@@ -175,6 +181,12 @@ REDIS_PREFIX = os.environ.get("VILLAGE_REDIS_PREFIX", "village")
 
 
 # Built by functions so that config.settings.test can give a test run its own key space.
+# The channel layers may be sharded over several Redis servers (channels-redis's own `hosts`
+# list: each group and channel lives on one, chosen by a hash of its name); the cache and the
+# job queue stay on REDIS_URL. Every process must list the same servers in the same order.
+CHANNEL_REDIS_URLS = env_list("VILLAGE_CHANNEL_REDIS_URLS") or ([REDIS_URL] if REDIS_URL else [])
+
+
 def channel_layers_for(prefix: str) -> dict:
     if not REDIS_URL:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -182,7 +194,7 @@ def channel_layers_for(prefix: str) -> dict:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": list(CHANNEL_REDIS_URLS),
                 "prefix": f"{prefix}:asgi",
                 "capacity": 1500,
                 "expiry": 30,
@@ -196,7 +208,7 @@ def channel_layers_for(prefix: str) -> dict:
         # group sets who is online (notifications/push.py).
         "rooms": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{prefix}:rooms"},
+            "CONFIG": {"hosts": list(CHANNEL_REDIS_URLS), "prefix": f"{prefix}:rooms"},
         },
     }
 
