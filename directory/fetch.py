@@ -2,6 +2,12 @@
 loopback address only with DEBUG on or DIRECTORY_FEED_ALLOW_LOOPBACK), a timeout on every
 request, a cap on how much a response may weigh, and a bounded number of redirects, each of
 which must pass the same address rules.
+
+The address rules hold for the connection itself, not only for a look-up made beforehand:
+`CheckedBackend` resolves the host when httpx connects, checks those addresses and connects to
+one of them (TLS still checks the certificate against the host's name). A name that answers
+with a public address for a check and an internal one a moment later (DNS rebinding) cannot
+make Village connect inside.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 
 from config.village import village
+from realtime import reachins
 
 
 class FeedError(Exception):
@@ -51,12 +59,47 @@ def check_feed_url(url: str) -> None:
     if parts.username or parts.password:
         raise FeedError("it must not contain a user name or password")
     addresses = _addresses(parts.hostname)
-    if addresses and all(a.is_loopback for a in addresses) and loopback_allowed():
+    if _loopback_only(addresses):
         return
     if parts.scheme != "https":
         raise FeedError("it must start with https://")
+    _require_public(addresses)
+
+
+def _loopback_only(addresses) -> bool:
+    return bool(addresses) and all(a.is_loopback for a in addresses) and loopback_allowed()
+
+
+def _require_public(addresses) -> None:
     if not addresses or not all(a.is_global for a in addresses):
         raise FeedError("it is not on a public address")
+
+
+class CheckedBackend(httpcore.NetworkBackend):
+    """httpcore's own network backend, connecting only to addresses that pass the rules."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        addresses = _addresses(host)
+        if not _loopback_only(addresses):
+            _require_public(addresses)  # the scheme was checked with the request
+        failure: Exception | None = None
+        for address in dict.fromkeys(addresses):
+            try:
+                return self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError("no address")
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise httpcore.ConnectError("feeds are read over the network only")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
 
 
 def _check_request(request: httpx.Request) -> None:
@@ -72,6 +115,7 @@ def client() -> httpx.Client:
         headers={"Accept": "application/json", "User-Agent": "Village directory sync"},
         event_hooks={"request": [_check_request]},
         trust_env=False,  # no proxy from the environment: the address rules apply directly
+        transport=reachins.httpx_transport_with_backend(CheckedBackend(), trust_env=False),
     )
 
 

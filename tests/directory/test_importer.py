@@ -280,3 +280,49 @@ def test_a_sync_that_fails_while_storing_leaves_nothing_half_replaced(feed, feed
     assert snapshot() == before
     feed.refresh_from_db()
     assert feed.last_ok is False and feed.services_synced == 3
+
+
+def test_a_name_that_rebinds_to_an_internal_address_is_never_connected_to(db, monkeypatch):
+    """DNS rebinding: the feed's name answers with a public address when it is checked and
+    with the loopback address a moment later, when httpx connects. The connection is made to
+    the address that was checked at connect time, so nothing inside is reached."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    reached = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            reached.append(conn)
+
+    watcher = threading.Thread(target=accept, daemon=True)
+    watcher.start()
+    real = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])  # the first answer only: the check's
+
+    def rebinding(host, *args, **kwargs):
+        if host != "feed.rebind.example":
+            return real(host, *args, **kwargs)
+        ip = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:
+        with fetch.client() as http, pytest.raises(fetch.FeedError) as refused:
+            fetch.get_json(http, f"https://feed.rebind.example:{port}/services")
+    finally:
+        stop.set()
+        watcher.join()
+        listener.close()
+    assert refused.value.reason == "it is not on a public address"
+    assert reached == []

@@ -48,3 +48,11 @@ def test_channels_dispatch_is_still_what_realtime_consumers_mirrors(name):
     # realtime.consumers.NoDatabaseHopPerFrame replaces AsyncConsumer.dispatch without the
     # per-frame hop; if Channels' dispatch starts doing more, the mirror must follow.
     assert name in inspect.getsource(AsyncConsumer.dispatch)
+
+
+def test_httpx_transport_still_takes_another_network_backend():
+    import httpcore
+
+    backend = httpcore.SyncBackend()
+    transport = reachins.httpx_transport_with_backend(backend)
+    assert transport._pool._network_backend is backend
