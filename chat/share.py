@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.urls import absolute_reverse
 from directory import selectors as directory
 from directory import text
 from groups.permissions import Action, access_group
@@ -32,7 +32,7 @@ def share_service(request: HttpRequest, uuid_: uuid.UUID) -> HttpResponse:
     slug = request.POST.get("group", "")
     access = access_group(request.user, slug=slug, action=Action.READ_CHAT)
     room = services.room_for_group(access.group.pk)
-    page = settings.SITE_URL.rstrip("/") + reverse("directory:service", args=[service.uuid])
+    page = absolute_reverse("directory:service", service.uuid)
     command = {
         "type": "send",
         "body": text.card_text(service, page),

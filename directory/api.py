@@ -15,11 +15,12 @@ import datetime
 import math
 import uuid
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
-from django.urls import reverse
 from django.views.decorators.http import require_GET
+
+from core import urls
+from core.urls import absolute_reverse
 
 from .models import Service
 
@@ -40,7 +41,7 @@ def _utc_stamp(moment) -> str:
 
 
 def organisation() -> dict:
-    site = settings.SITE_URL.rstrip("/")
+    site = urls.site()
     return {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, site + "/community")),
         "name": "Parents on Village",
@@ -53,7 +54,7 @@ def organisation() -> dict:
 def _url(service: Service) -> str:
     if service.url:
         return service.url
-    return settings.SITE_URL.rstrip("/") + reverse("directory:service", args=[service.uuid])
+    return absolute_reverse("directory:service", service.uuid)
 
 
 def _one_to_one(service: Service) -> dict:

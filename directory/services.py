@@ -9,7 +9,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from config.village import village
 from core.errors import ServiceError
+from core.urls import absolute_reverse
 from groups import permissions
 from groups.permissions import Action
 from notifications.models import Kind
@@ -210,7 +210,7 @@ def referral_consent(
 
 
 def answer_url(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("directory:answer", args=[token])
+    return absolute_reverse("directory:answer", token)
 
 
 def _email_service(referral_id: int, token: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
-from django.conf import settings
+
+from core.urls import absolute
 
 from .models import MeetupSeries, Occurrence
 
@@ -45,7 +46,7 @@ def _describe(obj, url: str, note: str = "") -> str:
 
 def _url(occ_or_group_slug: str, pk: int | None = None) -> str:
     path = f"/groups/{occ_or_group_slug}/meetups/" + (f"{pk}/" if pk else "")
-    return f"{settings.SITE_URL}{path}"
+    return absolute(path)
 
 
 def series_first_start(series: MeetupSeries) -> datetime:

@@ -12,10 +12,10 @@ import enum
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core import signing
-from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from core.urls import absolute_reverse
 
 
 class Purpose(enum.StrEnum):
@@ -66,7 +66,7 @@ def make(purpose: Purpose, *, user_id: int, occurrence_id: int, answer: str) -> 
 
 def url(purpose: Purpose, *, user_id: int, occurrence_id: int, answer: str) -> str:
     token = make(purpose, user_id=user_id, occurrence_id=occurrence_id, answer=answer)
-    return f"{settings.SITE_URL}{reverse(URL_NAMES[purpose], args=[token])}"
+    return absolute_reverse(URL_NAMES[purpose], token)
 
 
 def _parse(purpose: Purpose, data) -> OneTap:

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from core.urls import absolute_reverse
 
 from .models import ModAction
 
@@ -46,7 +46,7 @@ def user_for(token: str):
 
 
 def link_for(user_id: int) -> str:
-    return settings.SITE_URL + reverse("moderation:closed", args=[token_for(user_id)])
+    return absolute_reverse("moderation:closed", token_for(user_id))
 
 
 def has_closing_decision(user) -> bool:

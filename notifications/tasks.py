@@ -6,17 +6,16 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from core import metrics
+from core.urls import absolute, absolute_reverse
 
 from . import rules
 from .models import Kind, Notification, Preference, link_unsubscribe_allowed
@@ -45,8 +44,7 @@ def unsubscribe_url(user_id: int, kind: str) -> str | None:
     """The one-click link for this kind, or None when it can't be turned off by a link."""
     if not link_unsubscribe_allowed(kind):
         return None
-    path = reverse("notifications:unsubscribe", args=[unsubscribe_token(user_id, kind)])
-    return f"{settings.SITE_URL}{path}"
+    return absolute_reverse("notifications:unsubscribe", unsubscribe_token(user_id, kind))
 
 
 @db_task()
@@ -255,7 +253,7 @@ def _mentions_message(notes: list[Notification], *, connection) -> EmailMultiAlt
 
 
 def _absolute(url: str) -> str:
-    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+    return absolute(url)
 
 
 def _unsubscribe_headers(unsub: str | None) -> dict[str, str]:

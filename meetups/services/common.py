@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.urls import reverse
 
+from core import urls
 from groups.models import Membership
 from notifications.services import notify
 
@@ -15,7 +15,7 @@ from ..models import Occurrence, Rsvp
 
 
 def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+    return urls.absolute(path)
 
 
 def _people_to_tell(occurrence: Occurrence) -> list[tuple[int, str]]:
