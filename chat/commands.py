@@ -70,16 +70,21 @@ class Result:
         return self.message is not None and self.message.state == Message.State.HELD
 
 
-def run(user, access, room: Room, command: dict[str, Any]) -> Result:
+def run(
+    user, access, room: Room, command: dict[str, Any], *, card: dict[str, Any] | None = None
+) -> Result:
     """Do `command` (a dict with a `type` from COMMANDS and that type's fields, as in
     docs/chat-protocol.md) in `room` for `user`. Raises ChatError, with a code and a kind
-    message, for anything refused; nothing is stored then."""
+    message, for anything refused; nothing is stored then. `card` (a send only) is a
+    directory service shared as a card: the server's share page gives it, never a frame."""
     kind = command.get("type")
     if kind not in COMMANDS:
         raise ChatError("unknown_type", _("Sorry, we didn't understand that."))
     action = NEEDS[kind]
     if action is not None:
         require(user, access, room, action)
+    if kind == "send":
+        return _send(user, access, room, command, card=card)
     return _RUN[kind](user, access, room, command)
 
 
@@ -138,7 +143,9 @@ def private_details_to_ask(user, access, room: Room, body: Any) -> tuple[str, ..
     )
 
 
-def _send(user, access, room: Room, c: dict[str, Any]) -> Result:
+def _send(
+    user, access, room: Room, c: dict[str, Any], card: dict[str, Any] | None = None
+) -> Result:
     if c.get("confirmed") is not True:
         kinds = private_details_to_ask(user, access, room, c.get("body"))
         if kinds:
@@ -154,6 +161,7 @@ def _send(user, access, room: Room, c: dict[str, Any]) -> Result:
         client_id=c.get("client_id"),
         reply_to_id=c.get("reply_to"),
         is_facilitator=_is_facilitator(access),
+        card=card,
     )
     return Result("send", sent.message, sent.message.pk, crisis=sent.crisis)
 

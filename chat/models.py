@@ -97,6 +97,16 @@ class Message(models.Model):
     )
     client_id = models.UUIDField(default=uuid.uuid4)
     body = models.TextField(max_length=4000)
+    card = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "A directory service shared as a card (chat/share.py): its name, opening times, "
+            "phone and page, as they were when shared. Only the server sets it; the body holds "
+            "the same as plain text."
+        ),
+    )
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )

@@ -274,6 +274,7 @@ def message_send(
     client_id: Any,
     reply_to_id: Any = None,
     is_facilitator: bool = False,
+    card: dict[str, Any] | None = None,
 ) -> SendResult:
     """Store a message once per (author, client id) and announce it after commit.
 
@@ -317,7 +318,8 @@ def message_send(
             # (author, client_id) unique constraint, rolls back (the seq with it: no hole) and
             # is acked below with the stored message.
             message = Message(
-                room=room, author=user, client_id=cid, body=text, reply_to=reply_to, state=state
+                room=room, author=user, client_id=cid, body=text, reply_to=reply_to, state=state,
+                card=card,
             )
             event = _store_new_message(room, message, actor_id=user.pk)
             seq = message.seq
@@ -461,10 +463,11 @@ def message_edit(*, user, room: Room, message_id: Any, body: Any) -> Message:
         if message.body == text:
             return message
         message.body = text
+        message.card = None  # edited, the text no longer is the card it was
         message.edited_at = timezone.now()
         if verdict.action >= screening.Screen.HOLD:
             message.state = Message.State.HELD
-        message.save(update_fields=["body", "edited_at", "state"])
+        message.save(update_fields=["body", "card", "edited_at", "state"])
         event = room_event_append(
             room=locked, type=T.MESSAGE_EDITED, message=message, actor_id=user.pk
         )

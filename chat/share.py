@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.urls import absolute_reverse
+from core.urls import absolute
 from directory import selectors as directory
 from directory import text
 from groups.permissions import Action, access_group
@@ -32,7 +32,8 @@ def share_service(request: HttpRequest, uuid_: uuid.UUID) -> HttpResponse:
     slug = request.POST.get("group", "")
     access = access_group(request.user, slug=slug, action=Action.READ_CHAT)
     room = services.room_for_group(access.group.pk)
-    page = absolute_reverse("directory:service", service.uuid)
+    path = reverse("directory:service", args=[service.uuid])
+    page = absolute(path)
     command = {
         "type": "send",
         "body": text.card_text(service, page),
@@ -43,7 +44,9 @@ def share_service(request: HttpRequest, uuid_: uuid.UUID) -> HttpResponse:
         "confirmed": True,
     }
     try:
-        result = commands.run(request.user, access, room, command)
+        result = commands.run(
+            request.user, access, room, command, card=text.card_data(service, path)
+        )
     except ChatError as error:
         messages.error(request, error.text)
         return redirect("directory:service", uuid=service.uuid)

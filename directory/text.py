@@ -109,6 +109,22 @@ def is_open(service, now: datetime.datetime) -> bool:
     return False
 
 
+def card_data(service, path: str) -> dict:
+    """A service as the chat shows its card (chat.models.Message.card): what it is called,
+    when it is open, the phone to tap and the page on Village. Only what the directory
+    publishes; `tel` is the number as a phone dials it."""
+    phone = next(iter(service.phones.all()), None)
+    number = phone.number if phone else ""
+    return {
+        "uuid": str(service.uuid),
+        "name": service.name,
+        "times": opening_times(service),
+        "phone": number,
+        "tel": "".join(ch for ch in number if ch.isdigit() or ch == "+"),
+        "path": path,
+    }
+
+
 def card_text(service, url: str) -> str:
     """A service as a chat card: name, opening times, phone and its page's link (plain text,
     so it reads the same in the no-JS room and the live client, and can be pinned)."""

@@ -70,6 +70,8 @@ import { connect, socketUrl } from "./reconnect.js";
     retry: "Try again",
     edited: "edited",
     deleted: "message deleted",
+    call: "Call %s",
+    cardMore: "Who it's for, costs and how to get there",
     former: "Former member",
     reply: "Reply",
     edit: "Edit",
@@ -245,6 +247,49 @@ import { connect, socketUrl } from "./reconnect.js";
     }
   }
 
+  // A directory service shared as a card (templates/chat/_card.html draws the same).
+  function buildCard(card) {
+    var box = el("div", "msg__body service-card");
+    box.setAttribute("dir", "auto");
+    var path = /^\/[^\/]/.test(card.path || "") ? card.path : null; // only Village's own pages
+    var name = el("p", "service-card__name");
+    if (path) {
+      var link = el("a", null, card.name || "");
+      link.href = path;
+      name.appendChild(link);
+    } else {
+      name.textContent = card.name || "";
+    }
+    box.appendChild(name);
+    if (card.times && card.times.length) {
+      var times = el("p", "service-card__times");
+      var clock = el("span", null, "🕘");
+      clock.setAttribute("aria-hidden", "true");
+      times.appendChild(clock);
+      times.appendChild(document.createTextNode(" " + card.times.join("; ")));
+      box.appendChild(times);
+    }
+    if (card.phone && /^\+?[0-9]+$/.test(card.tel || "")) {
+      var phone = el("p", "service-card__phone");
+      var call = el("a");
+      call.href = "tel:" + card.tel;
+      var icon = el("span", null, "📞");
+      icon.setAttribute("aria-hidden", "true");
+      call.appendChild(icon);
+      call.appendChild(document.createTextNode(" " + T.call.replace("%s", card.phone)));
+      phone.appendChild(call);
+      box.appendChild(phone);
+    }
+    if (path) {
+      var more = el("p", "service-card__more");
+      var a = el("a", null, T.cardMore);
+      a.href = path;
+      more.appendChild(a);
+      box.appendChild(more);
+    }
+    return box;
+  }
+
   function buildPlaceholder(m) {
     // Hidden while a moderator looks at it: only where it was, never who wrote it or what.
     var li = el("li", "msg msg--placeholder");
@@ -297,10 +342,14 @@ import { connect, socketUrl } from "./reconnect.js";
       li.appendChild(el("p", "msg__body msg__body--deleted", T.deleted));
       return li;
     }
-    var body = el("p", "msg__body");
-    body.setAttribute("dir", "auto");
-    appendLinkified(body, m.body || "");
-    li.appendChild(body);
+    if (m.card && m.state !== "hidden") {
+      li.appendChild(buildCard(m.card));
+    } else {
+      var body = el("p", "msg__body");
+      body.setAttribute("dir", "auto");
+      appendLinkified(body, m.body || "");
+      li.appendChild(body);
+    }
     if (m.state === "hidden") {
       // Only its author gets the text: no replies, reactions or edits until a moderator decides.
       li.appendChild(el("p", "msg__note", T.hiddenMine));

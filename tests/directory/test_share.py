@@ -32,10 +32,19 @@ def test_a_member_shares_a_service_card_into_their_group_chat(client):
         "📞 01384 000102",
         f"http://localhost:8000/help/services/{service.uuid}/",
     ]
-    # The no-JS room shows it with a working link.
+    page_path = f"/help/services/{service.uuid}/"
+    assert message.card == {
+        "uuid": str(service.uuid), "name": "Stourbridge Food Bank",
+        "times": ["Tue, Thu 10:00–13:00"], "phone": "01384 000102", "tel": "01384000102",
+        "path": page_path,
+    }  # fmt: skip
+    # The no-JS room shows it as a card: its page, and the phone to tap.
     room = client.get(reverse("chat:room", kwargs={"slug": group.slug})).content.decode()
-    assert "Stourbridge Food Bank" in room
-    assert f'href="http://localhost:8000/help/services/{service.uuid}/"' in room
+    card = room[room.index('class="msg__body service-card"'):]
+    card = card[: card.index("</div>")]
+    assert f'<a href="{page_path}">Stourbridge Food Bank</a>' in card
+    assert "Tue, Thu 10:00–13:00" in card
+    assert 'href="tel:01384000102"' in card and "Call 01384 000102" in card
     # A double tap (same client id) is one message.
     client.post(url, {"group": group.slug, "client_id": cid})
     assert Message.objects.count() == 1
@@ -57,3 +66,28 @@ def test_sharing_follows_the_chat_rules(client):
     assert client.post(reverse("share_service", args=[service.uuid]),
                        {"group": other.slug}).status_code in (403, 404)
     assert not Message.objects.exists()
+
+
+def test_only_the_share_page_makes_cards_and_an_edit_turns_one_back_into_text(client):
+    from chat import commands, services
+    from groups.permissions import Action, access_group
+
+    group = GroupFactory()
+    member = MembershipFactory(group=group).user
+    room = services.room_for_group(group.pk)
+    access = access_group(member, slug=group.slug, action=Action.READ_CHAT)
+    # A frame that says it is a card is only text: a client cannot make a "service".
+    forged = {"type": "send", "body": "Call us!", "reply_to": None, "confirmed": True,
+              "client_id": "0b1d8a4e-2f7c-4a51-9e0b-1c2d3e4f5a6b",
+              "card": {"name": "Fake helpline", "phone": "0900", "tel": "0900", "path": "/"}}
+    sent = commands.run(member, access, room, forged)
+    assert sent.message.card is None
+
+    service = make_service("Family Hub")
+    client.force_login(member)
+    client.post(reverse("share_service", args=[service.uuid]), {"group": group.slug})
+    shared = Message.objects.exclude(pk=sent.message.pk).get()
+    assert shared.card["name"] == "Family Hub"
+    services.message_edit(user=member, room=room, message_id=shared.pk, body="Family Hub is great")
+    shared.refresh_from_db()
+    assert shared.card is None and shared.body == "Family Hub is great"

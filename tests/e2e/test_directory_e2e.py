@@ -120,3 +120,36 @@ def test_moderator_pages(demo_data, phone):
     assert alex.get_by_text("Referrals to this service now go to that address.").is_visible()
     assert_accessible(alex, "service page, moderator")
     screenshot(alex, "directory-service-moderator", for_docs=False)
+
+
+def test_a_service_shared_into_the_chat_is_a_card_to_tap(demo_data, phone):
+    server = demo_data
+    sam = phone()
+    log_in(sam, server, "parent@example.com")
+    sam.goto(f"{server.url}/help/")
+    sam.get_by_role("link", name="Stourbridge Food Bank").click()
+    sam.get_by_text("Share this in a group chat").click()
+    slug = sam.locator("#share-group").input_value()
+
+    # Priya has the group's chat open: the card arrives live and chat.js draws it.
+    priya = phone()
+    log_in(priya, server, "parent2@example.com")
+    priya.goto(f"{server.url}/groups/{slug}/chat/")
+    priya.wait_for_function(
+        "() => document.querySelector('[data-chat-status]').textContent.includes('Connected')"
+    )
+    assert priya.locator(".msg .service-card").count() == 0
+    sam.get_by_role("button", name="Share in the chat").click()
+    sam.wait_for_url(re.compile(r"/chat/"))
+    card = priya.locator(".msg .service-card").last
+    card.wait_for()
+    assert card.get_by_role("link", name="Stourbridge Food Bank").get_attribute(
+        "href").startswith("/help/services/")
+    assert card.get_by_role("link", name=re.compile("Call 01384 000102")).get_attribute(
+        "href") == "tel:01384000102"
+    card.scroll_into_view_if_needed()
+    screenshot(priya, "chat-service-card")
+    assert_accessible(priya, "chat with a service card")
+    # Sam's own page (server-rendered, then live) shows the same card.
+    assert sam.locator(".msg .service-card").last.get_by_role(
+        "link", name="Stourbridge Food Bank").is_visible()
