@@ -115,7 +115,9 @@ def client() -> httpx.Client:
         headers={"Accept": "application/json", "User-Agent": "Village directory sync"},
         event_hooks={"request": [_check_request]},
         trust_env=False,  # no proxy from the environment: the address rules apply directly
-        transport=reachins.httpx_transport_with_backend(CheckedBackend(), trust_env=False),
+        transport=reachins.transport_use_backend(
+            httpx.HTTPTransport(trust_env=False), CheckedBackend()
+        ),
     )
 
 

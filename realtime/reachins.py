@@ -28,17 +28,14 @@ def layer_group_key(layer: Any, group: str) -> bytes:
     return layer._group_key(group)
 
 
-def httpx_transport_with_backend(network_backend: Any, **kwargs: Any):
-    """httpx's own transport (`httpx.HTTPTransport(**kwargs)`) on another httpcore network
-    backend: httpx has no parameter for it, so the transport's connection pool
+def transport_use_backend(transport: Any, network_backend: Any) -> Any:
+    """Put httpx's own transport (`httpx.HTTPTransport`) on another httpcore network backend:
+    httpx has no parameter for it, so the transport's connection pool
     (`transport._pool._network_backend`) gets it (directory/fetch.py: where a feed may
-    connect)."""
-    import httpx
-
-    transport = httpx.HTTPTransport(**kwargs)
-    pool = transport._pool
+    connect). Returns the transport."""
+    pool = getattr(transport, "_pool", None)
     if not hasattr(pool, "_network_backend"):
-        raise RuntimeError("httpcore's ConnectionPool changed: it has no _network_backend")
+        raise RuntimeError("httpx's transport changed: its pool has no _network_backend")
     pool._network_backend = network_backend
     return transport
 

@@ -4,6 +4,7 @@ pass axe, and the HTML check (test_zz_html_valid.py) sees them."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -55,6 +56,47 @@ def test_a_parent_is_asked_before_sharing_a_phone_number_and_sends_anyway(demo_d
     sam.get_by_role("button", name="Edit").click()
     expect(sam.locator("[data-composer-input]")).to_have_value(other)
     expect(priya.locator(".msg__body", has_text=other)).to_have_count(0)
+
+
+def test_without_javascript_the_question_is_its_own_page(demo_data, browser):
+    """The no-JS room asks on a page of its own (templates/chat/private_confirm.html): axe
+    here, and the HTML check sees it (record_html)."""
+    from tests.e2e.conftest import PHONE
+    from tests.e2e.htmlcheck import record_html
+
+    server = demo_data
+    context = browser.new_context(
+        viewport=PHONE, java_script_enabled=False, is_mobile=True, locale="en-GB"
+    )
+    record_html(context)
+    page = context.new_page()
+    try:
+        log_in(page, server, "parent@example.com")
+        page.goto(f"{server.url}/groups/{SLUG}/chat/")
+        text = f"Text me on 07911 654321 after school ({uuid.uuid4().hex[:6]})"
+        page.fill("[data-composer-input]", text)
+        page.click(".composer__send")
+        expect(page.get_by_role("heading", name="Before you send this")).to_be_visible()
+        screenshot(page, "chat-private-details-nojs")
+        # axe needs JavaScript: check the same page's HTML (its scripts taken out) in a page
+        # that has it, on the same site so the styles load.
+        html = re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S)
+        checker = browser.new_page(viewport=PHONE)
+        try:
+            checker.goto(f"{server.url}/healthz")
+            checker.set_content(html)
+            expect(checker.get_by_role("heading", name="Before you send this")).to_be_visible()
+            assert_accessible(checker, "chat without JavaScript: personal-details question")
+        finally:
+            checker.close()
+        page.get_by_role("button", name="Edit").click()
+        expect(page.locator("[data-composer-input]")).to_have_value(text)
+        expect(page.locator(".msg__body", has_text=text)).to_have_count(0)
+        page.click(".composer__send")
+        page.get_by_role("button", name="Send anyway").click()
+        expect(page.locator(".msg__body", has_text=text)).to_be_visible()
+    finally:
+        context.close()
 
 
 PUBLISH = """

@@ -122,7 +122,13 @@ def start_push_service() -> PushService:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # A real push service takes thousands of connections at once; socketserver's default
+        # backlog of 5 made a busy CI machine drop a device's connection now and then (then
+        # retried later, after these tests stop waiting), which is this fake's limit, not ours.
+        request_queue_size = 256
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     holder["service"] = service = PushService(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -52,7 +52,8 @@ def test_channels_dispatch_is_still_what_realtime_consumers_mirrors(name):
 
 def test_httpx_transport_still_takes_another_network_backend():
     import httpcore
+    import httpx
 
     backend = httpcore.SyncBackend()
-    transport = reachins.httpx_transport_with_backend(backend)
+    transport = reachins.transport_use_backend(httpx.HTTPTransport(), backend)
     assert transport._pool._network_backend is backend
