@@ -87,6 +87,7 @@ class Rehearsal:
         self.args = args
         self.tmp = Path(tempfile.mkdtemp(prefix="village-scaleout-"))
         self.stack = Stack(self.tmp, db_name="village_scaleout")
+        (self.tmp / "shard2").mkdir()
         self.shard2 = RedisServer(self.tmp / "shard2")
         self.procs: list[subprocess.Popen] = []
         self.results: dict = {"machine": machine(), "scenarios": {}}
@@ -259,7 +260,8 @@ per process are read from each process's `/metrics`; CPU seconds are over the wh
 
 What it shows: every message reached every other member of its room exactly once and in order
 across four processes and two Redis shards; the work spreads evenly over the processes (the
-frames per process) and the channel-layer work over the shards. This machine has two cores for
+frames per process) and the channel-layer work over the shards (the first Redis also holds
+the cache and the job queue, so it does more than the second). This machine has two cores for
 everything (the four daphne processes, both Redis servers, PostgreSQL, the proxy and the load
 generator), so the scaled-out row cannot be faster than the baseline here: each extra process
 adds its own share of per-message work (every process receives every room message it has a
