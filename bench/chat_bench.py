@@ -579,13 +579,21 @@ def render(results: dict) -> str:
             f"{_f(r['probe_time_to_last_ms'])} ms. Then all {r['storm_clients']} dropped and reconnected at once: "
             f"**{r['storm_failures']} failed first attempts**, first pass {_f(r['storm_s'], 1)} s "
             f"({_f(r['storm_connects_per_s'])} connects/s), all back after {_f(r['storm_total_s'], 1)} s "
-            f"({r['storm_unrecovered']} never recovered). "
-            f"RSS after the storm {_mib(r.get('rss_after_storm'))} MiB "
-            f"10 s later (**{_f(_storm_growth(r), 1)} %** on the "
-            f"{_mib(r.get('rss_before_storm') or r['rss_after'])} MiB just before it); "
-            f"a second storm: {r.get('storm2_storm_failures')} failed first attempts, "
-            f"{_f(r.get('storm2_storm_total_s'), 1)} s, RSS {_mib(r.get('rss_after_storm2'))} MiB "
-            f"(**{_f(_storm2_growth(r), 1)} %** on the first).",
+            f"({r['storm_unrecovered']} never recovered)."
+            + (
+                f" RSS after the storm {_mib(r.get('rss_after_storm'))} MiB "
+                f"10 s later (**{_f(_storm_growth(r), 1)} %** on the "
+                f"{_mib(r.get('rss_before_storm') or r['rss_after'])} MiB just before it)"
+                if r.get("rss_after_storm")
+                else ""
+            )
+            + (
+                f"; a second storm: {r.get('storm2_storm_failures')} failed first attempts, "
+                f"{_f(r.get('storm2_storm_total_s'), 1)} s, RSS {_mib(r.get('rss_after_storm2'))} MiB "
+                f"(**{_f(_storm2_growth(r), 1)} %** on the first)."
+                if r.get("rss_after_storm2")
+                else ("." if r.get("rss_after_storm") else "")
+            ),
             "",
         ]
         if r.get("storm_failure_samples"):
@@ -809,13 +817,20 @@ def main() -> None:
         old = json.loads((ROOT / "bench" / "last-run.json").read_text())
         old["scenarios"].update(results["scenarios"])
         old.setdefault("raw", {}).update(results.get("raw", {}))
+        # The run's own date, length and machine stay; the merged rows say when and where.
+        m = results["machine"]
         old.setdefault("merged", []).append(
-            {"only": args.only, "at": dt.datetime.now(dt.UTC).strftime("%H:%M UTC")}
+            {
+                "only": args.only,
+                "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+                + f" ({m['nproc']} CPUs, {m['cpu']})",
+            }
         )
         results = old
-    results["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    results["elapsed_s"] = round(time.monotonic() - t0)
-    results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    else:
+        results["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        results["elapsed_s"] = round(time.monotonic() - t0)
+        results["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     section = render(results)
     if args.no_doc:
         print(json.dumps(results["scenarios"], default=str))
