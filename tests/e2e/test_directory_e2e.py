@@ -14,6 +14,12 @@ from tests.e2e.helpers import assert_accessible, log_in, screenshot
 pytestmark = pytest.mark.e2e
 
 FOOD_BANK_EMAIL = "service2@example.org"  # directory/demo.py: the second demo service
+FOLLOW_UP_IN_TEN_DAYS = """
+import datetime
+from django.utils import timezone
+from directory.services import referrals_follow_up
+assert referrals_follow_up(now=timezone.now() + datetime.timedelta(days=10)) >= 1
+"""
 
 
 def _answer_link(server) -> str:
@@ -62,6 +68,15 @@ def test_find_help_and_a_referral_with_consent(demo_data, phone):
     assert_accessible(priya, "referral consent")
     priya.get_by_role("button", name="Yes, send this").click()
     assert "Sent to Stourbridge Food Bank" in priya.locator("[data-referral-status]").inner_text()
+
+    # No answer after the follow-up deadline: the nightly job (run as if ten days had passed,
+    # the server's own clock can't be moved from here) suggests Jo checks in.
+    server.manage("shell", "-c", FOLLOW_UP_IN_TEN_DAYS)
+    jo.goto(f"{server.url}/notifications/")
+    suggestion = jo.get_by_role("link", name=re.compile("Check in with Priya about their referral"))
+    suggestion.click()
+    assert "Stourbridge Food Bank" in jo.content()
+    screenshot(jo, "directory-follow-up-suggestion")
 
     link = _answer_link(server)
     service = phone()  # no account
