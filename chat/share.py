@@ -33,10 +33,10 @@ def share_service(request: HttpRequest, uuid_: uuid.UUID) -> HttpResponse:
     access = access_group(request.user, slug=slug, action=Action.READ_CHAT)
     room = services.room_for_group(access.group.pk)
     path = reverse("directory:service", args=[service.uuid])
-    page = absolute(path)
+    card = text.card_data(service, path)
     command = {
         "type": "send",
-        "body": text.card_text(service, page),
+        "body": text.card_text(card, absolute(path)),
         "client_id": request.POST.get("client_id") or str(uuid.uuid4()),
         "reply_to": None,
         # A service's published phone and address, not the member's own details: nothing
@@ -44,9 +44,7 @@ def share_service(request: HttpRequest, uuid_: uuid.UUID) -> HttpResponse:
         "confirmed": True,
     }
     try:
-        result = commands.run(
-            request.user, access, room, command, card=text.card_data(service, path)
-        )
+        result = commands.run(request.user, access, room, command, card=card)
     except ChatError as error:
         messages.error(request, error.text)
         return redirect("directory:service", uuid=service.uuid)

@@ -19,8 +19,7 @@ from __future__ import annotations
 import atexit
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
@@ -122,15 +121,6 @@ PUSHES = Counter(
 
 def status_class(status: int) -> str:
     return f"{status // 100}xx"
-
-
-@contextmanager
-def timed(histogram: Histogram, **labels: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        histogram.labels(**labels).observe(time.perf_counter() - start)
 
 
 def query_timer(alias: str) -> Callable:

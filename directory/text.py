@@ -125,15 +125,13 @@ def card_data(service, path: str) -> dict:
     }
 
 
-def card_text(service, url: str) -> str:
-    """A service as a chat card: name, opening times, phone and its page's link (plain text,
-    so it reads the same in the no-JS room and the live client, and can be pinned)."""
-    lines = [f"📌 {service.name}"]
-    times = opening_times(service)
-    if times:
-        lines.append(f"🕘 {'; '.join(times)}")
-    phone = next(iter(service.phones.all()), None)
-    if phone:
-        lines.append(f"📞 {phone.number}")
+def card_text(card: dict, url: str) -> str:
+    """The same card (`card_data`) as plain text, the message's body: name, opening times,
+    phone and its page's full address, for notifications, pins and quotes."""
+    lines = [f"📌 {card['name']}"]
+    if card["times"]:
+        lines.append(f"🕘 {'; '.join(card['times'])}")
+    if card["phone"]:
+        lines.append(f"📞 {card['phone']}")
     lines.append(url)
     return "\n".join(lines)
